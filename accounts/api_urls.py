@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from accounts import api
+
+urlpatterns = [
+    path("auth/register/", api.RegisterApi.as_view(), name="api-register"),
+    path("auth/token/", api.TokenApi.as_view(), name="api-token"),
+    path("consent-texts/", api.ConsentTextApi.as_view(), name="api-consent-texts"),
+    path("me/identity/", api.IdentityApi.as_view(), name="api-identity"),
+    path("me/consents/", api.ConsentListApi.as_view(), name="api-consents"),
+    path("me/consents/<int:grant_id>/", api.ConsentDetailApi.as_view(), name="api-consent"),
+]

@@ -1,0 +1,25 @@
+"""What a locked-out login sees (django-axes calls this): JSON for the API, a page
+for people. Both say when to try again."""
+
+from __future__ import annotations
+
+from axes.helpers import get_cool_off
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+def lockout_response(
+    request: HttpRequest, original_response=None, credentials=None
+) -> HttpResponse:
+    cool_off = get_cool_off(request)
+    minutes = max(1, int(cool_off.total_seconds() // 60)) if cool_off else 15
+    message = _("Too many failed logins for this account. Try again in %(minutes)d minutes.") % {
+        "minutes": minutes
+    }
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"code": "locked_out", "message": message}, status=429)
+    else:
+        response = render(request, "accounts/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response

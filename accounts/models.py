@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """The portal's user. Identity facts live on Identity, never on the user row."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+    @property
+    def is_verified(self) -> bool:
+        return hasattr(self, "identity")
+
+
+class Identity(models.Model):
+    """A passed real-name verification. The ID number exists here only as ciphertext
+    (for a lawful disclosure) and as a keyed hash (for uniqueness and list matching)."""
+
+    class Gender(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identity"
+    )
+    full_name_encrypted = models.TextField(_("full name (encrypted)"))
+    id_number_encrypted = models.TextField(_("ID number (encrypted)"))
+    id_number_hash = models.CharField(_("ID number keyed hash"), max_length=64, unique=True)
+    id_number_masked = models.CharField(_("ID number"), max_length=18)
+    birth_date = models.DateField(_("birth date"))
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    region_code = models.CharField(_("region code"), max_length=6)
+    region_name = models.CharField(_("region"), max_length=100)
+    verified_at = models.DateTimeField(_("verified at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+
+    def __str__(self) -> str:
+        return self.id_number_masked
+
+
+class IdentityAttempt(models.Model):
+    """One submission of the verification form: the rate limit counts these. It keeps
+    the outcome only, never what was typed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identity_attempts"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20)  # "verified" or the contract's error code
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentPurpose(models.TextChoices):
+    SCORING = "scoring", _("Compute my credit score")
+    SOCIAL_CONNECTIONS = "social_connections", _("Use my social connections")
+    UTILITY_BILLS = "utility_bills", _("Use my utility bills")
+    PARTNER_SHARING = "partner_sharing", _("Share with a partner")
+
+
+# Optional data categories: each needs its own consent on top of the scoring consent.
+DATA_CATEGORY_PURPOSES = (ConsentPurpose.SOCIAL_CONNECTIONS, ConsentPurpose.UTILITY_BILLS)
+
+
+class ConsentScope(models.TextChoices):
+    SCORE = "score", _("Score only")
+    SCORE_AND_SUBSCORES = "score_and_subscores", _("Score and the five sub-scores")
+    ELIGIBILITY = "eligibility", _("Eligibility for one benefit (yes or no)")
+
+
+class ConsentText(models.Model):
+    """A published, versioned consent text. Published texts never change: a new
+    wording is a new version, and every grant records the version it agreed to."""
+
+    purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
+    version = models.PositiveIntegerField(_("version"))
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    body_zh = models.TextField(_("text (Chinese)"))
+    body_en = models.TextField(_("text (English)"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent text")
+        verbose_name_plural = _("consent texts")
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "version"], name="consent_text_version")
+        ]
+        ordering = ["purpose", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} v{self.version}"
+
+    def title(self, language: str) -> str:
+        return self.title_zh if language.startswith("zh") else self.title_en
+
+    def body(self, language: str) -> str:
+        return self.body_zh if language.startswith("zh") else self.body_en
+
+
+class ConsentGrantQuerySet(models.QuerySet):
+    def current(self, at=None) -> ConsentGrantQuerySet:
+        at = at or timezone.now()
+        return self.filter(revocation__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        )
+
+
+class ConsentGrant(models.Model):
+    """An append-only record of one grant. It is never edited: revoking adds a
+    ConsentRevocation, and expiry is read from `expires_at`."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web page")
+        API = "api", _("API")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_grants"
+    )
+    purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
+    text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="grants")
+    partner = models.ForeignKey(
+        "benefits.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consent_grants",
+        verbose_name=_("partner"),
+    )
+    scope = models.CharField(_("scope"), max_length=30, choices=ConsentScope.choices, blank=True)
+    stated_purpose = models.CharField(_("stated purpose"), max_length=200, blank=True)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    user_agent = models.CharField(_("client"), max_length=300, blank=True)
+
+    objects = ConsentGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent grant")
+        verbose_name_plural = _("consent grants")
+        ordering = ["-granted_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "purpose", "partner"]),
+            models.Index(fields=["partner", "purpose"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} ({self.user_id})"
+
+    def is_current(self, at=None) -> bool:
+        at = at or timezone.now()
+        return not hasattr(self, "revocation") and (self.expires_at is None or self.expires_at > at)
+
+
+class ConsentRevocation(models.Model):
+    class Reason(models.TextChoices):
+        USER = "user", _("Revoked by the user")
+        SUPERSEDED = "superseded", _("Replaced by a newer grant")
+
+    grant = models.OneToOneField(ConsentGrant, on_delete=models.CASCADE, related_name="revocation")
+    revoked_at = models.DateTimeField(_("revoked at"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=ConsentGrant.Channel.choices)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    user_agent = models.CharField(_("client"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("consent revocation")
+        verbose_name_plural = _("consent revocations")
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} at {self.revoked_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,149 @@
+"""Rules for the 18-character resident ID number (GB 11643-1999) and Chinese names.
+
+Pure functions with no database: the checksum, birth date and region tables come from
+python-stdnum (`stdnum.cn.ric`); this module maps each failing rule to the error code of
+the public contract and adds the rules stdnum leaves to us (future birth dates, age).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+from sesame_portal.errors import ServiceError
+
+MINIMUM_AGE = 16
+EARLIEST_BIRTH_YEAR = 1900
+
+# CJK unified ideographs (basic, extension A, extensions B onwards) for the name parts.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
+# Minority names join their parts with a middle dot; people type several look-alikes.
+_DOT_VARIANTS = "\u00b7\u2022\u30fb\uff65\u2027\u0387\u22c5\u2219"
+_NAME_RE = re.compile(rf"[{_HAN}]+(?:\u00b7[{_HAN}]+)*")
+NAME_MIN_LENGTH = 2
+NAME_MAX_LENGTH = 30
+
+
+class IdentityRuleError(ServiceError):
+    """A failed identity rule; its code is one of the public contract's."""
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    number: str
+    birth_date: datetime.date
+    gender: str  # "M" or "F": the parity of the sequence code
+    region_code: str
+    region_name: str
+
+    @property
+    def masked(self) -> str:
+        return mask_id_number(self.number)
+
+
+def normalise_id_number(raw: str) -> str:
+    """Drop every kind of whitespace and read a trailing x as X."""
+    return "".join(str(raw).split()).upper()
+
+
+def normalise_name(raw: str) -> str:
+    name = "".join(str(raw).split())
+    for dot in _DOT_VARIANTS:
+        name = name.replace(dot, "\u00b7")
+    return name
+
+
+def mask_id_number(number: str) -> str:
+    """Keep the region (6) and the last 4 characters: 110105********002X."""
+    return f"{number[:6]}{'*' * (len(number) - 10)}{number[-4:]}"
+
+
+def age_on(birth_date: datetime.date, today: datetime.date) -> int:
+    """Whole years lived. A 29 February birthday is reached on 1 March in common years,
+    because (2, 28) still sorts before (2, 29)."""
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - int(before_birthday)
+
+
+def validate_name(raw: str) -> str:
+    name = normalise_name(raw)
+    if not NAME_MIN_LENGTH <= len(name) <= NAME_MAX_LENGTH or not _NAME_RE.fullmatch(name):
+        raise IdentityRuleError(
+            "name",
+            _(
+                "Enter your full name in Chinese characters as on your ID card, "
+                "2 to 30 characters; minority names may use a middle dot (·)."
+            ),
+        )
+    return name
+
+
+def parse_resident_id(raw: str, *, today: datetime.date) -> ResidentId:
+    """Validate an ID number rule by rule and derive what it encodes.
+
+    The order matters: each number fails on the first rule it breaks, so the code a
+    person sees names the actual mistake.
+    """
+    number = normalise_id_number(raw)
+    if len(number) == 15 and number.isdigit():
+        raise IdentityRuleError(
+            "legacy_15_digit",
+            _(
+                "This is an old 15-digit ID number. Enter the 18-digit number on your "
+                "current second-generation ID card."
+            ),
+        )
+    if len(number) != 18 or not number[:17].isdigit() or not re.fullmatch(r"[0-9X]", number[17]):
+        raise IdentityRuleError(
+            "format",
+            _("An ID number has 18 characters: 17 digits, then a digit or the letter X."),
+        )
+    if ric.calc_check_digit(number) != number[17]:
+        raise IdentityRuleError(
+            "checksum",
+            _("This ID number's check character does not match. Check each digit and retry."),
+        )
+    try:
+        birth_date = ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        birth_date = None
+    if birth_date is None or birth_date > today or birth_date.year < EARLIEST_BIRTH_YEAR:
+        raise IdentityRuleError(
+            "birth_date",
+            _("The birth date in this ID number (digits 7 to 14) is not a real past date."),
+        )
+    try:
+        place = ric.get_birth_place(number)
+    except stdnum_errors.ValidationError:
+        raise IdentityRuleError(
+            "region",
+            _(
+                "The region code in this ID number (first 6 digits) did not exist in its birth year."
+            ),
+        ) from None
+    if age_on(birth_date, today) < MINIMUM_AGE:
+        raise IdentityRuleError(
+            "underage",
+            _("You must be at least 16 years old to use Sesame Portal."),
+        )
+    region_name = "".join(
+        part
+        for part in (
+            place.get("province", ""),
+            place.get("prefecture", ""),
+            place.get("county", ""),
+        )
+        if part
+    )
+    return ResidentId(
+        number=number,
+        birth_date=birth_date,
+        gender="M" if int(number[16]) % 2 else "F",
+        region_code=number[:6],
+        region_name=region_name,
+    )

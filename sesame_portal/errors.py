@@ -1,0 +1,23 @@
+"""The one error type services raise for a refused request: a stable code, a message
+in the user's language and the HTTP status an API answers with."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status_code = 400
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(str(message))
+        self.code = code
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        self.retry_after = retry_after
