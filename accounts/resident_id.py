@@ -122,9 +122,7 @@ def parse_resident_id(raw: str, *, today: datetime.date) -> ResidentId:
     except stdnum_errors.ValidationError:
         raise IdentityRuleError(
             "region",
-            _(
-                "The region code in this ID number (first 6 digits) did not exist in its birth year."
-            ),
+            _("The region code (first 6 digits) did not exist in the birth year."),
         ) from None
     if age_on(birth_date, today) < MINIMUM_AGE:
         raise IdentityRuleError(

@@ -1,0 +1,69 @@
+"""Shared fixtures: a small base of named users and API clients for them."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from rest_framework.test import APIClient
+from stdnum.cn import ric
+
+from accounts.models import User
+
+PASSWORD = "correct-horse-battery-42"
+
+
+def make_id_number(region: str = "110105", birth: str = "19900307", sequence: str = "123") -> str:
+    """A resident ID number with the right check character (for tests only)."""
+    body = f"{region}{birth}{sequence}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return User.objects.create_user(username="owner", password=PASSWORD)
+
+
+@pytest.fixture
+def other_user(db) -> User:
+    return User.objects.create_user(username="other", password=PASSWORD)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return User.objects.create_superuser(username="admin", password=PASSWORD)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def owner_api(owner) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(owner)
+    return client
+
+
+@pytest.fixture
+def other_api(other_user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(other_user)
+    return client
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def today() -> datetime.date:
+    return datetime.date(2026, 11, 21)
