@@ -3,6 +3,8 @@ work done by services and selectors."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth import authenticate
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -33,24 +35,24 @@ class RegisterApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class RegisterInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
-    class OutputSerializer(serializers.Serializer):
+    class RegisterOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
 
     @extend_schema(
-        request=InputSerializer,
-        responses={201: OutputSerializer, **_errors(400)},
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer, **_errors(400)},
         summary="Create an account",
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
-        return Response(self.OutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(self.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class TokenApi(APIView):
@@ -59,21 +61,21 @@ class TokenApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class TokenInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
-    class OutputSerializer(serializers.Serializer):
+    class TokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField()
         expires_at = serializers.DateTimeField(allow_null=True)
 
     @extend_schema(
-        request=InputSerializer,
-        responses={200: OutputSerializer, **_errors(400, 429)},
+        request=TokenInputSerializer,
+        responses={200: TokenOutputSerializer, **_errors(400, 429)},
         summary="Obtain an API token",
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # django-axes marks the plain HttpRequest; its middleware turns a lockout into a
         # 429 `locked_out` answer after this view returns.
@@ -81,15 +83,17 @@ class TokenApi(APIView):
         if user is None:
             raise ServiceError("invalid_credentials", _("Wrong username or password."))
         instance, token = AuthToken.objects.create(user)
-        return Response(self.OutputSerializer({"token": token, "expires_at": instance.expiry}).data)
+        return Response(
+            self.TokenOutputSerializer({"token": token, "expires_at": instance.expiry}).data
+        )
 
 
 class IdentityApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class IdentityInputSerializer(serializers.Serializer):
         full_name = serializers.CharField(max_length=100, trim_whitespace=True)
         id_number = serializers.CharField(max_length=40, trim_whitespace=True)
 
-    class OutputSerializer(serializers.Serializer):
+    class IdentityOutputSerializer(serializers.Serializer):
         masked_id_number = serializers.CharField(source="id_number_masked")
         birth_date = serializers.DateField()
         gender = serializers.CharField()
@@ -98,7 +102,8 @@ class IdentityApi(APIView):
         verified_at = serializers.DateTimeField()
 
     @extend_schema(
-        responses={200: OutputSerializer, **_errors(401, 404)}, summary="My verified identity"
+        responses={200: IdentityOutputSerializer, **_errors(401, 404)},
+        summary="My verified identity",
     )
     def get(self, request):
         identity = selectors.identity_for_user(user=request.user)
@@ -106,20 +111,22 @@ class IdentityApi(APIView):
             raise ServiceError(
                 "not_verified", _("Your identity is not verified yet."), status_code=404
             )
-        return Response(self.OutputSerializer(identity).data)
+        return Response(self.IdentityOutputSerializer(identity).data)
 
     @extend_schema(
-        request=InputSerializer,
-        responses={201: OutputSerializer, **_errors(400, 401, 409, 429)},
+        request=IdentityInputSerializer,
+        responses={201: IdentityOutputSerializer, **_errors(400, 401, 409, 429)},
         summary="Verify my real name and resident ID number",
         description="400 codes: format, checksum, birth_date, region, underage, duplicate, "
         "name, legacy_15_digit. 409 already_verified. 429 rate_limited with Retry-After.",
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.IdentityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         identity = services.identity_verify(user=request.user, **data.validated_data)
-        return Response(self.OutputSerializer(identity).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.IdentityOutputSerializer(identity).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ConsentOutputSerializer(serializers.ModelSerializer):
@@ -154,7 +161,7 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
     def get_title(self, grant) -> str:
         return grant.text.title(get_language() or "zh-hans")
 
-    def get_revoked_at(self, grant):
+    def get_revoked_at(self, grant) -> datetime.datetime | None:
         revocation = getattr(grant, "revocation", None)
         return revocation.revoked_at if revocation else None
 
@@ -163,7 +170,7 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
 
 
 class ConsentListApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class ConsentListInputSerializer(serializers.Serializer):
         purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
         partner = serializers.IntegerField(required=False, allow_null=True, min_value=1)
         scope = serializers.ChoiceField(
@@ -181,12 +188,12 @@ class ConsentListApi(APIView):
         return Response(ConsentOutputSerializer(grants, many=True).data)
 
     @extend_schema(
-        request=InputSerializer,
+        request=ConsentListInputSerializer,
         responses={201: ConsentOutputSerializer, **_errors(400, 401)},
         summary="Give a consent",
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.ConsentListInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         partner_id = values.pop("partner", None)
@@ -218,7 +225,7 @@ class ConsentDetailApi(APIView):
 class ConsentTextApi(APIView):
     permission_classes = [AllowAny]
 
-    class OutputSerializer(serializers.Serializer):
+    class ConsentTextOutputSerializer(serializers.Serializer):
         purpose = serializers.CharField()
         version = serializers.IntegerField()
         title = serializers.CharField()
@@ -226,7 +233,7 @@ class ConsentTextApi(APIView):
         published_at = serializers.DateTimeField()
 
     @extend_schema(
-        responses={200: OutputSerializer(many=True)},
+        responses={200: ConsentTextOutputSerializer(many=True)},
         summary="The current consent texts, one per purpose",
     )
     def get(self, request):
@@ -241,4 +248,4 @@ class ConsentTextApi(APIView):
             }
             for text in selectors.consent_texts_current().values()
         ]
-        return Response(self.OutputSerializer(texts, many=True).data)
+        return Response(self.ConsentTextOutputSerializer(texts, many=True).data)
