@@ -251,3 +251,22 @@ def consent_revoke(*, user: User, grant_id: int, client: Client) -> ConsentRevoc
             client_ip=client.ip,
             user_agent=client.user_agent,
         )
+
+
+IDENTITY_ATTEMPT_RETENTION = datetime.timedelta(days=30)
+
+
+def accounts_housekeeping(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Delete expired API tokens and verification attempts older than the retention.
+
+    Attempts only feed the hourly rate limit; keeping them a month covers abuse review
+    without holding a record of every try for ever.
+    """
+    from knox.models import AuthToken
+
+    now = now or timezone.now()
+    tokens, _ = AuthToken.objects.filter(expiry__lt=now).delete()
+    attempts, _ = IdentityAttempt.objects.filter(
+        created_at__lt=now - IDENTITY_ATTEMPT_RETENTION
+    ).delete()
+    return {"expired_tokens": tokens, "old_identity_attempts": attempts}

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.demo import DEMO_USERS, demo_users_load
+from benefits.demo import demo_partners_load
+
+
+class Command(BaseCommand):
+    help = "Load the demo partners and demo users (idempotent). Refused in production."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--list-logins", action="store_true", help="Only print the demo logins."
+        )
+
+    def handle(self, *args, list_logins: bool = False, **options):
+        if list_logins:
+            for demo in DEMO_USERS:
+                self.stdout.write(f"    {demo.username:<14} {demo.password:<18} {demo.description}")
+            return
+        if settings.PRODUCTION:
+            raise CommandError("Demo data has known passwords: not loaded in production.")
+        partners = demo_partners_load()
+        users = demo_users_load()
+        self.stdout.write(f"Demo data ready: {len(partners)} partners, {len(users)} users.")

@@ -1,0 +1,154 @@
+"""Real-browser fixtures: a headless Debian Chromium driven by Playwright's sync API.
+
+Every page runs at a 375 px phone viewport. A test fails if the page asked any host other
+than the live server, logged a Content Security Policy refusal, or threw an uncaught error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's async-safety check
+# would otherwise refuse every ORM call made from the test body.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 375, "height": 812}
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CONSOLE_PROBLEMS = ("Content Security Policy", "Refused to")
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    # Conftest hooks see the whole session's items: mark only the ones in this folder.
+    for item in items:
+        if _HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"Chromium not found at {CHROMIUM}: install Debian's chromium package."
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+@dataclass
+class BrowserLog:
+    """What one browser context did: every request URL, console message and page error."""
+
+    allowed_netloc: str
+    requests: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    _checked: tuple[int, int, int] = (0, 0, 0)
+
+    def problems(self) -> list[str]:
+        """Problems recorded since the last `assert_clean`."""
+        start_requests, start_console, start_errors = self._checked
+        external = [
+            url
+            for url in self.requests[start_requests:]
+            if urlsplit(url).scheme in {"http", "https", "ws", "wss"}
+            and urlsplit(url).netloc != self.allowed_netloc
+        ]
+        csp = [
+            line
+            for line in self.console[start_console:]
+            if any(word in line for word in CONSOLE_PROBLEMS)
+        ]
+        errors = self.page_errors[start_errors:]
+        found = []
+        if external:
+            found.append("requests to other hosts:\n  " + "\n  ".join(external))
+        if csp:
+            found.append("CSP refusals in the console:\n  " + "\n  ".join(csp))
+        if errors:
+            found.append("page errors:\n  " + "\n  ".join(errors))
+        return found
+
+    def assert_clean(self) -> None:
+        """Fail now if anything bad was recorded. Tests may call it in their body (so an
+        xfail covers it); the `page` fixture calls it again at teardown for the rest."""
+        found = self.problems()
+        self._checked = (len(self.requests), len(self.console), len(self.page_errors))
+        if found:
+            pytest.fail("\n".join(found), pytrace=False)
+
+
+@pytest.fixture
+def consent_texts(transactional_db):
+    """The published consent texts. A transactional test flushes the tables after it,
+    data-migration rows included, so republish them with the migration's own function."""
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0003_consent_texts_v1")
+    migration.publish(apps, None)
+
+
+@pytest.fixture
+def browser_log(live_server) -> BrowserLog:
+    return BrowserLog(allowed_netloc=urlsplit(live_server.url).netloc)
+
+
+@pytest.fixture
+def page(browser, browser_log, live_server, transactional_db, consent_texts) -> Iterator:
+    context = browser.new_context(
+        viewport=VIEWPORT,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+    context.set_default_timeout(10_000)
+    context.on("request", lambda request: browser_log.requests.append(request.url))
+    page = context.new_page()
+    page.on("console", lambda message: browser_log.console.append(f"[{message.type}] {message.text}"))
+    page.on("pageerror", lambda error: browser_log.page_errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+    browser_log.assert_clean()
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., Path]:
+    """Save a full-page screenshot as test-artifacts/screenshots/<name>.png."""
+
+    def save(page, name: str) -> Path:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOT_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
