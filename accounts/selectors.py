@@ -32,9 +32,11 @@ def consent_allows(
         return False
     grants = ConsentGrant.objects.current(at).filter(user=user, purpose=purpose)
     if purpose == ConsentPurpose.PARTNER_SHARING:
-        if partner is None or not partner.is_approved:
+        if partner is None:
             return False
-        grants = grants.filter(partner=partner)
+        # The partner's status is read from the database, not from the caller's object,
+        # so a suspension takes effect at the very next check.
+        grants = grants.filter(partner=partner, partner__status=Partner.Status.APPROVED)
         if disclosure is not None:
             scopes = [scope for scope, shown in SCOPE_DISCLOSES.items() if disclosure in shown]
             grants = grants.filter(scope__in=scopes)

@@ -164,9 +164,12 @@ def consent_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     except ServiceError as error:
         if error.status_code == 404:
             raise Http404 from None
-        messages.info(request, error.message)
+        # Already revoked: say so, and show the row as it is.
+        level, notice = messages.INFO, error.message
+    else:
+        level, notice = messages.SUCCESS, _("Consent revoked.")
     if request.htmx:
         grant = selectors.consent_grants_for_user(user=request.user).get(pk=grant_id)
         return render(request, "accounts/_consent_row.html", {"grant": grant})
-    messages.success(request, _("Consent revoked."))
+    messages.add_message(request, level, notice)
     return redirect("accounts:consents")

@@ -209,6 +209,22 @@ def test_changed_password_works_for_the_next_login_and_old_one_does_not(owner_cl
     assert _logged_in_user_id(fresh) == str(owner.pk)
 
 
+def test_password_change_logs_out_the_users_other_sessions(owner_client, owner):
+    elsewhere = Client()
+    elsewhere.force_login(owner)
+    assert elsewhere.get("/accounts/consents/").status_code == 200
+
+    owner_client.post(
+        PASSWORD_URL,
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    response = elsewhere.get("/accounts/consents/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+    assert owner_client.get("/accounts/consents/").status_code == 200
+
+
 # --- Register API -----------------------------------------------------------------------------
 
 
