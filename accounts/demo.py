@@ -26,9 +26,7 @@ class DemoUser:
 
 
 DEMO_USERS = [
-    DemoUser(
-        "admin", "sesame-admin-2026", "staff: the admin site at /admin/", is_staff=True
-    ),
+    DemoUser("admin", "sesame-admin-2026", "staff: the admin site at /admin/", is_staff=True),
     DemoUser(
         "demo",
         "sesame-demo-2026",

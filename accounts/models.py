@@ -147,7 +147,7 @@ class ConsentGrant(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
-    user_agent = models.CharField(_("client"), max_length=300, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
 
     objects = ConsentGrantQuerySet.as_manager()
 
@@ -178,7 +178,7 @@ class ConsentRevocation(models.Model):
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=ConsentGrant.Channel.choices)
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
-    user_agent = models.CharField(_("client"), max_length=300, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("consent revocation")

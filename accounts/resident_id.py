@@ -46,9 +46,14 @@ class ResidentId:
         return mask_id_number(self.number)
 
 
+# Chinese keyboards type full-width digits and X; read them as their ASCII forms.
+_FULL_WIDTH = {0xFF10 + digit: str(digit) for digit in range(10)} | {0xFF38: "X", 0xFF58: "x"}
+_ID_RE = re.compile(r"[0-9]{17}[0-9X]")
+
+
 def normalise_id_number(raw: str) -> str:
-    """Drop every kind of whitespace and read a trailing x as X."""
-    return "".join(str(raw).split()).upper()
+    """Drop every kind of whitespace, read full-width characters as ASCII and x as X."""
+    return "".join(str(raw).split()).translate(_FULL_WIDTH).upper()
 
 
 def normalise_name(raw: str) -> str:
@@ -90,7 +95,7 @@ def parse_resident_id(raw: str, *, today: datetime.date) -> ResidentId:
     person sees names the actual mistake.
     """
     number = normalise_id_number(raw)
-    if len(number) == 15 and number.isdigit():
+    if re.fullmatch(r"[0-9]{15}", number):
         raise IdentityRuleError(
             "legacy_15_digit",
             _(
@@ -98,7 +103,7 @@ def parse_resident_id(raw: str, *, today: datetime.date) -> ResidentId:
                 "current second-generation ID card."
             ),
         )
-    if len(number) != 18 or not number[:17].isdigit() or not re.fullmatch(r"[0-9X]", number[17]):
+    if not _ID_RE.fullmatch(number):
         raise IdentityRuleError(
             "format",
             _("An ID number has 18 characters: 17 digits, then a digit or the letter X."),
@@ -115,11 +120,12 @@ def parse_resident_id(raw: str, *, today: datetime.date) -> ResidentId:
     if birth_date is None or birth_date > today or birth_date.year < EARLIEST_BIRTH_YEAR:
         raise IdentityRuleError(
             "birth_date",
-            _("The birth date in this ID number (digits 7 to 14) is not a real past date."),
+            _("The birth date in this ID number (digits 7 to 14) is not a possible birth date."),
         )
     try:
         place = ric.get_birth_place(number)
-    except stdnum_errors.ValidationError:
+    # stdnum raises KeyError for an unknown county inside a known province.
+    except (stdnum_errors.ValidationError, KeyError):
         raise IdentityRuleError(
             "region",
             _("The region code (first 6 digits) did not exist in the birth year."),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.clients import Client
-from accounts.crypto import encrypt_text, keyed_hash
+from accounts.crypto import encrypt_text, keyed_hash, rotate_token
 from accounts.models import (
     ConsentGrant,
     ConsentPurpose,
@@ -158,7 +158,8 @@ def _grant_validate_partner_terms(
     if purpose != ConsentPurpose.PARTNER_SHARING:
         if partner is not None or scope:
             raise ServiceError(
-                "partner", _("Only a partner-sharing consent names a partner and a scope.")
+                "partner",
+                _("Leave out the partner and scope: only sharing with a partner takes them."),
             )
         return
     if partner is None:
@@ -270,3 +271,25 @@ def accounts_housekeeping(*, now: datetime.datetime | None = None) -> dict[str, 
         created_at__lt=now - IDENTITY_ATTEMPT_RETENTION
     ).delete()
     return {"expired_tokens": tokens, "old_identity_attempts": attempts}
+
+
+def identity_keys_rotate(*, chunk_size: int = 500) -> int:
+    """Re-encrypt every identity under the newest Fernet key, a chunk at a time."""
+    done = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            chunk = list(
+                Identity.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")
+                .only("pk", "full_name_encrypted", "id_number_encrypted")[:chunk_size]
+            )
+            if not chunk:
+                return done
+            for identity in chunk:
+                identity.full_name_encrypted = rotate_token(identity.full_name_encrypted)
+                identity.id_number_encrypted = rotate_token(identity.id_number_encrypted)
+            Identity.objects.bulk_update(chunk, ["full_name_encrypted", "id_number_encrypted"])
+        done += len(chunk)
+        last_pk = chunk[-1].pk

@@ -46,6 +46,9 @@ def _manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Compl
             "ALLOWED_HOSTS",
             "DEBUG",
             "DATABASE_URL",
+            # The browser tests set this for their own process only; a deployment never
+            # has it, and check --deploy rightly refuses it.
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
         }
     }
     clean.update({"SESAME_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db"})
