@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "knox",
     "drf_spectacular",
@@ -115,6 +116,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "sesame_portal.forms.PortalFormRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(

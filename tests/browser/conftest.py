@@ -15,10 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django's async-safety check
-# would otherwise refuse every ORM call made from the test body.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,8 +39,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for every test in this folder.
+
+    While Playwright's sync API is alive, its event loop counts as running in this thread,
+    so Django's async-safety check would refuse every ORM call (test bodies, the flush after
+    each transactional test). DJANGO_ALLOW_ASYNC_UNSAFE is therefore set for exactly the
+    browser's lifetime, not at import: importing this conftest happens in every run of
+    `tests/`, and a process-wide variable would leak into the rest of the suite (and into
+    subprocesses, where `check --deploy` rightly refuses it with async.E001).
+    """
     if not CHROMIUM.exists():
         reason = f"Chromium not found at {CHROMIUM}: install Debian's chromium package."
         if os.environ.get("CI"):
@@ -51,6 +57,8 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ.setdefault(ASYNC_UNSAFE, "true")
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(
@@ -60,6 +68,8 @@ def browser():
         browser.close()
     finally:
         playwright.stop()
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
 
 
 @dataclass
@@ -132,7 +142,9 @@ def page(browser, browser_log, live_server, transactional_db, consent_texts) -> 
     context.set_default_timeout(10_000)
     context.on("request", lambda request: browser_log.requests.append(request.url))
     page = context.new_page()
-    page.on("console", lambda message: browser_log.console.append(f"[{message.type}] {message.text}"))
+    page.on(
+        "console", lambda message: browser_log.console.append(f"[{message.type}] {message.text}")
+    )
     page.on("pageerror", lambda error: browser_log.page_errors.append(str(error)))
     try:
         yield page
