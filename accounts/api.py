@@ -31,25 +31,26 @@ def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorSerializer) for code in statuses}
 
 
+class CredentialsSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
 class RegisterApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-
-    class RegisterInputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
     class RegisterOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
 
     @extend_schema(
-        request=RegisterInputSerializer,
+        request=CredentialsSerializer,
         responses={201: RegisterOutputSerializer, **_errors(400)},
         summary="Create an account",
     )
     def post(self, request):
-        data = self.RegisterInputSerializer(data=request.data)
+        data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
         return Response(self.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -61,21 +62,17 @@ class TokenApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    class TokenInputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=128, style={"input_type": "password"})
-
     class TokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField()
         expires_at = serializers.DateTimeField(allow_null=True)
 
     @extend_schema(
-        request=TokenInputSerializer,
+        request=CredentialsSerializer,
         responses={200: TokenOutputSerializer, **_errors(400, 429)},
         summary="Obtain an API token",
     )
     def post(self, request):
-        data = self.TokenInputSerializer(data=request.data)
+        data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # django-axes marks the plain HttpRequest; its middleware turns a lockout into a
         # 429 `locked_out` answer after this view returns.

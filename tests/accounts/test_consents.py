@@ -35,6 +35,17 @@ CONSENTS_PAGE = "/accounts/consents/"
 GRANT_PAGE = "/accounts/consents/grant/"
 
 
+def partner_form_data(partner, *, days: int) -> dict[str, object]:
+    """The partner-sharing form as a person fills it, ending `days` from today."""
+    return {
+        "purpose": "partner_sharing",
+        "partner": partner.pk,
+        "scope": "score",
+        "stated_purpose": "Deposit-free car rental",
+        "expires_on": (timezone.localdate() + datetime.timedelta(days=days)).isoformat(),
+    }
+
+
 def consent_api(grant_id: int) -> str:
     return f"/api/v1/me/consents/{grant_id}/"
 
@@ -894,13 +905,7 @@ def test_page_partner_sharing_until_364_days_ahead_is_accepted(owner_client, own
 def test_page_partner_sharing_with_missing_fields_rerenders_with_errors(
     owner_client, owner, partner, missing
 ):
-    data = {
-        "purpose": "partner_sharing",
-        "partner": partner.pk,
-        "scope": "score",
-        "stated_purpose": "Deposit-free car rental",
-        "expires_on": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
-    }
+    data = partner_form_data(partner, days=30)
     if missing == "everything":
         data = {"purpose": "partner_sharing"}
     else:
@@ -927,13 +932,7 @@ def test_page_partner_sharing_with_unapproved_partner_is_refused(
 
     response = owner_client.post(
         GRANT_PAGE,
-        {
-            "purpose": "partner_sharing",
-            "partner": partner.pk,
-            "scope": "score",
-            "stated_purpose": "Deposit-free car rental",
-            "expires_on": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
-        },
+        partner_form_data(partner, days=30),
     )
 
     assert response.status_code == 400
@@ -946,13 +945,7 @@ def test_page_partner_sharing_beyond_a_year_rerenders_with_expiry_error(
 ):
     response = owner_client.post(
         GRANT_PAGE,
-        {
-            "purpose": "partner_sharing",
-            "partner": partner.pk,
-            "scope": "score",
-            "stated_purpose": "Deposit-free car rental",
-            "expires_on": (timezone.localdate() + datetime.timedelta(days=400)).isoformat(),
-        },
+        partner_form_data(partner, days=400),
     )
 
     assert response.status_code == 400
@@ -965,13 +958,7 @@ def test_page_partner_sharing_with_expiry_in_the_past_rerenders_with_error(
 ):
     response = owner_client.post(
         GRANT_PAGE,
-        {
-            "purpose": "partner_sharing",
-            "partner": partner.pk,
-            "scope": "score",
-            "stated_purpose": "Deposit-free car rental",
-            "expires_on": (timezone.localdate() - datetime.timedelta(days=2)).isoformat(),
-        },
+        partner_form_data(partner, days=-2),
     )
 
     assert response.status_code == 400
