@@ -168,8 +168,9 @@ def consent_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
         level, notice = messages.INFO, error.message
     else:
         level, notice = messages.SUCCESS, _("Consent revoked.")
-    if request.htmx:
-        grant = selectors.consent_grants_for_user(user=request.user).get(pk=grant_id)
-        return render(request, "accounts/_consent_row.html", {"grant": grant})
     messages.add_message(request, level, notice)
+    if request.htmx:
+        # The row swaps in place; the notice replaces the message area out of band.
+        grant = selectors.consent_grants_for_user(user=request.user).get(pk=grant_id)
+        return render(request, "accounts/_consent_revoked.html", {"grant": grant})
     return redirect("accounts:consents")

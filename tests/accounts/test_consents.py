@@ -808,6 +808,10 @@ def test_htmx_revoke_returns_the_row_fragment(owner_client, owner):
     # The revoked row no longer offers a revoke button.
     assert "hx-post" not in html
     assert consent_allows(user=owner, purpose=ConsentPurpose.SCORING) is False
+    # The message area is replaced out of band, so an earlier notice does not linger.
+    assert 'id="messages"' in html
+    assert 'hx-swap-oob="true"' in html
+    assert "message-success" in html
 
 
 def test_htmx_revoke_of_already_revoked_grant_still_returns_the_row(owner_client, owner):

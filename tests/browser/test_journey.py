@@ -88,6 +88,11 @@ def test_first_journey(page, live_server, screenshot):
     expect(row.locator(".badge-ok")).to_have_count(0)
     expect(row.locator("form")).to_have_count(0)
     assert page.evaluate("window.__marker") == 1, "revoking reloaded the whole page"
+    # The "consent given" notice was replaced by the revoke notice, out of band.
+    expect(page.locator("#messages .message")).to_have_count(1)
+    expect(page.locator("#messages .message-success")).to_have_text(
+        re.compile(r"Consent revoked|已撤回|撤回")
+    )
     revocation = ConsentRevocation.objects.get(grant=grant)
     assert revocation.reason == ConsentRevocation.Reason.USER
     assert not ConsentGrant.objects.filter(user=user).current().exists()
