@@ -1,0 +1,27 @@
+"""Accounts models, one module per concern; import them from here."""
+
+from __future__ import annotations
+
+from accounts.models.consent import (
+    DATA_CATEGORY_PURPOSES,
+    ConsentGrant,
+    ConsentGrantQuerySet,
+    ConsentPurpose,
+    ConsentRevocation,
+    ConsentScope,
+    ConsentText,
+)
+from accounts.models.users import Identity, IdentityAttempt, User
+
+__all__ = [
+    "DATA_CATEGORY_PURPOSES",
+    "ConsentGrant",
+    "ConsentGrantQuerySet",
+    "ConsentPurpose",
+    "ConsentRevocation",
+    "ConsentScope",
+    "ConsentText",
+    "Identity",
+    "IdentityAttempt",
+    "User",
+]

@@ -1,0 +1,19 @@
+"""Writes for accounts, one module per concern; callers import them from here."""
+
+from __future__ import annotations
+
+from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, consent_grant, consent_revoke
+from accounts.services.housekeeping import IDENTITY_ATTEMPT_RETENTION, accounts_housekeeping
+from accounts.services.identity import identity_keys_rotate, identity_verify
+from accounts.services.registration import user_register
+
+__all__ = [
+    "IDENTITY_ATTEMPT_RETENTION",
+    "PARTNER_SHARING_MAX_DAYS",
+    "accounts_housekeeping",
+    "consent_grant",
+    "consent_revoke",
+    "identity_keys_rotate",
+    "identity_verify",
+    "user_register",
+]

@@ -1,0 +1,130 @@
+"""The consent ledger: grants and revocations are only ever added."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.clients import Client
+from accounts.models import (
+    ConsentGrant,
+    ConsentPurpose,
+    ConsentRevocation,
+    ConsentScope,
+    User,
+)
+from accounts.selectors import consent_text_current
+from benefits.models import Partner
+from sesame_portal.errors import ServiceError
+
+PARTNER_SHARING_MAX_DAYS = 365
+
+
+def _grant_validate_partner_terms(
+    *,
+    purpose: str,
+    partner: Partner | None,
+    scope: str,
+    expires_at: datetime.datetime | None,
+    now: datetime.datetime,
+) -> None:
+    if purpose != ConsentPurpose.PARTNER_SHARING:
+        if partner is not None or scope:
+            raise ServiceError(
+                "partner",
+                _("Leave out the partner and scope: only sharing with a partner takes them."),
+            )
+        return
+    if partner is None:
+        raise ServiceError("partner", _("Choose the partner you want to share with."))
+    if not partner.is_approved:
+        raise ServiceError(
+            "partner_not_approved", _("This partner is not approved to receive data.")
+        )
+    if scope not in ConsentScope.values:
+        raise ServiceError("scope", _("Choose what the partner may see."))
+    if expires_at is None:
+        raise ServiceError("expires_at", _("Sharing with a partner needs an end date."))
+    if expires_at > now + datetime.timedelta(days=PARTNER_SHARING_MAX_DAYS):
+        raise ServiceError("expires_at", _("Sharing with a partner can last at most one year."))
+
+
+def consent_grant(
+    *,
+    user: User,
+    purpose: str,
+    client: Client,
+    partner: Partner | None = None,
+    scope: str = "",
+    stated_purpose: str = "",
+    expires_at: datetime.datetime | None = None,
+) -> ConsentGrant:
+    """Record a grant against the current text for its purpose.
+
+    A grant with the same purpose (and partner) that is still current is closed as
+    superseded, so at most one grant per purpose and partner is ever current.
+    """
+    now = timezone.now()
+    if purpose not in ConsentPurpose.values:
+        raise ServiceError("purpose", _("Unknown consent purpose."))
+    if expires_at is not None and expires_at <= now:
+        raise ServiceError("expires_at", _("The end date must be in the future."))
+    _grant_validate_partner_terms(
+        purpose=purpose, partner=partner, scope=scope, expires_at=expires_at, now=now
+    )
+    text = consent_text_current(purpose=purpose)
+    if text is None:
+        raise ServiceError(
+            "unavailable", _("This consent cannot be given right now."), status_code=503
+        )
+    stated_purpose = " ".join((stated_purpose or "").split())[:200]
+    if purpose == ConsentPurpose.PARTNER_SHARING and not stated_purpose:
+        stated_purpose = partner.category
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        for previous in ConsentGrant.objects.current(now).filter(
+            user=user, purpose=purpose, partner=partner
+        ):
+            ConsentRevocation.objects.create(
+                grant=previous,
+                revoked_at=now,
+                reason=ConsentRevocation.Reason.SUPERSEDED,
+                channel=client.channel,
+                client_ip=client.ip,
+                user_agent=client.user_agent,
+            )
+        return ConsentGrant.objects.create(
+            user=user,
+            purpose=purpose,
+            text=text,
+            partner=partner,
+            scope=scope,
+            stated_purpose=stated_purpose,
+            granted_at=now,
+            expires_at=expires_at,
+            channel=client.channel,
+            client_ip=client.ip,
+            user_agent=client.user_agent,
+        )
+
+
+def consent_revoke(*, user: User, grant_id: int, client: Client) -> ConsentRevocation:
+    """Revoke one of the user's own grants; effective for every check from now on."""
+    with transaction.atomic():
+        grant = ConsentGrant.objects.select_for_update().filter(user=user, pk=grant_id).first()
+        if grant is None:
+            raise ServiceError("not_found", _("No such consent."), status_code=404)
+        if ConsentRevocation.objects.filter(grant=grant).exists():
+            raise ServiceError(
+                "already_revoked", _("This consent was already revoked."), status_code=409
+            )
+        return ConsentRevocation.objects.create(
+            grant=grant,
+            reason=ConsentRevocation.Reason.USER,
+            channel=client.channel,
+            client_ip=client.ip,
+            user_agent=client.user_agent,
+        )
