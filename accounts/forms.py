@@ -3,10 +3,17 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ConsentScope
+from accounts.models import EMPLOYED_OCCUPATIONS, ConsentScope, Profile
+from accounts.resident_id import age_on
+from accounts.validators import (
+    normalise_mobile,
+    validate_plain_text,
+    validate_work_email_domain,
+)
 from benefits.models import Partner
 
 
@@ -86,3 +93,251 @@ class PartnerConsentForm(forms.Form):
         """The end of the chosen day in the portal's time zone."""
         day = self.cleaned_data["expires_on"] + datetime.timedelta(days=1)
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+# Profile sections. Each form validates one section; the pages render them and the API
+# validates a PATCH with the same forms, so both say the same thing about bad input.
+
+EARLIEST_YEAR = 1950
+YES_NO = [("True", _("Yes")), ("False", _("No"))]
+
+
+def _yes_no_field(label) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda value: value == "True",
+        widget=forms.RadioSelect,
+        empty_value=None,
+    )
+
+
+def _plain_text(field: forms.Field) -> forms.Field:
+    field.validators.append(validate_plain_text)
+    return field
+
+
+class ProfileSectionForm(forms.ModelForm):
+    """A section of the profile. `birth_date` (from the verified identity, if any) bounds
+    the years and months a person can plausibly claim."""
+
+    def __init__(self, *args, birth_date: datetime.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.birth_date = birth_date
+        self.today = timezone.localdate()
+        for name in ("school", "employer", "address"):
+            if name in self.fields:
+                _plain_text(self.fields[name])
+
+    def _years_lived(self) -> int | None:
+        if self.birth_date is None:
+            return None
+        return age_on(self.birth_date, self.today)
+
+
+class EducationForm(ProfileSectionForm):
+    class Meta:
+        model = Profile
+        fields = ["education_level", "school", "graduation_year"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = True
+        year = self.fields["graduation_year"]
+        year.min_value, year.max_value = EARLIEST_YEAR, self.today.year
+        year.validators = [
+            MinValueValidator(EARLIEST_YEAR, _("Enter a year from 1950 on.")),
+            MaxValueValidator(self.today.year, _("The graduation year cannot be in the future.")),
+        ]
+        year.widget.attrs.update(
+            {"min": EARLIEST_YEAR, "max": self.today.year, "inputmode": "numeric"}
+        )
+
+    def clean_graduation_year(self):
+        year = self.cleaned_data["graduation_year"]
+        if self.birth_date and year is not None and year < self.birth_date.year + 10:
+            raise forms.ValidationError(
+                _("This graduation year is too close to your birth year (%(year)d)."),
+                params={"year": self.birth_date.year},
+            )
+        return year
+
+
+class OccupationForm(ProfileSectionForm):
+    class Meta:
+        model = Profile
+        fields = ["occupation", "employer", "work_email"]
+        help_texts = {
+            "work_email": _(
+                "Optional. We mail a six-digit code to verify it; personal "
+                "mailboxes such as QQ or 163 are not accepted."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occupation"].required = True
+        self.fields["work_email"].validators.append(validate_work_email_domain)
+        self.fields["work_email"].widget.attrs.update(
+            {"autocomplete": "email", "inputmode": "email", "autocapitalize": "none"}
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        occupation = cleaned.get("occupation")
+        if occupation and occupation not in EMPLOYED_OCCUPATIONS:
+            # Students, retirees and people not working have no employer to verify.
+            cleaned["employer"], cleaned["work_email"] = "", ""
+        elif occupation and not cleaned.get("employer") and "employer" not in self.errors:
+            self.add_error("employer", _("Enter your employer's name."))
+        if cleaned.get("work_email"):
+            cleaned["work_email"] = cleaned["work_email"].lower()
+        return cleaned
+
+
+class VehicleForm(ProfileSectionForm):
+    vehicle_owned = _yes_no_field(_("Do you own a vehicle?"))
+
+    class Meta:
+        model = Profile
+        fields = ["vehicle_owned", "vehicle_value"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("vehicle_owned") is False:
+            cleaned["vehicle_value"] = ""
+        elif cleaned.get("vehicle_owned") and not cleaned.get("vehicle_value"):
+            self.add_error("vehicle_value", _("Choose the vehicle's approximate value."))
+        return cleaned
+
+
+class PropertyForm(ProfileSectionForm):
+    property_owned = _yes_no_field(_("Do you own a home or other property?"))
+    property_mortgaged = _yes_no_field(_("Is there a mortgage on it?"))
+
+    class Meta:
+        model = Profile
+        fields = ["property_owned", "property_mortgaged"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["property_mortgaged"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("property_owned") is False:
+            cleaned["property_mortgaged"] = None
+        elif cleaned.get("property_owned") and cleaned.get("property_mortgaged") is None:
+            self.add_error("property_mortgaged", _("Say whether there is a mortgage."))
+        return cleaned
+
+
+class ProvidentFundForm(ProfileSectionForm):
+    class Meta:
+        model = Profile
+        fields = ["provident_fund_months"]
+        help_texts = {"provident_fund_months": _("Enter 0 if you have never contributed.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        months = self.fields["provident_fund_months"]
+        months.required = True
+        months.validators = [
+            MinValueValidator(0, _("The number of months cannot be negative.")),
+            MaxValueValidator(600, _("Enter at most 600 months (50 years).")),
+        ]
+        months.widget.attrs.update({"min": 0, "max": 600, "inputmode": "numeric"})
+
+    def clean_provident_fund_months(self):
+        months = self.cleaned_data["provident_fund_months"]
+        lived = self._years_lived()
+        if lived is not None and months is not None and months > max(0, lived - 16) * 12 + 12:
+            raise forms.ValidationError(_("That is more months than you have been of working age."))
+        return months
+
+
+class IncomeForm(ProfileSectionForm):
+    class Meta:
+        model = Profile
+        fields = ["income_band"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["income_band"].required = True
+        self.fields["income_band"].widget = forms.RadioSelect(
+            choices=self.fields["income_band"].choices[1:]
+        )
+
+
+class AddressForm(ProfileSectionForm):
+    class Meta:
+        model = Profile
+        fields = ["address", "address_years"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address"].required = True
+        self.fields["address"].widget.attrs["autocomplete"] = "street-address"
+        years = self.fields["address_years"]
+        years.required = True
+        years.validators = [
+            MinValueValidator(0, _("The number of years cannot be negative.")),
+            MaxValueValidator(100, _("Enter at most 100 years.")),
+        ]
+        years.widget.attrs.update({"min": 0, "max": 100, "inputmode": "numeric"})
+
+    def clean_address_years(self):
+        years = self.cleaned_data["address_years"]
+        lived = self._years_lived()
+        if lived is not None and years is not None and years > lived:
+            raise forms.ValidationError(_("That is longer than you have been alive."))
+        return years
+
+
+class PhoneForm(ProfileSectionForm):
+    class Meta:
+        model = Profile
+        fields = ["phone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        phone = self.fields["phone"]
+        phone.required = True
+        phone.max_length = 30
+        phone.validators = []
+        phone.widget.attrs.update({"autocomplete": "tel", "inputmode": "tel", "maxlength": 30})
+
+    def clean_phone(self):
+        return normalise_mobile(self.cleaned_data["phone"])
+
+
+PROFILE_FORMS: dict[str, type[ProfileSectionForm]] = {
+    "education": EducationForm,
+    "occupation": OccupationForm,
+    "vehicle": VehicleForm,
+    "property": PropertyForm,
+    "provident_fund": ProvidentFundForm,
+    "income": IncomeForm,
+    "address": AddressForm,
+    "phone": PhoneForm,
+}
+
+
+class WorkEmailCodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Six-digit code"),
+        regex=r"^\s*[0-9]{6}\s*$",
+        max_length=20,
+        error_messages={"invalid": _("Enter the six digits from the email.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -6,9 +6,20 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.crypto import decrypt_text
-from accounts.models import ConsentGrant, ConsentPurpose, ConsentScope, ConsentText, Identity, User
+from accounts.models import (
+    ConsentGrant,
+    ConsentPurpose,
+    ConsentScope,
+    ConsentText,
+    FieldMark,
+    Identity,
+    Profile,
+    User,
+)
+from accounts.profile_sections import SECTIONS
 from benefits.models import Partner
 
 # What each partner scope discloses; a request for a disclosure must be covered.
@@ -69,3 +80,114 @@ def identity_for_user(*, user: User) -> Identity | None:
 
 def identity_full_name(identity: Identity) -> str:
     return decrypt_text(identity.full_name_encrypted)
+
+
+def profile_get(*, user: User) -> Profile:
+    """The user's profile, or an empty unsaved one before the first section is saved."""
+    return Profile.objects.filter(user=user).first() or Profile(user=user)
+
+
+def profile_completion(profile: Profile) -> int:
+    """Percentage of sections complete, 0 to 100."""
+    done = sum(1 for section in SECTIONS if section.is_complete(profile))
+    return round(100 * done / len(SECTIONS))
+
+
+def profile_sections_status(profile: Profile) -> list[dict]:
+    return [
+        {
+            "key": s.key,
+            "title": s.title,
+            "why": s.why,
+            "complete": s.is_complete(profile),
+            "used_by_score": s.used_by_score,
+        }
+        for s in SECTIONS
+    ]
+
+
+def profile_field_marks(profile: Profile, fields: tuple[str, ...]) -> list[dict]:
+    """Each filled field with its label, whether self-declared or verified, and since when."""
+    marks = []
+    for field in fields:
+        mark = profile.field_marks.get(field)
+        if not mark:
+            continue
+        marks.append(
+            {
+                "field": field,
+                "label": Profile._meta.get_field(field).verbose_name,
+                "verified": mark["mark"] == FieldMark.VERIFIED,
+                "at": datetime.datetime.fromisoformat(mark["at"]),
+            }
+        )
+    return marks
+
+
+def work_email_pending(*, profile: Profile) -> bool:
+    """A work email is entered but not verified yet."""
+    return bool(profile.pk and profile.work_email and profile.work_email_verified_at is None)
+
+
+def account_export(*, user: User) -> dict:
+    """Everything held about the user, for "download my data". The ID number appears
+    masked only: the full number is never sent anywhere, not even to its owner."""
+    from knox.models import AuthToken
+
+    identity = identity_for_user(user=user)
+    profile = profile_get(user=user)
+    grants = consent_grants_for_user(user=user)
+    return {
+        "exported_at": timezone.now(),
+        "account": {
+            "username": user.username,
+            "email": user.email,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+        },
+        "identity": identity
+        and {
+            "full_name": identity_full_name(identity),
+            "masked_id_number": identity.id_number_masked,
+            "birth_date": identity.birth_date,
+            "gender": identity.gender,
+            "region": identity.region_name,
+            "region_code": identity.region_code,
+            "verified_at": identity.verified_at,
+        },
+        "identity_attempts": list(
+            user.identity_attempts.order_by("created_at").values("created_at", "outcome")
+        ),
+        "consents": [
+            {
+                "id": grant.pk,
+                "purpose": grant.purpose,
+                "text_version": grant.text.version,
+                "partner": grant.partner.name if grant.partner else None,
+                "scope": grant.scope,
+                "stated_purpose": grant.stated_purpose,
+                "granted_at": grant.granted_at,
+                "expires_at": grant.expires_at,
+                "channel": grant.channel,
+                "client_ip": grant.client_ip,
+                "user_agent": grant.user_agent,
+                "revoked_at": getattr(getattr(grant, "revocation", None), "revoked_at", None),
+                "revocation_reason": getattr(getattr(grant, "revocation", None), "reason", None),
+            }
+            for grant in grants
+        ],
+        "profile": {
+            **{field: getattr(profile, field) for section in SECTIONS for field in section.fields},
+            "work_email_verified_at": profile.work_email_verified_at,
+            "field_marks": profile.field_marks,
+            "completion": profile_completion(profile),
+        },
+        "work_email_codes": list(
+            user.work_email_challenges.order_by("created_at").values(
+                "email", "created_at", "expires_at", "attempts", "verified_at"
+            )
+        ),
+        "api_tokens": list(
+            AuthToken.objects.filter(user=user).order_by("created").values("created", "expiry")
+        ),
+    }

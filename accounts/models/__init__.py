@@ -11,17 +11,35 @@ from accounts.models.consent import (
     ConsentScope,
     ConsentText,
 )
+from accounts.models.profile import (
+    EMPLOYED_OCCUPATIONS,
+    EducationLevel,
+    FieldMark,
+    IncomeBand,
+    Occupation,
+    Profile,
+    VehicleValue,
+    WorkEmailChallenge,
+)
 from accounts.models.users import Identity, IdentityAttempt, User
 
 __all__ = [
     "DATA_CATEGORY_PURPOSES",
+    "EMPLOYED_OCCUPATIONS",
     "ConsentGrant",
     "ConsentGrantQuerySet",
     "ConsentPurpose",
     "ConsentRevocation",
     "ConsentScope",
     "ConsentText",
+    "EducationLevel",
+    "FieldMark",
     "Identity",
     "IdentityAttempt",
+    "IncomeBand",
+    "Occupation",
+    "Profile",
     "User",
+    "VehicleValue",
+    "WorkEmailChallenge",
 ]

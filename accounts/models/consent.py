@@ -70,9 +70,15 @@ class ConsentGrant(models.Model):
         WEB = "web", _("Web page")
         API = "api", _("API")
 
+    # Null once the account is deleted: the record stays as evidence, tied only to a
+    # random pseudonym (subject_ref) that identifies nobody.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_grants"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="consent_grants",
     )
+    subject_ref = models.CharField(_("pseudonym after deletion"), max_length=32, blank=True)
     purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="grants")
     partner = models.ForeignKey(
@@ -114,6 +120,7 @@ class ConsentRevocation(models.Model):
     class Reason(models.TextChoices):
         USER = "user", _("Revoked by the user")
         SUPERSEDED = "superseded", _("Replaced by a newer grant")
+        ACCOUNT_DELETED = "account_deleted", _("The account was deleted")
 
     grant = models.OneToOneField(ConsentGrant, on_delete=models.CASCADE, related_name="revocation")
     revoked_at = models.DateTimeField(_("revoked at"), default=timezone.now)

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, consent_grant, consent_revoke
+from accounts.services.deletion import account_delete
 from accounts.services.housekeeping import IDENTITY_ATTEMPT_RETENTION, accounts_housekeeping
 from accounts.services.identity import identity_keys_rotate, identity_verify
+from accounts.services.profile import (
+    profile_section_save,
+    profile_update,
+    work_email_challenge_start,
+    work_email_verify,
+)
 from accounts.services.registration import user_register
 
 __all__ = [
     "IDENTITY_ATTEMPT_RETENTION",
     "PARTNER_SHARING_MAX_DAYS",
+    "account_delete",
     "accounts_housekeeping",
     "consent_grant",
     "consent_revoke",
     "identity_keys_rotate",
     "identity_verify",
+    "profile_section_save",
+    "profile_update",
     "user_register",
+    "work_email_challenge_start",
+    "work_email_verify",
 ]

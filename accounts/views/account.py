@@ -32,8 +32,11 @@ _PARTNER_FIELDS = {
 def home(request: HttpRequest) -> HttpResponse:
     identity = selectors.identity_for_user(user=request.user)
     scoring_allowed = selectors.consent_allows(user=request.user, purpose=ConsentPurpose.SCORING)
+    completion = selectors.profile_completion(selectors.profile_get(user=request.user))
     return render(
-        request, "accounts/home.html", {"identity": identity, "scoring_allowed": scoring_allowed}
+        request,
+        "accounts/home.html",
+        {"identity": identity, "scoring_allowed": scoring_allowed, "completion": completion},
     )
 
 

@@ -1,0 +1,54 @@
+"""Real-name verification."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.api.common import error_responses
+from sesame_portal.errors import ServiceError
+
+
+class IdentityApi(APIView):
+    class IdentityInputSerializer(serializers.Serializer):
+        full_name = serializers.CharField(max_length=100, trim_whitespace=True)
+        id_number = serializers.CharField(max_length=40, trim_whitespace=True)
+
+    class IdentityOutputSerializer(serializers.Serializer):
+        masked_id_number = serializers.CharField(source="id_number_masked")
+        birth_date = serializers.DateField()
+        gender = serializers.CharField()
+        region = serializers.CharField(source="region_name")
+        region_code = serializers.CharField()
+        verified_at = serializers.DateTimeField()
+
+    @extend_schema(
+        responses={200: IdentityOutputSerializer, **error_responses(401, 404)},
+        summary="My verified identity",
+    )
+    def get(self, request):
+        identity = selectors.identity_for_user(user=request.user)
+        if identity is None:
+            raise ServiceError(
+                "not_verified", _("Your identity is not verified yet."), status_code=404
+            )
+        return Response(self.IdentityOutputSerializer(identity).data)
+
+    @extend_schema(
+        request=IdentityInputSerializer,
+        responses={201: IdentityOutputSerializer, **error_responses(400, 401, 409, 429)},
+        summary="Verify my real name and resident ID number",
+        description="400 codes: format, checksum, birth_date, region, underage, duplicate, "
+        "name, legacy_15_digit. 409 already_verified. 429 rate_limited with Retry-After.",
+    )
+    def post(self, request):
+        data = self.IdentityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        identity = services.identity_verify(user=request.user, **data.validated_data)
+        return Response(
+            self.IdentityOutputSerializer(identity).data, status=status.HTTP_201_CREATED
+        )

@@ -1,0 +1,107 @@
+"""The profile's sections: which fields each holds, when it counts as complete, and
+whether the score uses it. The pages, the API and the completion bar all read this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import EMPLOYED_OCCUPATIONS, Profile
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str | Promise
+    why: str | Promise
+    fields: tuple[str, ...]
+    used_by_score: bool
+    is_complete: Callable[[Profile], bool]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "education",
+        _("Education"),
+        _("Education is part of your identity traits."),
+        ("education_level", "school", "graduation_year"),
+        True,
+        lambda p: bool(p.education_level and p.school and p.graduation_year),
+    ),
+    Section(
+        "occupation",
+        _("Work"),
+        _("A stable job, and a work email verified with a code, strengthen your identity."),
+        ("occupation", "employer", "work_email"),
+        True,
+        lambda p: (
+            bool(p.occupation) and (p.occupation not in EMPLOYED_OCCUPATIONS or bool(p.employer))
+        ),
+    ),
+    Section(
+        "vehicle",
+        _("Vehicle"),
+        _("A vehicle you own counts towards your capacity."),
+        ("vehicle_owned", "vehicle_value"),
+        True,
+        lambda p: p.vehicle_owned is False or (p.vehicle_owned is True and bool(p.vehicle_value)),
+    ),
+    Section(
+        "property",
+        _("Property"),
+        _("Property you own counts towards your capacity."),
+        ("property_owned", "property_mortgaged"),
+        True,
+        lambda p: (
+            p.property_owned is False
+            or (p.property_owned is True and p.property_mortgaged is not None)
+        ),
+    ),
+    Section(
+        "provident_fund",
+        _("Housing provident fund"),
+        _("Months of housing provident fund contributions show steady income."),
+        ("provident_fund_months",),
+        True,
+        lambda p: p.provident_fund_months is not None,
+    ),
+    Section(
+        "income",
+        _("Income"),
+        _("Your monthly income band counts towards your capacity."),
+        ("income_band",),
+        True,
+        lambda p: bool(p.income_band),
+    ),
+    Section(
+        "address",
+        _("Address"),
+        _("Years at the same address show stability."),
+        ("address", "address_years"),
+        True,
+        lambda p: bool(p.address) and p.address_years is not None,
+    ),
+    Section(
+        "phone",
+        _("Phone"),
+        _("So we can reach you about your account. It does not change your score."),
+        ("phone",),
+        False,
+        lambda p: bool(p.phone),
+    ),
+)
+
+SECTION_BY_KEY = {section.key: section for section in SECTIONS}
+SECTION_KEYS = tuple(SECTION_BY_KEY)
+
+
+def section_for_field(field: str) -> Section | None:
+    return next((s for s in SECTIONS if field in s.fields), None)
+
+
+def next_section(key: str) -> Section | None:
+    index = SECTION_KEYS.index(key)
+    return SECTIONS[index + 1] if index + 1 < len(SECTIONS) else None

@@ -1,0 +1,175 @@
+"""Profile completion: saving a section, and verifying a work email with a mailed code."""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import logging
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.crypto import keyed_hash
+from accounts.models import FieldMark, Profile, User, WorkEmailChallenge
+from accounts.profile_sections import SECTION_BY_KEY
+from scoring.services import score_recompute_queue
+from sesame_portal.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+WORK_EMAIL_CODE_TTL = datetime.timedelta(minutes=15)
+WORK_EMAIL_CODES_PER_HOUR = 5
+
+
+def _mark(profile: Profile, field: str, mark: str, at: datetime.datetime) -> None:
+    if getattr(profile, field) in ("", None):
+        profile.field_marks.pop(field, None)
+    else:
+        profile.field_marks[field] = {"mark": mark, "at": at.isoformat()}
+
+
+def profile_update(*, user: User, sections: dict[str, dict[str, Any]]) -> list[str]:
+    """Save validated values of one or more sections at once; return the changed fields.
+
+    All sections save or none do. Changed values are marked self-declared from now; a
+    changed work email loses its verification and gets a new code. Any change to a
+    section the score uses queues one recompute for the user.
+    """
+    specs = []
+    for key in sections:
+        if key not in SECTION_BY_KEY:
+            raise ServiceError("section", _("No such profile section."), status_code=404)
+        specs.append(SECTION_BY_KEY[key])
+    now = timezone.now()
+    changed: list[str] = []
+    with transaction.atomic():
+        profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+        for spec in specs:
+            values = sections[spec.key]
+            fields = [f for f in spec.fields if f in values and getattr(profile, f) != values[f]]
+            for field in fields:
+                setattr(profile, field, values[field])
+                _mark(profile, field, FieldMark.SELF_DECLARED, now)
+            changed += fields
+        if not changed:
+            return []
+        if "work_email" in changed:
+            profile.work_email_verified_at = None
+            WorkEmailChallenge.objects.filter(user=user, verified_at__isnull=True).update(
+                superseded=True
+            )
+        profile.updated_at = now
+        profile.save()
+        scored = [s.key for s in specs if s.used_by_score and set(s.fields) & set(changed)]
+        if scored:
+            score_recompute_queue(user=user, trigger="profile:" + ",".join(scored))
+    if "work_email" in changed and profile.work_email:
+        work_email_challenge_start(user=user)
+    return changed
+
+
+def profile_section_save(*, user: User, section: str, values: dict[str, Any]) -> list[str]:
+    """Save one section (one step of the flow); see profile_update."""
+    return profile_update(user=user, sections={section: values})
+
+
+def _code_hash(challenge_email: str, user_id: int, code: str) -> str:
+    return keyed_hash(f"work-email:{user_id}:{challenge_email}:{code}")
+
+
+def work_email_challenge_start(*, user: User) -> WorkEmailChallenge:
+    """Mail a fresh six-digit code to the profile's unverified work email."""
+    now = timezone.now()
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().filter(user=user).first()
+        if profile is None or not profile.work_email:
+            raise ServiceError("no_work_email", _("Enter a work email first."))
+        if profile.work_email_verified_at is not None:
+            raise ServiceError(
+                "already_verified", _("This work email is already verified."), status_code=409
+            )
+        recent = WorkEmailChallenge.objects.filter(
+            user=user, created_at__gt=now - datetime.timedelta(hours=1)
+        ).count()
+        if recent >= WORK_EMAIL_CODES_PER_HOUR:
+            raise ServiceError(
+                "rate_limited",
+                _("Too many codes requested. Try again in an hour."),
+                status_code=429,
+                retry_after=3600,
+            )
+        WorkEmailChallenge.objects.filter(user=user, verified_at__isnull=True).update(
+            superseded=True
+        )
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        challenge = WorkEmailChallenge.objects.create(
+            user=user,
+            email=profile.work_email,
+            created_at=now,
+            code_hash=_code_hash(profile.work_email, user.pk, code),
+            expires_at=now + WORK_EMAIL_CODE_TTL,
+        )
+    minutes = int(WORK_EMAIL_CODE_TTL.total_seconds() // 60)
+    send_mail(
+        subject=_("Your Sesame Portal verification code"),
+        message=_(
+            "Your code is %(code)s. Enter it in Sesame Portal within %(minutes)d minutes to "
+            "verify this work email. If you did not ask for it, ignore this email."
+        )
+        % {"code": code, "minutes": minutes},
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[challenge.email],
+    )
+    logger.info("work email code sent", extra={"user_id": user.pk})
+    return challenge
+
+
+def work_email_verify(*, user: User, code: str) -> Profile:
+    """Check a typed code against the latest challenge; five wrong codes end it."""
+    now = timezone.now()
+    code = (code or "").strip()
+    failure: ServiceError | None = None
+    with transaction.atomic():
+        challenge = (
+            WorkEmailChallenge.objects.select_for_update()
+            .filter(user=user, verified_at__isnull=True, superseded=False)
+            .order_by("-created_at")
+            .first()
+        )
+        profile = Profile.objects.select_for_update().filter(user=user).first()
+        if challenge is None or profile is None or challenge.email != profile.work_email:
+            raise ServiceError("no_code", _("There is no code waiting. Ask for a new one."))
+        if challenge.attempts >= WorkEmailChallenge.MAX_ATTEMPTS:
+            raise ServiceError(
+                "too_many_attempts",
+                _("Too many wrong codes. Ask for a new one."),
+                status_code=429,
+            )
+        if challenge.expires_at <= now:
+            raise ServiceError("code_expired", _("This code has expired. Ask for a new one."))
+        if not hmac.compare_digest(challenge.code_hash, _code_hash(challenge.email, user.pk, code)):
+            challenge.attempts += 1
+            challenge.save(update_fields=["attempts"])
+            left = WorkEmailChallenge.MAX_ATTEMPTS - challenge.attempts
+            failure = ServiceError(
+                "code_invalid",
+                _("That code is not right. %(left)d tries left.") % {"left": left}
+                if left
+                else _("Too many wrong codes. Ask for a new one."),
+            )
+        else:
+            challenge.verified_at = now
+            challenge.save(update_fields=["verified_at"])
+            profile.work_email_verified_at = now
+            _mark(profile, "work_email", FieldMark.VERIFIED, now)
+            profile.updated_at = now
+            profile.save()
+            score_recompute_queue(user=user, trigger="profile:work_email_verified")
+    if failure is not None:
+        raise failure
+    return profile

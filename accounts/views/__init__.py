@@ -1,0 +1,36 @@
+"""Pages for accounts, one module per area; urls.py imports them from here."""
+
+from __future__ import annotations
+
+from accounts.views.account import (
+    account,
+    consent_grant,
+    consent_revoke,
+    consents,
+    home,
+    identity,
+    signup,
+)
+from accounts.views.my_data import my_data, my_data_export
+from accounts.views.profile import (
+    profile_overview,
+    profile_step,
+    profile_work_email_code,
+    profile_work_email_resend,
+)
+
+__all__ = [
+    "account",
+    "consent_grant",
+    "consent_revoke",
+    "consents",
+    "home",
+    "identity",
+    "my_data",
+    "my_data_export",
+    "profile_overview",
+    "profile_step",
+    "profile_work_email_code",
+    "profile_work_email_resend",
+    "signup",
+]

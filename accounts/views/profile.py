@@ -1,0 +1,142 @@
+"""The step-by-step profile flow. One view renders a step as a full page, or as the
+fragment htmx swaps in; without JavaScript the same forms post and redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import PROFILE_FORMS, WorkEmailCodeForm
+from accounts.profile_sections import SECTION_BY_KEY, SECTIONS, next_section
+from sesame_portal.errors import ServiceError
+
+
+def _birth_date(request: HttpRequest):
+    identity = selectors.identity_for_user(user=request.user)
+    return identity.birth_date if identity else None
+
+
+def _step_context(request: HttpRequest, section_key: str, form=None, code_form=None) -> dict:
+    section = SECTION_BY_KEY[section_key]
+    profile = selectors.profile_get(user=request.user)
+    if form is None:
+        form = PROFILE_FORMS[section_key](instance=profile, birth_date=_birth_date(request))
+    following = next_section(section_key)
+    return {
+        "section": section,
+        "step_number": list(SECTION_BY_KEY).index(section_key) + 1,
+        "step_count": len(SECTIONS),
+        "form": form,
+        "profile": profile,
+        "marks": selectors.profile_field_marks(profile, section.fields),
+        "completion": selectors.profile_completion(profile),
+        "sections": selectors.profile_sections_status(profile),
+        "next_url": reverse("accounts:profile_step", args=[following.key])
+        if following
+        else reverse("accounts:profile"),
+        "work_email_pending": section_key == "occupation"
+        and selectors.work_email_pending(profile=profile),
+        "code_form": code_form or WorkEmailCodeForm(),
+    }
+
+
+def _render_step(
+    request: HttpRequest, section_key: str, *, status: int = 200, **forms
+) -> HttpResponse:
+    context = _step_context(request, section_key, **forms)
+    if request.htmx:
+        response = render(request, "accounts/profile/_step_swap.html", context)
+        response["HX-Push-Url"] = reverse("accounts:profile_step", args=[section_key])
+        return response
+    return render(request, "accounts/profile/step.html", context, status=status)
+
+
+def _after_save(request: HttpRequest, section_key: str) -> HttpResponse:
+    """Go on to the next step, or stay to type the code of a new work email."""
+    profile = selectors.profile_get(user=request.user)
+    if section_key == "occupation" and selectors.work_email_pending(profile=profile):
+        target = section_key
+    else:
+        following = next_section(section_key)
+        if following is None:
+            messages.success(request, _("Profile saved."))
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("accounts:profile")
+                return response
+            return redirect("accounts:profile")
+        target = following.key
+    if request.htmx:
+        return _render_step(request, target)
+    return redirect("accounts:profile_step", section=target)
+
+
+@login_required
+def profile_overview(request: HttpRequest) -> HttpResponse:
+    profile = selectors.profile_get(user=request.user)
+    sections = selectors.profile_sections_status(profile)
+    first_open = next((s for s in sections if not s["complete"]), None)
+    return render(
+        request,
+        "accounts/profile/overview.html",
+        {
+            "completion": selectors.profile_completion(profile),
+            "sections": sections,
+            "first_open": first_open,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_step(request: HttpRequest, section: str) -> HttpResponse:
+    if section not in SECTION_BY_KEY:
+        raise Http404
+    if request.method == "GET":
+        return _render_step(request, section)
+    profile = selectors.profile_get(user=request.user)
+    form = PROFILE_FORMS[section](request.POST, instance=profile, birth_date=_birth_date(request))
+    if not form.is_valid():
+        return _render_step(request, section, form=form, status=400)
+    values = {field: form.cleaned_data.get(field) for field in SECTION_BY_KEY[section].fields}
+    try:
+        services.profile_section_save(user=request.user, section=section, values=values)
+    except ServiceError as error:
+        # The section saved; only mailing the code failed (for example the hourly limit).
+        messages.error(request, error.message)
+    return _after_save(request, section)
+
+
+@login_required
+@require_POST
+def profile_work_email_code(request: HttpRequest) -> HttpResponse:
+    code_form = WorkEmailCodeForm(request.POST)
+    if code_form.is_valid():
+        try:
+            services.work_email_verify(user=request.user, code=code_form.cleaned_data["code"])
+        except ServiceError as error:
+            code_form.add_error("code", error.message)
+        else:
+            messages.success(request, _("Your work email is verified."))
+            return _after_save(request, "occupation")
+    return _render_step(request, "occupation", code_form=code_form, status=400)
+
+
+@login_required
+@require_POST
+def profile_work_email_resend(request: HttpRequest) -> HttpResponse:
+    try:
+        services.work_email_challenge_start(user=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("A new code is on its way."))
+    if request.htmx:
+        return _render_step(request, "occupation")
+    return redirect("accounts:profile_step", section="occupation")
