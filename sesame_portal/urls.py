@@ -15,3 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "sesame_portal.handlers.bad_request"
+handler403 = "sesame_portal.handlers.permission_denied"
+handler404 = "sesame_portal.handlers.page_not_found"
+handler500 = "sesame_portal.handlers.server_error"

@@ -158,3 +158,18 @@ def test_a_real_worker_runs_the_nightly_housekeeping(owner):
     assert not AuthToken.objects.filter(pk=expired.pk).exists()
     assert AuthToken.objects.filter(pk=live.pk).exists()
     assert list(IdentityAttempt.objects.values_list("created_at", flat=True)) == [now]
+
+
+@pytest.mark.django_db
+def test_an_oversized_api_body_is_a_json_400_not_an_html_page(owner_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = owner_api.patch("/api/v1/me/profile/", {"school": "x" * 20_000}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_unknown_api_paths_answer_json_404(owner_api):
+    response = owner_api.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -1,0 +1,46 @@
+"""Error pages that Django itself raises (before or outside DRF): the API answers them
+with `{code, message}` JSON like every other API error, people get a page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {
+                "code": "bad_request",
+                "message": _("The request could not be read: it is malformed or too large."),
+            },
+            status=400,
+        )
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"code": "permission_denied", "message": _("Not allowed.")}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {"code": "server_error", "message": _("Something went wrong on our side.")},
+            status=500,
+        )
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
