@@ -42,6 +42,15 @@ class ProfileOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true, false or null only: "yes", "1" or 1 are refused, not guessed at."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ProfilePatchSerializer(serializers.Serializer):
     """Types only; the rules (ranges, webmail, plain text) are the page forms' rules."""
 
@@ -59,12 +68,12 @@ class ProfilePatchSerializer(serializers.Serializer):
         required=False, allow_blank=True, allow_null=True, trim_whitespace=False
     )
     work_email = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    vehicle_owned = serializers.BooleanField(required=False, allow_null=True)
+    vehicle_owned = StrictBooleanField(required=False, allow_null=True)
     vehicle_value = serializers.ChoiceField(
         VehicleValue.choices, required=False, allow_blank=True, allow_null=True
     )
-    property_owned = serializers.BooleanField(required=False, allow_null=True)
-    property_mortgaged = serializers.BooleanField(required=False, allow_null=True)
+    property_owned = StrictBooleanField(required=False, allow_null=True)
+    property_mortgaged = StrictBooleanField(required=False, allow_null=True)
     provident_fund_months = serializers.IntegerField(required=False, allow_null=True)
     income_band = serializers.ChoiceField(
         IncomeBand.choices, required=False, allow_blank=True, allow_null=True

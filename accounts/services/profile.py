@@ -49,6 +49,10 @@ def profile_update(*, user: User, sections: dict[str, dict[str, Any]]) -> list[s
     changed: list[str] = []
     with transaction.atomic():
         profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+        new_email = sections.get("occupation", {}).get("work_email") or ""
+        if new_email and new_email != profile.work_email:
+            # A new address needs a code; refuse before saving when none may be sent.
+            _work_email_codes_check(user=user, now=now)
         for spec in specs:
             values = sections[spec.key]
             fields = [f for f in spec.fields if f in values and getattr(profile, f) != values[f]]
@@ -82,6 +86,19 @@ def _code_hash(challenge_email: str, user_id: int, code: str) -> str:
     return keyed_hash(f"work-email:{user_id}:{challenge_email}:{code}")
 
 
+def _work_email_codes_check(*, user: User, now: datetime.datetime) -> None:
+    recent = WorkEmailChallenge.objects.filter(
+        user=user, created_at__gt=now - datetime.timedelta(hours=1)
+    ).count()
+    if recent >= WORK_EMAIL_CODES_PER_HOUR:
+        raise ServiceError(
+            "rate_limited",
+            _("Too many codes requested. Try again in an hour."),
+            status_code=429,
+            retry_after=3600,
+        )
+
+
 def work_email_challenge_start(*, user: User) -> WorkEmailChallenge:
     """Mail a fresh six-digit code to the profile's unverified work email."""
     now = timezone.now()
@@ -93,16 +110,7 @@ def work_email_challenge_start(*, user: User) -> WorkEmailChallenge:
             raise ServiceError(
                 "already_verified", _("This work email is already verified."), status_code=409
             )
-        recent = WorkEmailChallenge.objects.filter(
-            user=user, created_at__gt=now - datetime.timedelta(hours=1)
-        ).count()
-        if recent >= WORK_EMAIL_CODES_PER_HOUR:
-            raise ServiceError(
-                "rate_limited",
-                _("Too many codes requested. Try again in an hour."),
-                status_code=429,
-                retry_after=3600,
-            )
+        _work_email_codes_check(user=user, now=now)
         WorkEmailChallenge.objects.filter(user=user, verified_at__isnull=True).update(
             superseded=True
         )

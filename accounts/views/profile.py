@@ -108,8 +108,9 @@ def profile_step(request: HttpRequest, section: str) -> HttpResponse:
     try:
         services.profile_section_save(user=request.user, section=section, values=values)
     except ServiceError as error:
-        # The section saved; only mailing the code failed (for example the hourly limit).
-        messages.error(request, error.message)
+        # Nothing was saved: a new work email is refused when no code may be sent now.
+        form.add_error("work_email" if "work_email" in form.fields else None, error.message)
+        return _render_step(request, section, form=form, status=400)
     return _after_save(request, section)
 
 
