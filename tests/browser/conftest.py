@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.helpers import new_phone_context
+
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,7 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 375, "height": 812}
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CONSOLE_PROBLEMS = ("Content Security Policy", "Refused to")
 _HERE = Path(__file__).resolve().parent
@@ -132,15 +133,7 @@ def browser_log(live_server) -> BrowserLog:
 
 @pytest.fixture
 def page(browser, browser_log, live_server, transactional_db, consent_texts) -> Iterator:
-    context = browser.new_context(
-        viewport=VIEWPORT,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-    )
-    context.set_default_timeout(10_000)
-    context.on("request", lambda request: browser_log.requests.append(request.url))
+    context = new_phone_context(browser, browser_log)
     page = context.new_page()
     page.on(
         "console", lambda message: browser_log.console.append(f"[{message.type}] {message.text}")

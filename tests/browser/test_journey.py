@@ -7,26 +7,14 @@ import re
 from playwright.sync_api import expect
 
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentRevocation, Identity, User
+from tests.browser.helpers import (
+    FORM_SUBMIT,
+    assert_no_horizontal_scroll,
+    assert_tab_bar_leaves_content_visible,
+    log_in,
+    url_pattern,
+)
 from tests.conftest import PASSWORD, make_id_number
-
-SUBMIT = "main form.form button[type=submit]"
-
-
-def _url(live_server, path: str) -> re.Pattern[str]:
-    return re.compile(re.escape(live_server.url + path) + r"(\?.*)?$")
-
-
-def _assert_no_horizontal_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"{page.url} is {width} px wide at a 375 px viewport"
-
-
-def _log_in(page, live_server, username: str) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click(SUBMIT)
-    expect(page).to_have_url(_url(live_server, "/"))
 
 
 def test_first_journey(page, live_server, screenshot):
@@ -37,10 +25,10 @@ def test_first_journey(page, live_server, screenshot):
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     screenshot(page, "signup")
-    page.click(SUBMIT)
+    page.click(FORM_SUBMIT)
 
     # Real-name verification.
-    expect(page).to_have_url(_url(live_server, "/accounts/identity/"))
+    expect(page).to_have_url(url_pattern(live_server, "/accounts/identity/"))
     user = User.objects.get(username="xiaolong")
     assert not Identity.objects.filter(user=user).exists()
     expect(page.locator(".messages")).to_be_visible()
@@ -48,10 +36,10 @@ def test_first_journey(page, live_server, screenshot):
     page.fill("#id_full_name", "李小龙")
     page.fill("#id_id_number", id_number)
     screenshot(page, "identity")
-    page.click(SUBMIT)
+    page.click(FORM_SUBMIT)
 
     # Verified: on to the consents page; the identity page now shows the masked number.
-    expect(page).to_have_url(_url(live_server, "/accounts/consents/"))
+    expect(page).to_have_url(url_pattern(live_server, "/accounts/consents/"))
     identity = Identity.objects.get(user=user)
     assert identity.id_number_masked != id_number
     page.goto(live_server.url + "/accounts/identity/")
@@ -71,7 +59,7 @@ def test_first_journey(page, live_server, screenshot):
     agree = offer.locator("button[type=submit]")
     expect(agree).to_have_text(re.compile(r"I agree|同意"))
     agree.click()
-    expect(page).to_have_url(_url(live_server, "/accounts/consents/"))
+    expect(page).to_have_url(url_pattern(live_server, "/accounts/consents/"))
     grant = ConsentGrant.objects.get(user=user, purpose=ConsentPurpose.SCORING)
     assert grant.channel == ConsentGrant.Channel.WEB
     assert grant.partner is None
@@ -100,7 +88,7 @@ def test_first_journey(page, live_server, screenshot):
 
     # Home, through the tab bar: identity done, scoring consent to do again.
     page.locator("nav.tabbar a").first.click()
-    expect(page).to_have_url(_url(live_server, "/"))
+    expect(page).to_have_url(url_pattern(live_server, "/"))
     expect(page.locator("nav.tabbar a").first).to_have_attribute("aria-current", "page")
     steps = page.locator("ol.steps > li")
     expect(steps.nth(0)).to_have_class(re.compile(r"\bstep-done\b"))
@@ -113,15 +101,15 @@ def test_first_journey(page, live_server, screenshot):
 
 def test_bad_id_number_shows_error_next_to_field(page, live_server, screenshot):
     User.objects.create_user(username="baduser", password=PASSWORD)
-    _log_in(page, live_server, "baduser")
+    log_in(page, live_server, "baduser")
     page.goto(live_server.url + "/accounts/identity/")
     good = make_id_number()
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")  # wrong check character
     page.fill("#id_full_name", "李小龙")
     page.fill("#id_id_number", bad)
-    page.click(SUBMIT)
+    page.click(FORM_SUBMIT)
 
-    expect(page).to_have_url(_url(live_server, "/accounts/identity/"))
+    expect(page).to_have_url(url_pattern(live_server, "/accounts/identity/"))
     field = page.locator("#id_id_number")
     expect(field).to_have_attribute("aria-invalid", "true")
     error = page.locator("#id_id_number_error")
@@ -149,7 +137,7 @@ def test_language_switch(page, live_server):
 
     switch.click()
     expect(html).to_have_attribute("lang", "en")
-    expect(page).to_have_url(_url(live_server, "/accounts/login/"))
+    expect(page).to_have_url(url_pattern(live_server, "/accounts/login/"))
     expect(heading).to_have_text("Log in")
     expect(username_label).to_contain_text("Username")
     expect(switch).to_have_text("中文")
@@ -163,21 +151,15 @@ def test_language_switch(page, live_server):
 
 def test_no_horizontal_scroll_at_375px(page, live_server):
     page.goto(live_server.url + "/accounts/signup/")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
 
     User.objects.create_user(username="narrow", password=PASSWORD)
-    _log_in(page, live_server, "narrow")
+    log_in(page, live_server, "narrow")
     for path in ("/accounts/identity/", "/accounts/consents/", "/"):
         page.goto(live_server.url + path)
         expect(page.locator("main h1")).to_be_visible()
-        _assert_no_horizontal_scroll(page)
-        # Scrolled to the end, the fixed tab bar leaves the last of the content uncovered.
-        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-        content_bottom = page.evaluate(
-            "document.querySelector('main').lastElementChild.getBoundingClientRect().bottom"
-        )
-        tabbar_top = page.locator("nav.tabbar").bounding_box()["y"]
-        assert content_bottom <= tabbar_top, f"{path}: the tab bar covers the end of the page"
+        assert_no_horizontal_scroll(page)
+        assert_tab_bar_leaves_content_visible(page)
 
 
 def test_form_fields_are_spaced(page, live_server):
@@ -213,7 +195,7 @@ def test_keyboard_order_on_login(page, live_server):
     start = focused.index("id_username")
     assert focused[start : start + 3] == ["id_username", "id_password", "button:submit"], focused
     # That button is the form's own submit, not the language switch.
-    expect(page.locator(SUBMIT)).to_be_focused()
+    expect(page.locator(FORM_SUBMIT)).to_be_focused()
     # And it can be reached from the top of the page too: the skip link comes first.
     page.goto(live_server.url + "/accounts/signup/")
     page.keyboard.press("Tab")

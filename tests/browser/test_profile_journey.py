@@ -15,10 +15,15 @@ from playwright.sync_api import expect
 from accounts.clients import Client
 from accounts.models import Profile, User
 from accounts.services import consent_grant, identity_verify
+from tests.browser.helpers import (
+    assert_no_horizontal_scroll,
+    assert_tab_bar_leaves_content_visible,
+    log_in,
+    new_phone_context,
+    url_pattern,
+)
 from tests.conftest import PASSWORD, make_id_number
 
-PHONE = {"width": 375, "height": 812}
-LOGIN_SUBMIT = "main form.form button[type=submit]"
 STEP_FORM = "#profile-step > form.form"
 STEP_SUBMIT = f"{STEP_FORM} button[type=submit]"
 PROGRESS = "#profile-progress-bar"
@@ -52,17 +57,8 @@ SELF_DECLARED_FIELDS = {
 # Helpers --------------------------------------------------------------------------------------
 
 
-def _url(live_server, path: str) -> re.Pattern[str]:
-    return re.compile(re.escape(live_server.url + path) + r"(\?.*)?$")
-
-
 def _step_path(key: str) -> str:
     return f"/accounts/profile/{key}/"
-
-
-def _assert_no_horizontal_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"{page.url} is {width} px wide at a 375 px viewport"
 
 
 def _progress(page) -> int:
@@ -78,34 +74,10 @@ def _verified_user(username: str) -> tuple[User, str]:
     return user, id_number
 
 
-def _log_in(page, live_server, username: str) -> None:
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click(LOGIN_SUBMIT)
-    expect(page).to_have_url(_url(live_server, "/"))
-
-
-def _new_phone_context(browser, browser_log, **options):
-    """A context like the `page` fixture's (375 px, zh-CN), recording requests and errors
-    into the same log, so its `assert_clean` covers it too."""
-    context = browser.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        **options,
-    )
-    context.set_default_timeout(10_000)
-    context.on("request", lambda request: browser_log.requests.append(request.url))
-    return context
-
-
 def _on_step(page, live_server, key: str) -> None:
     """Wait until the step fragment for `key` is in place and the address bar follows it."""
     expect(page.locator(STEP_FORM)).to_have_attribute("action", _step_path(key))
-    expect(page).to_have_url(_url(live_server, _step_path(key)))
+    expect(page).to_have_url(url_pattern(live_server, _step_path(key)))
 
 
 def _save_step(page, live_server, next_key: str, progress_before: int) -> int:
@@ -116,7 +88,7 @@ def _save_step(page, live_server, next_key: str, progress_before: int) -> int:
     progress = _progress(page)
     assert progress > progress_before, f"{next_key}: progress {progress_before} → {progress}"
     assert page.evaluate("window.__marker") == 1, "saving a step reloaded the whole page"
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     return progress
 
 
@@ -137,13 +109,13 @@ def recomputes(monkeypatch) -> list[tuple[int, str]]:
 
 def test_profile_journey(page, live_server, screenshot, mailoutbox, recomputes, browser_log):
     user, _id_number = _verified_user("profiled")
-    _log_in(page, live_server, "profiled")
+    log_in(page, live_server, "profiled")
 
     # The overview at 0 %: every section to do, Continue opens the first step.
     page.goto(live_server.url + "/accounts/profile/")
     expect(page.locator(PROGRESS)).to_have_attribute("value", "0")
     expect(page.locator("ul.menu li .step-done")).to_have_count(0)
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "profile-overview-0")
     page.click("main a.button-primary")
     _on_step(page, live_server, "education")
@@ -155,7 +127,7 @@ def test_profile_journey(page, live_server, screenshot, mailoutbox, recomputes, 
     page.select_option("#id_education_level", "bachelor")
     page.fill("#id_school", "北京大学")
     page.fill("#id_graduation_year", "2012")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "profile-education")
     progress = _save_step(page, live_server, "occupation", progress)
 
@@ -177,7 +149,7 @@ def test_profile_journey(page, live_server, screenshot, mailoutbox, recomputes, 
     expect(marks.locator("li")).to_have_count(3)
     expect(marks.locator(".badge")).to_have_count(3)
     expect(marks.locator(".badge-ok")).to_have_count(0)
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "profile-work-code")
 
     assert len(mailoutbox) == 1
@@ -223,13 +195,13 @@ def test_profile_journey(page, live_server, screenshot, mailoutbox, recomputes, 
     assert page.evaluate("window.__marker") == 1, "the flow reloaded the page before the end"
     page.fill("#id_phone", "138 0013 8000")
     page.click(STEP_SUBMIT)
-    expect(page).to_have_url(_url(live_server, "/accounts/profile/"))
+    expect(page).to_have_url(url_pattern(live_server, "/accounts/profile/"))
     expect(page.locator(PROGRESS)).to_have_attribute("value", "100")
     expect(page.locator("main .badge-ok")).to_be_visible()
     expect(page.locator("main a.button-primary")).to_have_count(0)
     expect(page.locator("ul.menu li .step-done")).to_have_count(len(SECTION_KEYS))
     expect(page.locator("ul.menu li .muted")).to_have_count(0)
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "profile-overview-100")
 
     # Everything is held, each field marked; the work email alone is verified.
@@ -270,7 +242,7 @@ def test_profile_journey(page, live_server, screenshot, mailoutbox, recomputes, 
     expect(page.locator("#profile-step ul.marks .badge-ok")).to_have_count(1)
     expect(page.locator("#profile-step ul.marks li:last-child .badge-ok")).to_be_visible()
     expect(page.locator("#profile-step .code-box")).to_have_count(0)
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "profile-work-verified")
     browser_log.assert_clean()
 
@@ -280,7 +252,7 @@ def test_profile_journey(page, live_server, screenshot, mailoutbox, recomputes, 
 
 def test_bad_profile_input_is_refused_in_place(page, live_server, screenshot, recomputes):
     user, _id_number = _verified_user("careless")
-    _log_in(page, live_server, "careless")
+    log_in(page, live_server, "careless")
     page.goto(live_server.url + _step_path("education"))
     page.evaluate("window.__marker = 1")
     expect(page.locator(PROGRESS)).to_have_attribute("value", "0")
@@ -306,7 +278,7 @@ def test_bad_profile_input_is_refused_in_place(page, live_server, screenshot, re
     expect(page.locator(PROGRESS)).to_have_attribute("value", "0")
     assert page.evaluate("window.__marker") == 1
     assert not Profile.objects.filter(user=user).exists()
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "profile-education-error")
 
     # A personal mailbox as the work email.
@@ -325,7 +297,7 @@ def test_bad_profile_input_is_refused_in_place(page, live_server, screenshot, re
     expect(page.locator(PROGRESS)).to_have_attribute("value", "0")
     assert not Profile.objects.filter(user=user).exists()
     assert recomputes == []
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "profile-work-email-refused")
 
 
@@ -334,7 +306,7 @@ def test_bad_profile_input_is_refused_in_place(page, live_server, screenshot, re
 
 def test_skip_moves_on_without_saving(page, live_server, recomputes):
     user, _id_number = _verified_user("skipper")
-    _log_in(page, live_server, "skipper")
+    log_in(page, live_server, "skipper")
     page.goto(live_server.url + "/accounts/profile/")
     page.click("main a.button-primary")
     _on_step(page, live_server, "education")
@@ -367,13 +339,13 @@ def test_education_step_without_javascript(
     browser, browser_log, live_server, transactional_db, consent_texts, recomputes
 ):
     user, _id_number = _verified_user("nojs")
-    context = _new_phone_context(browser, browser_log, java_script_enabled=False)
+    context = new_phone_context(browser, browser_log, java_script_enabled=False)
     try:
         page = context.new_page()
-        _log_in(page, live_server, "nojs")
+        log_in(page, live_server, "nojs")
         page.goto(live_server.url + "/accounts/profile/")
         page.click("main a.button-primary")
-        expect(page).to_have_url(_url(live_server, _step_path("education")))
+        expect(page).to_have_url(url_pattern(live_server, _step_path("education")))
         expect(page.locator(PROGRESS)).to_have_attribute("value", "0")
 
         page.select_option("#id_education_level", "associate")
@@ -381,11 +353,11 @@ def test_education_step_without_javascript(
         page.fill("#id_graduation_year", "2011")
         with page.expect_navigation():
             page.click(STEP_SUBMIT)
-        expect(page).to_have_url(_url(live_server, _step_path("occupation")))
+        expect(page).to_have_url(url_pattern(live_server, _step_path("occupation")))
         expect(page.locator(STEP_FORM)).to_have_attribute("action", _step_path("occupation"))
         assert _progress(page) > 0
         expect(page.locator(PROGRESS)).to_have_attribute("value", "12")
-        _assert_no_horizontal_scroll(page)
+        assert_no_horizontal_scroll(page)
     finally:
         context.close()
     profile = Profile.objects.get(user=user)
@@ -405,9 +377,9 @@ def test_my_data_download_and_delete(page, live_server, screenshot, tmp_path: Pa
     user, id_number = _verified_user("leaving")
     masked = user.identity.id_number_masked
     assert masked != id_number
-    _log_in(page, live_server, "leaving")
+    log_in(page, live_server, "leaving")
     page.goto(live_server.url + "/accounts/me/data/")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "my-data")
 
     # Download: the masked number only.
@@ -428,20 +400,20 @@ def test_my_data_download_and_delete(page, live_server, screenshot, tmp_path: Pa
     delete = page.locator("main button.button-danger")
     page.fill("#id_password", "not-my-password-1")
     delete.click()
-    expect(page).to_have_url(_url(live_server, "/accounts/me/data/"))
+    expect(page).to_have_url(url_pattern(live_server, "/accounts/me/data/"))
     field = page.locator("#id_password")
     expect(field).to_have_attribute("aria-invalid", "true")
     error = page.locator("#id_password_error")
     expect(error).to_be_visible()
     expect(error).not_to_be_empty()
     assert User.objects.filter(pk=user.pk).exists()
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
     screenshot(page, "my-data-wrong-password")
 
     # The right password: logged out on the login page, the account gone.
     page.fill("#id_password", PASSWORD)
     page.locator("main button.button-danger").click()
-    expect(page).to_have_url(_url(live_server, "/accounts/login/"))
+    expect(page).to_have_url(url_pattern(live_server, "/accounts/login/"))
     expect(page.locator("#id_username")).to_be_visible()
     expect(page.locator("#messages .message-success")).to_be_visible()
     expect(page.locator("nav.tabbar")).to_have_count(0)
@@ -473,36 +445,30 @@ def _work_step_with_code_box(page, live_server, user, work_email: str) -> None:
 
 def test_profile_pages_fit_375px(page, live_server, recomputes):
     user, _id_number = _verified_user("narrowprofile")
-    _log_in(page, live_server, "narrowprofile")
+    log_in(page, live_server, "narrowprofile")
     paths = ["/accounts/profile/", *map(_step_path, SECTION_KEYS), "/accounts/me/data/"]
     for path in paths:
         page.goto(live_server.url + path)
         expect(page.locator("main h1")).to_be_visible()
-        _assert_no_horizontal_scroll(page)
-        # Scrolled to the end, the fixed tab bar leaves the last of the content uncovered.
-        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-        content_bottom = page.evaluate(
-            "document.querySelector('main').lastElementChild.getBoundingClientRect().bottom"
-        )
-        tabbar_top = page.locator("nav.tabbar").bounding_box()["y"]
-        assert content_bottom <= tabbar_top, f"{path}: the tab bar covers the end of the page"
+        assert_no_horizontal_scroll(page)
+        assert_tab_bar_leaves_content_visible(page)
     # The work step with its code box open.
     _work_step_with_code_box(page, live_server, user, "li@example-corp.cn")
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
 
 
 def test_work_step_with_a_long_work_email_fits_375px(page, live_server, recomputes):
     user, _id_number = _verified_user("longmail")
-    _log_in(page, live_server, "longmail")
+    log_in(page, live_server, "longmail")
     _work_step_with_code_box(
         page, live_server, user, "zhang.xiaolong.finance.department@subsidiary.example-corp.cn"
     )
-    _assert_no_horizontal_scroll(page)
+    assert_no_horizontal_scroll(page)
 
 
 def test_number_inputs_match_the_other_fields(page, live_server):
     _verified_user("numbers")
-    _log_in(page, live_server, "numbers")
+    log_in(page, live_server, "numbers")
     for key, field in (
         ("education", "#id_graduation_year"),
         ("provident_fund", "#id_provident_fund_months"),
