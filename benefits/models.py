@@ -41,3 +41,18 @@ class Partner(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+
+class CourtListEntry(models.Model):
+    """A person on the court list of dishonest judgment debtors (失信被执行人), kept only
+    as the keyed hash of the ID number (the same HMAC as verified identities)."""
+
+    id_number_hash = models.CharField(_("ID number keyed hash"), max_length=64, unique=True)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("court list entry")
+        verbose_name_plural = _("court list entries")
+
+    def __str__(self) -> str:
+        return f"court list entry {self.pk}"

@@ -1,0 +1,232 @@
+"""What a credit provider receives about a person, the trained model versions, and the
+score snapshots computed from both."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class CreditAccount(models.Model):
+    class Kind(models.TextChoices):
+        CREDIT_CARD = "credit_card", _("Credit card")
+        CONSUMER_LOAN = "consumer_loan", _("Consumer loan")
+        CAR_LOAN = "car_loan", _("Car loan")
+        MORTGAGE = "mortgage", _("Mortgage")
+        MICROLOAN = "microloan", _("Online microloan")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_accounts"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    credit_limit = models.DecimalField(_("credit limit"), max_digits=12, decimal_places=2)
+    balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("credit account")
+        verbose_name_plural = _("credit accounts")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.user_id}"
+
+
+class Repayment(models.Model):
+    """One instalment due on a credit account, and how it was paid."""
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="repayments")
+    # Denormalised so a chunk of users is read with one indexed query.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="repayments"
+    )
+    due_date = models.DateField(_("due date"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    paid_date = models.DateField(_("paid date"), null=True, blank=True)
+    days_overdue = models.PositiveIntegerField(_("days overdue"), default=0)
+
+    class Meta:
+        verbose_name = _("repayment")
+        verbose_name_plural = _("repayments")
+        indexes = [models.Index(fields=["user", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"repayment due {self.due_date} ({self.days_overdue} days overdue)"
+
+
+class ActivityMonth(models.Model):
+    """Payment and transfer activity, as the monthly summary a provider receives."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_months"
+    )
+    month = models.DateField(_("month"))  # the first day of the month
+    spend = models.DecimalField(_("spending"), max_digits=12, decimal_places=2)
+    transfers_in = models.DecimalField(
+        _("transfers in"), max_digits=12, decimal_places=2, default=0
+    )
+    transactions = models.PositiveIntegerField(_("transactions"))
+    categories = models.PositiveSmallIntegerField(_("spending categories used"))
+
+    class Meta:
+        verbose_name = _("activity month")
+        verbose_name_plural = _("activity months")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month"], name="activity_month_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"activity {self.month:%Y-%m} of {self.user_id}"
+
+
+class UtilityBill(models.Model):
+    class Kind(models.TextChoices):
+        WATER = "water", _("Water")
+        POWER = "power", _("Electricity")
+        GAS = "gas", _("Gas")
+        PHONE = "phone", _("Phone")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="utility_bills"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    due_date = models.DateField(_("due date"))
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    paid_date = models.DateField(_("paid date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("utility bill")
+        verbose_name_plural = _("utility bills")
+        indexes = [models.Index(fields=["user", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} bill due {self.due_date}"
+
+
+class WealthHolding(models.Model):
+    class Product(models.TextChoices):
+        MONEY_MARKET = "money_market", _("Money-market fund")
+        FUND = "fund", _("Investment fund")
+        DEPOSIT = "deposit", _("Time deposit")
+        INSURANCE = "insurance", _("Savings insurance")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wealth_holdings"
+    )
+    product = models.CharField(_("product"), max_length=20, choices=Product.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    as_of = models.DateField(_("as of"))
+
+    class Meta:
+        verbose_name = _("wealth holding")
+        verbose_name_plural = _("wealth holdings")
+        indexes = [models.Index(fields=["user", "as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_product_display()} of {self.user_id}"
+
+
+class Friendship(models.Model):
+    """A verified connection, stored once per direction so a chunk reads one index."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friendships"
+    )
+    friend = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    verified_at = models.DateTimeField(_("verified at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("verified friend")
+        verbose_name_plural = _("verified friends")
+        constraints = [models.UniqueConstraint(fields=["user", "friend"], name="friendship_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ↔ {self.friend_id}"
+
+
+class SyntheticOutcome(models.Model):
+    """For generated people only: the true default probability the generator used and
+    the drawn 12-month outcome, so the best achievable AUC is known."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="synthetic_outcome"
+    )
+    seed = models.BigIntegerField()
+    p_default = models.FloatField()
+    defaulted = models.BooleanField()
+
+    def __str__(self) -> str:
+        return f"synthetic outcome of {self.user_id}"
+
+
+class ModelVersion(models.Model):
+    """A trained scorecard. The artifact is JSON (tables of bins and points, nothing
+    executable) and its sha256 is checked every time it is loaded."""
+
+    class Kind(models.TextChoices):
+        PORTAL = "portal", _("Portal features")
+        EXTERNAL = "external", _("External CSV")
+
+    version = models.CharField(_("version"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    artifact = models.BinaryField(_("artifact"))
+    sha256 = models.CharField(_("sha256"), max_length=64)
+    card = models.JSONField(_("model card"), default=dict)
+    is_active = models.BooleanField(_("active"), default=False)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(is_active=True),
+                name="one_active_model_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class ScoreSnapshot(models.Model):
+    """One computed score, with everything needed to explain it later."""
+
+    class Band(models.TextChoices):
+        POOR = "poor", _("Poor")
+        FAIR = "fair", _("Fair")
+        GOOD = "good", _("Good")
+        VERY_GOOD = "very_good", _("Very good")
+        EXCELLENT = "excellent", _("Excellent")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score_snapshots"
+    )
+    score = models.PositiveSmallIntegerField(_("score"))
+    band = models.CharField(_("band"), max_length=10, choices=Band.choices)
+    dimensions = models.JSONField(_("sub-scores"))  # {dimension: 0..100}
+    contributions = models.JSONField(_("points by feature"))  # {feature: points}
+    reasons = models.JSONField(_("reasons"))  # [{code, feature, impact}], largest first
+    features = models.JSONField(_("feature values"))  # {feature: value or None}
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="snapshots"
+    )
+    trigger = models.CharField(_("trigger"), max_length=60)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("score snapshot")
+        verbose_name_plural = _("score snapshots")
+        indexes = [models.Index(fields=["user", "-computed_at"])]
+        get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"{self.score} for {self.user_id} at {self.computed_at:%Y-%m-%d %H:%M}"
