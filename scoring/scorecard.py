@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 
 from scoring.features import HIGHER_IS_BETTER, HIGHER_IS_WORSE
 
@@ -289,6 +288,9 @@ def scorecard_fit(
 ) -> Scorecard:
     """Fit bins, weights and points on training rows. `monotone=False` with quantile bins
     is the plain WOE scorecard used as the baseline."""
+    # Imported here: scoring (the web and worker hot path) never needs scikit-learn.
+    from sklearn.linear_model import LogisticRegression
+
     y = np.asarray(y, dtype=float)
     binned, columns = [], []
     for spec in specs:

@@ -1,11 +1,34 @@
-"""Writes for scoring."""
+"""Writes for scoring: queueing a recompute, computing and storing snapshots, model
+versions and their activation, and what-if (which stores nothing)."""
 
 from __future__ import annotations
 
+import datetime
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import ConsentPurpose, User
 from accounts.selectors import consent_allows
+from scoring.artifacts import ArtifactIntegrityError, LoadedModel, artifact_dump, artifact_sha256
+from scoring.bands import band_of
+from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
+from scoring.models import ModelVersion, ScoreSnapshot
+from scoring.reasons import reasons_rank
+from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.selectors import model_active, model_load, tables_load
+from sesame_portal.errors import ServiceError
+
+if TYPE_CHECKING:
+    from scoring.training import TrainingResult
+
+logger = logging.getLogger(__name__)
 
 
 def score_recompute_queue(*, user: User, trigger: str) -> bool:
@@ -21,3 +44,218 @@ def score_recompute_queue(*, user: User, trigger: str) -> bool:
     user_id = user.pk
     transaction.on_commit(lambda: score_recompute_user.delay(user_id, trigger))
     return True
+
+
+def scores_compute(*, model: LoadedModel, features: pd.DataFrame) -> list[dict[str, Any]]:
+    """Score, band, sub-scores and the full points breakdown for every row, vectorised:
+    one points lookup per feature for the whole frame."""
+    card = model.scorecard
+    points = card.points(features)
+    totals = card.total(points)
+    scores = np.clip(np.rint(totals), SCORE_MIN, SCORE_MAX).astype(int)
+    dimension_scores = {}
+    for dimension in DIMENSIONS:
+        names = [f.name for f in card.features if f.dimension == dimension]
+        if not names:
+            continue
+        low, high = card.dimension_range(dimension)
+        sums = points[names].to_numpy().sum(axis=1)
+        dimension_scores[dimension] = np.rint(
+            100 * (sums - low) / (high - low) if high > low else np.full(len(sums), 50.0)
+        ).astype(int)
+    values = features.astype(object).where(features.notna(), None)
+    results = []
+    for row, user_id in enumerate(features.index):
+        contributions = {name: float(points.iat[row, i]) for i, name in enumerate(points.columns)}
+        feature_values = values.iloc[row].to_dict()
+        results.append(
+            {
+                "user_id": user_id,
+                "score": int(scores[row]),
+                "band": band_of(int(scores[row])),
+                "total_points": float(totals[row]),
+                "dimensions": {d: int(v[row]) for d, v in dimension_scores.items()},
+                "contributions": contributions,
+                "features": feature_values,
+                "reasons": reasons_rank(
+                    contributions=contributions, typical=card.typical_points, values=feature_values
+                ),
+            }
+        )
+    return results
+
+
+def _features_for(user: User, *, as_of: datetime.date | None = None) -> pd.DataFrame:
+    now = timezone.now()
+    day = as_of or timezone.localdate(now)
+    tables = tables_load(user_ids=[user.pk], as_of=day, previous_before=now)
+    return features_compute(tables, as_of=day)
+
+
+def _portal_model() -> LoadedModel | None:
+    version = model_active(kind=ModelVersion.Kind.PORTAL)
+    if version is None:
+        return None
+    try:
+        return model_load(version)
+    except ArtifactIntegrityError:
+        # Admins are alerted through the error log; users keep their last good scores.
+        logger.exception("active model failed its integrity check")
+        return None
+
+
+def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
+    """Compute and store a snapshot for one user, if they consent and a good model is
+    active; otherwise change nothing (the last good snapshot stays)."""
+    if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
+        return None
+    model = _portal_model()
+    if model is None:
+        return None
+    with transaction.atomic():
+        # One recompute per user at a time: the second waits and then sees the first.
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        result = scores_compute(model=model, features=_features_for(user))[0]
+        return ScoreSnapshot.objects.create(
+            user=user,
+            score=result["score"],
+            band=result["band"],
+            dimensions=result["dimensions"],
+            contributions=result["contributions"],
+            reasons=result["reasons"],
+            features=result["features"],
+            model_version_id=model.model_version_id,
+            trigger=trigger[:60],
+        )
+
+
+def model_version_create(
+    *,
+    result: TrainingResult,
+    kind: str,
+    inputs: dict,
+    activate: bool = False,
+    by: User | None = None,
+) -> ModelVersion:
+    artifact = artifact_dump(scorecard=result.scorecard, kind=kind, inputs=inputs)
+    sha = artifact_sha256(artifact)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            version=f"{kind}-{stamp}-{sha[:8]}",
+            kind=kind,
+            artifact=artifact,
+            sha256=sha,
+            card=result.card,
+        )
+        if activate:
+            model_version_activate(model_version=version, by=by)
+    return version
+
+
+def model_version_activate(*, model_version: ModelVersion, by: User | None = None) -> ModelVersion:
+    """Make this version the active one of its kind; the previous stays for rollback."""
+    model_load(model_version)  # never activate an artifact that does not verify
+    with transaction.atomic():
+        ModelVersion.objects.filter(kind=model_version.kind, is_active=True).exclude(
+            pk=model_version.pk
+        ).update(is_active=False)
+        model_version.is_active = True
+        model_version.activated_at = timezone.now()
+        model_version.activated_by = by
+        model_version.save(update_fields=["is_active", "activated_at", "activated_by"])
+    return model_version
+
+
+def _lever_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ServiceError("invalid", _("%(name)s must be true or false.") % {"name": name})
+    return value
+
+
+def _lever_number(value: Any, name: str, low: float, high: float) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (low <= value <= high)
+        or (isinstance(value, float) and math.isnan(value))
+    ):
+        raise ServiceError(
+            "invalid",
+            _("%(name)s must be a number from %(low)s to %(high)s.")
+            % {"name": name, "low": low, "high": high},
+        )
+    return float(value)
+
+
+def _lever_choice(value: Any, name: str, ranks: dict[str, int]) -> float:
+    if value not in ranks:
+        raise ServiceError("invalid", _("%(name)s is not a known value.") % {"name": name})
+    return float(ranks[value])
+
+
+def _apply_levers(row: pd.Series, changes: dict[str, Any]) -> pd.Series:
+    row = row.copy()
+    for name, value in changes.items():
+        if name == "repay_overdue":
+            if _lever_bool(value, name) and not math.isnan(row["ch_overdue_unpaid"]):
+                row["ch_overdue_unpaid"] = 0.0
+        elif name == "provident_fund_months":
+            row["cp_provident_fund_months"] = _lever_number(value, name, 0, 600)
+        elif name == "work_email_verified":
+            row["id_work_email_verified"] = float(_lever_bool(value, name))
+        elif name == "income_band":
+            row["cp_income_rank"] = _lever_choice(value, name, INCOME_RANK)
+        elif name == "education_level":
+            row["id_education_rank"] = _lever_choice(value, name, EDUCATION_RANK)
+        elif name == "card_utilisation":
+            if not math.isnan(row["ch_card_utilisation"]):
+                row["ch_card_utilisation"] = _lever_number(value, name, 0, 2)
+        elif name == "years_at_address":
+            row["id_years_at_address"] = _lever_number(value, name, 0, 100)
+        elif name == "bills_paid_on_time":
+            if _lever_bool(value, name) and not math.isnan(row["bh_bills_on_time_rate"]):
+                row["bh_bills_on_time_rate"] = 1.0
+        elif name == "complete_profile":
+            if _lever_bool(value, name):
+                row["id_profile_completion"] = 100.0
+        else:
+            raise ServiceError(
+                "unknown_change", _("%(name)s is not something you can try.") % {"name": name}
+            )
+    return row
+
+
+WHAT_IF_LEVERS = (
+    "repay_overdue",
+    "provident_fund_months",
+    "work_email_verified",
+    "income_band",
+    "education_level",
+    "card_utilisation",
+    "years_at_address",
+    "bills_paid_on_time",
+    "complete_profile",
+)
+
+
+def score_what_if(*, user: User, changes: dict[str, Any]) -> dict[str, int]:
+    """The score the user would have with these changes; nothing is saved."""
+    if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
+        raise ServiceError(
+            "consent_required", _("A score needs your consent to scoring."), status_code=403
+        )
+    if not isinstance(changes, dict) or not changes:
+        raise ServiceError("invalid", _("Say what you would change."))
+    model = _portal_model()
+    if model is None:
+        raise ServiceError("no_model", _("Scores are not available right now."), status_code=503)
+    features = _features_for(user)
+    proposed = features.copy()
+    proposed.iloc[0] = _apply_levers(features.iloc[0], changes)
+    card = model.scorecard
+    now, then = (
+        int(np.clip(np.rint(card.total(card.points(frame)))[0], SCORE_MIN, SCORE_MAX))
+        for frame in (features, proposed)
+    )
+    return {"score": then, "delta": then - now, "current": now}

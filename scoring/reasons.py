@@ -1,0 +1,164 @@
+"""Plain-language reasons. A snapshot stores codes and point impacts; the text is
+rendered in the reader's language when shown."""
+
+from __future__ import annotations
+
+import math
+
+from django.utils.translation import gettext_lazy as _
+
+# feature -> (why it helped, why it hurt, why it hurt because the information is missing)
+REASON_TEXTS = {
+    "ch_on_time_rate": (
+        _("You repaid your instalments on time."),
+        _("Some instalments were repaid late."),
+        _("There is no repayment history yet."),
+    ),
+    "ch_worst_overdue_days": (
+        _("None of your repayments ran long overdue."),
+        _("A repayment ran many days overdue."),
+        _("There is no repayment history yet."),
+    ),
+    "ch_overdue_unpaid": (
+        _("Nothing you owe is overdue."),
+        _("An instalment is overdue and still unpaid."),
+        _("There is no repayment history yet."),
+    ),
+    "ch_months_since_delinquency": (
+        _("It has been a long time since any serious delay."),
+        _("A repayment was 30 or more days late recently."),
+        _("There is no repayment history yet."),
+    ),
+    "ch_oldest_account_months": (
+        _("You have had credit for a long time."),
+        _("Your credit history is still short."),
+        _("You have no credit account yet."),
+    ),
+    "ch_card_utilisation": (
+        _("You use little of your credit card limits."),
+        _("Your credit cards are used close to their limits."),
+        _("There is no credit card usage to show."),
+    ),
+    "ch_new_microloans_12m": (
+        _("You have not relied on online microloans."),
+        _("You opened online microloans in the last year."),
+        _("There is no credit account information."),
+    ),
+    "bh_active_months_12m": (
+        _("You use payments regularly, month after month."),
+        _("Your payment activity is irregular."),
+        _("There is no payment activity yet."),
+    ),
+    "bh_spend_volatility": (
+        _("Your monthly spending is steady."),
+        _("Your monthly spending swings a lot."),
+        _("There is not enough spending history yet."),
+    ),
+    "bh_categories_per_month": (
+        _("You use payments for many everyday needs."),
+        _("You use payments for few kinds of spending."),
+        _("There is no spending history yet."),
+    ),
+    "bh_bills_on_time_rate": (
+        _("You pay utility bills on time."),
+        _("Some utility bills were paid late."),
+        _("Utility bills are not counted (no bills, or no consent)."),
+    ),
+    "cp_income_rank": (
+        _("Your income supports your commitments."),
+        _("Your declared income is low for your commitments."),
+        _("You have not declared your income."),
+    ),
+    "cp_assets": (
+        _("You own property or a vehicle."),
+        _("You have few declared assets."),
+        _("You have not declared property or a vehicle."),
+    ),
+    "cp_provident_fund_months": (
+        _("You have contributed to the housing fund for long."),
+        _("You have few housing provident fund contributions."),
+        _("You have not declared housing fund contributions."),
+    ),
+    "cp_wealth_log10": (
+        _("You hold savings and wealth products."),
+        _("You hold few savings."),
+        _("There are no savings or wealth products on record."),
+    ),
+    "id_verified": (
+        _("Your real name is verified."),
+        _("Your real name is not verified."),
+        _("Your real name is not verified."),
+    ),
+    "id_profile_completion": (
+        _("Your profile is complete."),
+        _("Your profile is incomplete."),
+        _("Your profile is incomplete."),
+    ),
+    "id_work_email_verified": (
+        _("Your work email is verified."),
+        _("Your work email is not verified."),
+        _("Your work email is not verified."),
+    ),
+    "id_years_at_address": (
+        _("You have lived at your address for years."),
+        _("You moved recently."),
+        _("You have not declared your address."),
+    ),
+    "id_education_rank": (
+        _("Your education counts in your favour."),
+        _("Your declared education counts little."),
+        _("You have not declared your education."),
+    ),
+    "cn_verified_friends": (
+        _("You have verified friends."),
+        _("You have few verified friends."),
+        _("Connections are not counted (no consent)."),
+    ),
+    "cn_friends_mean_score": (
+        _("Your friends have good scores."),
+        _("Your friends' scores are low."),
+        _("Your friends have no scores yet."),
+    ),
+    "cn_friends_court_list_share": (
+        _("None of your friends is on the court list."),
+        _("Some of your friends are on the court list."),
+        _("Connections are not counted."),
+    ),
+}
+
+GENERIC = (
+    _("This information helped your score."),
+    _("This information lowered your score."),
+    _("This information is missing."),
+)
+
+
+def reasons_rank(
+    *, contributions: dict[str, float], typical: dict[str, float], values: dict[str, float | None]
+) -> list[dict]:
+    """The features that raised and lowered the score most against a typical user.
+
+    Returns every feature's impact (points against typical), largest helps first and
+    largest hurts last, so all impacts together add up to the distance from typical."""
+    rows = []
+    for feature, points in contributions.items():
+        impact = points - typical.get(feature, 0.0)
+        value = values.get(feature)
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        kind = "up" if impact > 0 else ("missing" if missing else "down")
+        rows.append({"code": f"{feature}.{kind}", "feature": feature, "impact": round(impact, 2)})
+    rows.sort(key=lambda row: -row["impact"])
+    return rows
+
+
+def reason_text(code: str) -> str:
+    feature, _sep, kind = code.rpartition(".")
+    up, down, missing = REASON_TEXTS.get(feature, GENERIC)
+    return str({"up": up, "down": down, "missing": missing}.get(kind, down))
+
+
+def reasons_top(rows: list[dict], top: int = 3) -> tuple[list[dict], list[dict]]:
+    """What helped most and what hurt most (each at most `top`, zero impacts left out)."""
+    helped = [row for row in rows if row["impact"] > 0][:top]
+    hurt = [row for row in reversed(rows) if row["impact"] < 0][:top]
+    return helped, hurt

@@ -1,0 +1,248 @@
+"""Reads for scoring: the active model (integrity-checked), the raw tables of a set of
+users (one query per table, whatever the number of users), and snapshots."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pandas as pd
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
+from accounts.models import ConsentGrant, ConsentPurpose, Profile, User
+from accounts.profile_sections import SECTIONS
+from benefits.models import CourtListEntry
+from scoring.artifacts import LoadedModel, artifact_load
+from scoring.features import RawTables
+from scoring.models import (
+    ActivityMonth,
+    CreditAccount,
+    Friendship,
+    ModelVersion,
+    Repayment,
+    ScoreSnapshot,
+    UtilityBill,
+    WealthHolding,
+)
+
+_cache: dict[tuple[int, str], LoadedModel] = {}
+_cache_lock = threading.Lock()
+
+PROFILE_VALUES = [
+    f.name
+    for f in Profile._meta.get_fields()
+    if f.concrete and f.name not in ("id", "user", "field_marks", "updated_at")
+]
+
+
+def model_load(model_version: ModelVersion) -> LoadedModel:
+    """Load (once per process) and verify a model version; raises ArtifactIntegrityError."""
+    key = (model_version.pk, model_version.sha256)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = artifact_load(
+                artifact=bytes(model_version.artifact),
+                sha256=model_version.sha256,
+                version=model_version.version,
+                model_version_id=model_version.pk,
+            )
+        return _cache[key]
+
+
+def model_active(*, kind: str = ModelVersion.Kind.PORTAL) -> ModelVersion | None:
+    return ModelVersion.objects.filter(kind=kind, is_active=True).first()
+
+
+def model_last_activated() -> ModelVersion | None:
+    """The most recently activated version of any kind (what `score_csv` uses)."""
+    return (
+        ModelVersion.objects.filter(is_active=True).order_by("-activated_at", "-created_at").first()
+    )
+
+
+def _frame(rows, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(list(rows), columns=columns)
+
+
+def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return frame
+
+
+class _Row:
+    def __init__(self, values: dict) -> None:
+        self.__dict__.update(values)
+
+
+def _user_filter(user_ids: list[int], field: str = "user_id") -> dict:
+    """Few users: an IN list. A chunk: an id range (one index scan), trimmed afterwards."""
+    if len(user_ids) <= 500:
+        return {f"{field}__in": user_ids}
+    return {f"{field}__gte": min(user_ids), f"{field}__lte": max(user_ids)}
+
+
+def tables_load(
+    *, user_ids: list[int], as_of: datetime.date, previous_before: datetime.datetime | None = None
+) -> RawTables:
+    """The raw rows of these users: a fixed number of queries for any number of users.
+
+    Friends' scores are the latest computed before `previous_before` (the start of the
+    current run), so a run never feeds on its own results.
+    """
+    ids = sorted(set(user_ids))
+    wanted = set(ids)
+    since_24m = as_of - datetime.timedelta(days=730)
+    since_12m = as_of - datetime.timedelta(days=365)
+
+    users = list(
+        User.objects.filter(**_user_filter(ids, "pk")).values(
+            "pk", "identity__id", *(f"profile__{name}" for name in PROFILE_VALUES)
+        )
+    )
+    people_rows = []
+    for row in users:
+        if row["pk"] not in wanted:
+            continue
+        profile = {name: row[f"profile__{name}"] for name in PROFILE_VALUES}
+        profile = {k: ("" if v is None and k in _TEXT_FIELDS else v) for k, v in profile.items()}
+        done = sum(1 for section in SECTIONS if section.is_complete(_Row(profile)))
+        people_rows.append(
+            {
+                "user_id": row["pk"],
+                "verified": 1.0 if row["identity__id"] else 0.0,
+                "education_level": profile["education_level"],
+                "work_email_verified": 1.0 if profile["work_email_verified_at"] else 0.0,
+                "vehicle_owned": profile["vehicle_owned"],
+                "vehicle_value": profile["vehicle_value"],
+                "property_owned": profile["property_owned"],
+                "property_mortgaged": profile["property_mortgaged"],
+                "provident_fund_months": profile["provident_fund_months"],
+                "income_band": profile["income_band"],
+                "address_years": profile["address_years"],
+                "completion": round(100 * done / len(SECTIONS)),
+            }
+        )
+    people = pd.DataFrame(
+        people_rows,
+        columns=[
+            "user_id",
+            "verified",
+            "education_level",
+            "work_email_verified",
+            "vehicle_owned",
+            "vehicle_value",
+            "property_owned",
+            "property_mortgaged",
+            "provident_fund_months",
+            "income_band",
+            "address_years",
+            "completion",
+        ],
+    ).set_index("user_id")
+    for column in ("provident_fund_months", "address_years"):
+        people[column] = people[column].astype(float)
+    consents = set(
+        ConsentGrant.objects.current()
+        .filter(
+            **_user_filter(ids),
+            purpose__in=[ConsentPurpose.UTILITY_BILLS, ConsentPurpose.SOCIAL_CONNECTIONS],
+        )
+        .values_list("user_id", "purpose")
+    )
+    people["consent_utility_bills"] = [
+        (uid, ConsentPurpose.UTILITY_BILLS.value) in consents for uid in people.index
+    ]
+    people["consent_social_connections"] = [
+        (uid, ConsentPurpose.SOCIAL_CONNECTIONS.value) in consents for uid in people.index
+    ]
+
+    repayments = _frame(
+        Repayment.objects.filter(
+            **_user_filter(ids), due_date__gt=since_24m, due_date__lte=as_of
+        ).values_list("user_id", "due_date", "days_overdue", "paid_date"),
+        ["user_id", "due_date", "days_overdue", "paid_date"],
+    )
+    repayments["paid"] = repayments["paid_date"].notna()
+    accounts = _frame(
+        CreditAccount.objects.filter(**_user_filter(ids)).values_list(
+            "user_id", "kind", "opened_on", "closed_on", "credit_limit", "balance"
+        ),
+        ["user_id", "kind", "opened_on", "closed_on", "credit_limit", "balance"],
+    )
+    accounts[["credit_limit", "balance"]] = accounts[["credit_limit", "balance"]].astype(float)
+    activity = _frame(
+        ActivityMonth.objects.filter(**_user_filter(ids), month__gt=since_12m).values_list(
+            "user_id", "month", "spend", "transactions", "categories"
+        ),
+        ["user_id", "month", "spend", "transactions", "categories"],
+    )
+    activity["spend"] = activity["spend"].astype(float)
+    bills = _frame(
+        UtilityBill.objects.filter(**_user_filter(ids), due_date__gt=since_12m).values_list(
+            "user_id", "due_date", "paid_date"
+        ),
+        ["user_id", "due_date", "paid_date"],
+    )
+    wealth = _frame(
+        WealthHolding.objects.filter(
+            **_user_filter(ids), as_of__gt=as_of - datetime.timedelta(days=92)
+        ).values_list("user_id", "amount"),
+        ["user_id", "amount"],
+    )
+    wealth["amount"] = wealth["amount"].astype(float)
+    previous = ScoreSnapshot.objects.filter(user_id=OuterRef("friend_id"))
+    if previous_before is not None:
+        previous = previous.filter(computed_at__lt=previous_before)
+    friends = _frame(
+        Friendship.objects.filter(**_user_filter(ids))
+        .annotate(
+            friend_score=Subquery(previous.order_by("-computed_at").values("score")[:1]),
+            on_list=Exists(
+                CourtListEntry.objects.filter(
+                    id_number_hash=OuterRef("friend__identity__id_number_hash")
+                )
+            ),
+        )
+        .values_list("user_id", "friend_score", "on_list"),
+        ["user_id", "friend_score", "friend_on_court_list"],
+    )
+    friends["friend_score"] = friends["friend_score"].astype(float)
+    friends["friend_on_court_list"] = friends["friend_on_court_list"].astype(float)
+
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["user_id"].isin(wanted)] if len(ids) > 500 else frame
+
+    return RawTables(
+        people=people,
+        repayments=_dates(mine(repayments), "due_date"),
+        accounts=_dates(mine(accounts), "opened_on", "closed_on"),
+        activity=_dates(mine(activity), "month"),
+        bills=_dates(mine(bills), "due_date", "paid_date"),
+        wealth=mine(wealth),
+        friends=mine(friends),
+    )
+
+
+_TEXT_FIELDS = {
+    f.name
+    for f in Profile._meta.get_fields()
+    if f.concrete and f.get_internal_type() in ("CharField", "EmailField")
+}
+
+
+def score_latest(*, user: User) -> ScoreSnapshot | None:
+    return (
+        ScoreSnapshot.objects.filter(user=user)
+        .select_related("model_version")
+        .order_by("-computed_at", "-id")
+        .first()
+    )
+
+
+def score_history(*, user: User, limit: int = 60) -> QuerySet[ScoreSnapshot]:
+    return (
+        ScoreSnapshot.objects.filter(user=user)
+        .select_related("model_version")
+        .order_by("-computed_at", "-id")[:limit]
+    )
