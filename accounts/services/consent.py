@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.clients import Client
 from accounts.models import (
+    DATA_CATEGORY_PURPOSES,
     ConsentGrant,
     ConsentPurpose,
     ConsentRevocation,
@@ -18,6 +19,7 @@ from accounts.models import (
 )
 from accounts.selectors import consent_text_current
 from benefits.models import Partner
+from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
 
 PARTNER_SHARING_MAX_DAYS = 365
@@ -96,7 +98,7 @@ def consent_grant(
                 client_ip=client.ip,
                 user_agent=client.user_agent,
             )
-        return ConsentGrant.objects.create(
+        grant = ConsentGrant.objects.create(
             user=user,
             purpose=purpose,
             text=text,
@@ -109,6 +111,10 @@ def consent_grant(
             client_ip=client.ip,
             user_agent=client.user_agent,
         )
+        if purpose != ConsentPurpose.PARTNER_SHARING:
+            # What the score may use changed (score_recompute_queue checks scoring consent).
+            score_recompute_queue(user=user, trigger=f"consent:{purpose}")
+        return grant
 
 
 def consent_revoke(*, user: User, grant_id: int, client: Client) -> ConsentRevocation:
@@ -121,10 +127,14 @@ def consent_revoke(*, user: User, grant_id: int, client: Client) -> ConsentRevoc
             raise ServiceError(
                 "already_revoked", _("This consent was already revoked."), status_code=409
             )
-        return ConsentRevocation.objects.create(
+        revocation = ConsentRevocation.objects.create(
             grant=grant,
             reason=ConsentRevocation.Reason.USER,
             channel=client.channel,
             client_ip=client.ip,
             user_agent=client.user_agent,
         )
+        if grant.purpose in DATA_CATEGORY_PURPOSES:
+            # A data category left the score; revoking scoring itself stops recomputes.
+            score_recompute_queue(user=user, trigger=f"consent_revoked:{grant.purpose}")
+        return revocation

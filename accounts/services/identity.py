@@ -17,6 +17,7 @@ from accounts.models import (
     User,
 )
 from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_name
+from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ def identity_verify(
         except IdentityRuleError as error:
             failure, outcome = error, error.code
         IdentityAttempt.objects.create(user=user, created_at=now, outcome=outcome)
+        if failure is None:
+            score_recompute_queue(user=user, trigger="identity_verified")
     if failure is not None:
         logger.info(
             "identity verification refused", extra={"user_id": user.pk, "code": failure.code}

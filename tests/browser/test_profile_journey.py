@@ -74,6 +74,11 @@ def _verified_user(username: str) -> tuple[User, str]:
     return user, id_number
 
 
+def _profile_triggers(recomputes) -> list[str]:
+    """Recomputes queued by the profile flow (setting up a user queues others)."""
+    return [trigger for _user_id, trigger in recomputes if trigger.startswith("profile")]
+
+
 def _on_step(page, live_server, key: str) -> None:
     """Wait until the step fragment for `key` is in place and the address bar follows it."""
     expect(page.locator(STEP_FORM)).to_have_attribute("action", _step_path(key))
@@ -296,7 +301,7 @@ def test_bad_profile_input_is_refused_in_place(page, live_server, screenshot, re
     _on_step(page, live_server, "occupation")
     expect(page.locator(PROGRESS)).to_have_attribute("value", "0")
     assert not Profile.objects.filter(user=user).exists()
-    assert recomputes == []
+    assert _profile_triggers(recomputes) == []
     assert_no_horizontal_scroll(page)
     screenshot(page, "profile-work-email-refused")
 
@@ -321,7 +326,7 @@ def test_skip_moves_on_without_saving(page, live_server, recomputes):
     expect(page.locator(PROGRESS)).to_have_attribute("value", "0")
     assert page.evaluate("window.__marker") == 1, "skipping reloaded the whole page"
     assert not Profile.objects.filter(user=user).exists()
-    assert recomputes == []
+    assert _profile_triggers(recomputes) == []
 
     # The overview still has education to do, and Continue goes back to it.
     page.goto(live_server.url + "/accounts/profile/")
@@ -366,7 +371,7 @@ def test_education_step_without_javascript(
         "深圳职业技术学院",
         2011,
     )
-    assert [trigger for _user_id, trigger in recomputes] == ["profile:education"]
+    assert _profile_triggers(recomputes) == ["profile:education"]
     browser_log.assert_clean()
 
 

@@ -1,0 +1,137 @@
+"""The score API: my score with its reasons, its history, and what-if."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.common import error_responses
+from accounts.models import ConsentPurpose
+from accounts.selectors import consent_allows
+from scoring import selectors, services
+from scoring.reasons import reason_text, reasons_top
+from sesame_portal.errors import ServiceError
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+    impact = serializers.FloatField()
+
+
+class DimensionsSerializer(serializers.Serializer):
+    credit_history = serializers.IntegerField(required=False)
+    behaviour = serializers.IntegerField(required=False)
+    capacity = serializers.IntegerField(required=False)
+    identity = serializers.IntegerField(required=False)
+    connections = serializers.IntegerField(required=False)
+
+
+class ScoreOutputSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    band = serializers.CharField()
+    band_label = serializers.CharField()
+    computed_at = serializers.DateTimeField()
+    model_version = serializers.CharField()
+    trigger = serializers.CharField()
+    dimensions = DimensionsSerializer()
+    reasons = ReasonSerializer(many=True)
+
+
+def _require_scoring_consent(user) -> None:
+    if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
+        raise ServiceError(
+            "consent_required",
+            _("Your score is shown only while you consent to scoring."),
+            status_code=403,
+        )
+
+
+def snapshot_payload(snapshot) -> dict:
+    helped, hurt = reasons_top(snapshot.reasons)
+    return {
+        "score": snapshot.score,
+        "band": snapshot.band,
+        "band_label": str(snapshot.get_band_display()),
+        "computed_at": snapshot.computed_at,
+        "model_version": snapshot.model_version.version,
+        "trigger": snapshot.trigger,
+        "dimensions": snapshot.dimensions,
+        "reasons": [
+            {"code": r["code"], "text": reason_text(r["code"]), "impact": r["impact"]}
+            for r in [*helped, *hurt]
+        ],
+    }
+
+
+class ScoreApi(APIView):
+    @extend_schema(
+        responses={200: ScoreOutputSerializer, **error_responses(401, 403, 404)},
+        summary="My current score, its band, the five sub-scores (0-100) and the reasons",
+        description="403 consent_required without a current scoring consent; 404 "
+        "not_computed before the first computation. Reasons: what helped most (positive "
+        "impact, in points against a typical user) then what hurt most.",
+    )
+    def get(self, request):
+        _require_scoring_consent(request.user)
+        snapshot = selectors.score_latest(user=request.user)
+        if snapshot is None:
+            raise ServiceError(
+                "not_computed", _("Your score has not been computed yet."), status_code=404
+            )
+        return Response(ScoreOutputSerializer(snapshot_payload(snapshot)).data)
+
+
+class ScoreHistoryItemSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    band = serializers.CharField()
+    computed_at = serializers.DateTimeField()
+    model_version = serializers.CharField(source="model_version.version")
+    trigger = serializers.CharField()
+    dimensions = DimensionsSerializer()
+
+
+class ScoreHistoryApi(APIView):
+    @extend_schema(
+        responses={200: ScoreHistoryItemSerializer(many=True), **error_responses(401, 403)},
+        summary="My score history, newest first",
+    )
+    def get(self, request):
+        _require_scoring_consent(request.user)
+        history = selectors.score_history(user=request.user)
+        return Response(ScoreHistoryItemSerializer(history, many=True).data)
+
+
+class WhatIfInputSerializer(serializers.Serializer):
+    changes = serializers.DictField(
+        help_text="Any of: " + ", ".join(services.WHAT_IF_LEVERS) + ". For example "
+        '{"repay_overdue": true, "provident_fund_months": 36, "work_email_verified": true}.'
+    )
+
+
+class WhatIfOutputSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    delta = serializers.IntegerField()
+    current = serializers.IntegerField()
+
+
+class WhatIfApi(APIView):
+    @extend_schema(
+        request=WhatIfInputSerializer,
+        responses={
+            200: WhatIfOutputSerializer,
+            400: OpenApiResponse(description="invalid or unknown_change"),
+            **error_responses(401, 403, 503),
+        },
+        summary="The score I would have with these changes (nothing is saved)",
+    )
+    def post(self, request):
+        body = request.data if isinstance(request.data, dict) else None
+        if body is None:
+            raise ServiceError("invalid", _("Send a JSON object."))
+        changes = body.get("changes", body) if "changes" in body else body
+        result = services.score_what_if(user=request.user, changes=changes)
+        return Response(WhatIfOutputSerializer(result).data)

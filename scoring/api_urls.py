@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from scoring import api
+
+urlpatterns = [
+    path("me/score/", api.ScoreApi.as_view(), name="api-score"),
+    path("me/score/history/", api.ScoreHistoryApi.as_view(), name="api-score-history"),
+    path("me/score/what-if/", api.WhatIfApi.as_view(), name="api-score-what-if"),
+]
