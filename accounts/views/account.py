@@ -14,6 +14,8 @@ from accounts import selectors, services
 from accounts.clients import client_from_request
 from accounts.forms import IdentityForm, PartnerConsentForm, SignupForm
 from accounts.models import DATA_CATEGORY_PURPOSES, ConsentGrant, ConsentPurpose
+from scoring.reasons import DIMENSION_LABELS, reason_text, reasons_top
+from scoring.selectors import score_latest
 from sesame_portal.errors import ServiceError
 
 # Which form field a service error code belongs to; the rest are shown above the form.
@@ -33,10 +35,26 @@ def home(request: HttpRequest) -> HttpResponse:
     identity = selectors.identity_for_user(user=request.user)
     scoring_allowed = selectors.consent_allows(user=request.user, purpose=ConsentPurpose.SCORING)
     completion = selectors.profile_completion(selectors.profile_get(user=request.user))
+    # The score is shown only while the scoring consent is current.
+    snapshot = score_latest(user=request.user) if scoring_allowed else None
+    score = None
+    if snapshot is not None:
+        helped, hurt = reasons_top(snapshot.reasons)
+        score = {
+            "snapshot": snapshot,
+            "dimensions": [(DIMENSION_LABELS[k], v) for k, v in snapshot.dimensions.items()],
+            "helped": [reason_text(r["code"]) for r in helped],
+            "hurt": [reason_text(r["code"]) for r in hurt],
+        }
     return render(
         request,
         "accounts/home.html",
-        {"identity": identity, "scoring_allowed": scoring_allowed, "completion": completion},
+        {
+            "identity": identity,
+            "scoring_allowed": scoring_allowed,
+            "completion": completion,
+            "score": score,
+        },
     )
 
 

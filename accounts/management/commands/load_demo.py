@@ -22,6 +22,22 @@ class Command(BaseCommand):
             return
         if settings.PRODUCTION:
             raise CommandError("Demo data has known passwords: not loaded in production.")
+        from scoring.demo import (
+            demo_model_ensure,
+            demo_population_ensure,
+            demo_records_load,
+            demo_scores_compute,
+        )
+
         partners = demo_partners_load()
+        model = demo_model_ensure()
         users = demo_users_load()
-        self.stdout.write(f"Demo data ready: {len(partners)} partners, {len(users)} users.")
+        for user in users:
+            if user.username == "demo":
+                demo_records_load(user=user)
+        people = demo_population_ensure()
+        scored = demo_scores_compute(users=users)
+        self.stdout.write(
+            f"Demo data ready: {len(partners)} partners, {len(users)} users ({scored} scored "
+            f"with {model.version}), {people} synthetic people added."
+        )

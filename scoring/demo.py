@@ -1,0 +1,123 @@
+"""Demo data for a local run: a trained model if none is active, a small synthetic
+population, and records for the demo people so their scores say something."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import profile_update
+from scoring.models import (
+    ActivityMonth,
+    CreditAccount,
+    ModelVersion,
+    Repayment,
+    UtilityBill,
+    WealthHolding,
+)
+from scoring.population import population_draw
+from scoring.population_store import population_save
+from scoring.selectors import model_active
+from scoring.services import model_version_create, score_recompute
+
+DEMO_POPULATION_SEED = 2026
+DEMO_POPULATION_USERS = 300
+
+
+def demo_model_ensure() -> ModelVersion:
+    """Train and activate a portal model when none is active (a fresh machine)."""
+    from scoring.training import dataset_synthetic, model_train
+
+    active = model_active()
+    if active is not None:
+        return active
+    result = model_train(
+        dataset_synthetic(users=20_000, seed=DEMO_POPULATION_SEED), challenger=False
+    )
+    return model_version_create(
+        result=result,
+        kind=ModelVersion.Kind.PORTAL,
+        inputs={"columns": result.scorecard.feature_names, "id_column": "id"},
+        activate=True,
+    )
+
+
+def demo_population_ensure() -> int:
+    prefix = f"pop{DEMO_POPULATION_SEED}"
+    if User.objects.filter(username__startswith=f"{prefix}-").exists():
+        return 0
+    population = population_draw(users=DEMO_POPULATION_USERS, seed=DEMO_POPULATION_SEED)
+    return len(population_save(population, prefix=prefix))
+
+
+@transaction.atomic
+def demo_records_load(*, user: User) -> None:
+    """A plausible two-account credit file with one late instalment last spring."""
+    if CreditAccount.objects.filter(user=user).exists():
+        return
+    today = timezone.localdate()
+    card = CreditAccount.objects.create(
+        user=user,
+        kind="credit_card",
+        opened_on=today - datetime.timedelta(days=5 * 365),
+        credit_limit=20000,
+        balance=4200,
+    )
+    loan = CreditAccount.objects.create(
+        user=user,
+        kind="consumer_loan",
+        opened_on=today - datetime.timedelta(days=400),
+        credit_limit=30000,
+        balance=12000,
+    )
+    for month in range(1, 25):
+        due = today - datetime.timedelta(days=30 * month)
+        late = 12 if month == 8 else 0
+        for account in (card, loan) if month <= 13 else (card,):
+            Repayment.objects.create(
+                account=account,
+                user=user,
+                due_date=due,
+                amount=800,
+                paid_date=due + datetime.timedelta(days=late),
+                days_overdue=late,
+            )
+    for month in range(12):
+        first = (today.replace(day=1) - datetime.timedelta(days=31 * month)).replace(day=1)
+        ActivityMonth.objects.get_or_create(
+            user=user,
+            month=first,
+            defaults={
+                "spend": 4200 + 300 * (month % 3),
+                "transfers_in": 9000,
+                "transactions": 40,
+                "categories": 5,
+            },
+        )
+        UtilityBill.objects.create(
+            user=user,
+            kind="power",
+            amount=180,
+            due_date=first + datetime.timedelta(days=14),
+            paid_date=first + datetime.timedelta(days=10),
+        )
+    WealthHolding.objects.create(user=user, product="money_market", amount=30000, as_of=today)
+    profile_update(
+        user=user,
+        sections={
+            "education": {
+                "education_level": "bachelor",
+                "school": "北京大学",
+                "graduation_year": 2012,
+            },
+            "income": {"income_band": "8k_12k"},
+            "address": {"address": "北京市朝阳区示例路 1 号", "address_years": 4},
+        },
+    )
+
+
+def demo_scores_compute(*, users: list[User]) -> int:
+    return sum(1 for user in users if score_recompute(user=user, trigger="demo"))

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import IncomeBand
+
+
+class WhatIfForm(forms.Form):
+    """Changes a person can try; only the ones filled in are applied."""
+
+    repay_overdue = forms.BooleanField(label=_("Repay what is overdue"), required=False)
+    bills_paid_on_time = forms.BooleanField(
+        label=_("Pay every utility bill on time"), required=False
+    )
+    work_email_verified = forms.BooleanField(label=_("Verify a work email"), required=False)
+    complete_profile = forms.BooleanField(label=_("Complete my profile"), required=False)
+    provident_fund_months = forms.IntegerField(
+        label=_("Housing provident fund months"), required=False, min_value=0, max_value=600
+    )
+    income_band = forms.ChoiceField(
+        label=_("Monthly income"),
+        required=False,
+        choices=[("", _("As it is")), *IncomeBand.choices],
+    )
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        changes = {
+            name: True
+            for name in (
+                "repay_overdue",
+                "bills_paid_on_time",
+                "work_email_verified",
+                "complete_profile",
+            )
+            if data.get(name)
+        }
+        if data.get("provident_fund_months") is not None:
+            changes["provident_fund_months"] = data["provident_fund_months"]
+        if data.get("income_band"):
+            changes["income_band"] = data["income_band"]
+        return changes
