@@ -134,6 +134,8 @@ def account_export(*, user: User) -> dict:
     masked only: the full number is never sent anywhere, not even to its owner."""
     from knox.models import AuthToken
 
+    from scoring.selectors import score_history
+
     identity = identity_for_user(user=user)
     profile = profile_get(user=user)
     grants = consent_grants_for_user(user=user)
@@ -190,4 +192,17 @@ def account_export(*, user: User) -> dict:
         "api_tokens": list(
             AuthToken.objects.filter(user=user).order_by("created").values("created", "expiry")
         ),
+        "scores": [
+            {
+                "score": snapshot.score,
+                "band": snapshot.band,
+                "computed_at": snapshot.computed_at,
+                "model_version": snapshot.model_version.version,
+                "trigger": snapshot.trigger,
+                "dimensions": snapshot.dimensions,
+                "points_by_feature": snapshot.contributions,
+                "feature_values": snapshot.features,
+            }
+            for snapshot in score_history(user=user, limit=None)
+        ],
     }

@@ -240,9 +240,10 @@ def score_latest(*, user: User) -> ScoreSnapshot | None:
     )
 
 
-def score_history(*, user: User, limit: int = 60) -> QuerySet[ScoreSnapshot]:
-    return (
+def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapshot]:
+    history = (
         ScoreSnapshot.objects.filter(user=user)
         .select_related("model_version")
-        .order_by("-computed_at", "-id")[:limit]
+        .order_by("-computed_at", "-id")
     )
+    return history if limit is None else history[:limit]
