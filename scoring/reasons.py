@@ -25,7 +25,7 @@ REASON_TEXTS = {
         _("There is no repayment history yet."),
     ),
     "ch_months_since_delinquency": (
-        _("It has been a long time since any serious delay."),
+        _("No repayment has been seriously late for a long time."),
         _("A repayment was 30 or more days late recently."),
         _("There is no repayment history yet."),
     ),
@@ -65,8 +65,8 @@ REASON_TEXTS = {
         _("Utility bills are not counted (no bills, or no consent)."),
     ),
     "cp_income_rank": (
-        _("Your income supports your commitments."),
-        _("Your declared income is low for your commitments."),
+        _("Your declared income counts in your favour."),
+        _("Your declared income is low."),
         _("You have not declared your income."),
     ),
     "cp_assets": (
@@ -75,7 +75,7 @@ REASON_TEXTS = {
         _("You have not declared property or a vehicle."),
     ),
     "cp_provident_fund_months": (
-        _("You have contributed to the housing fund for long."),
+        _("You have contributed to the housing provident fund for a long time."),
         _("You have few housing provident fund contributions."),
         _("You have not declared housing fund contributions."),
     ),
@@ -124,6 +124,14 @@ REASON_TEXTS = {
         _("Some of your friends are on the court list."),
         _("Connections are not counted."),
     ),
+}
+
+DIMENSION_LABELS = {
+    "credit_history": _("Credit history"),
+    "behaviour": _("Behaviour"),
+    "capacity": _("Capacity to fulfil"),
+    "identity": _("Identity traits"),
+    "connections": _("Connections"),
 }
 
 GENERIC = (
