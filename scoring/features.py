@@ -191,7 +191,7 @@ class RawTables:
     accounts: user_id, kind, opened_on, closed_on, credit_limit, balance
     activity: user_id, month, spend, transactions, categories
     bills: user_id, due_date, paid_date
-    wealth: user_id, amount
+    wealth: user_id, product, as_of, amount
     friends: user_id, friend_score, friend_on_court_list
     """
 
@@ -210,7 +210,8 @@ def _months_before(as_of: np.datetime64, dates: pd.Series) -> pd.Series:
 
 def _credit_history(t: RawTables, out: pd.DataFrame, as_of: np.datetime64) -> None:
     window = t.repayments[
-        (t.repayments["due_date"] <= as_of)
+        # Due before today: an instalment due today is not late yet.
+        (t.repayments["due_date"] < as_of)
         & (t.repayments["due_date"] > as_of - np.timedelta64(730, "D"))
     ]
     by_user = window.groupby("user_id")
@@ -258,7 +259,7 @@ def _behaviour(t: RawTables, out: pd.DataFrame, as_of: np.datetime64) -> None:
     out["bh_categories_per_month"] = by_user["categories"].mean().astype(float)
 
     bills = t.bills[
-        (t.bills["due_date"] <= as_of) & (t.bills["due_date"] > as_of - np.timedelta64(365, "D"))
+        (t.bills["due_date"] < as_of) & (t.bills["due_date"] > as_of - np.timedelta64(365, "D"))
     ]
     on_time = bills["paid_date"].notna() & (bills["paid_date"] <= bills["due_date"])
     rate = on_time.groupby(bills["user_id"]).mean().astype(float)
@@ -284,7 +285,9 @@ def _capacity(t: RawTables, out: pd.DataFrame) -> None:
     assets = np.nan_to_num(property_points) + np.nan_to_num(vehicle_points)
     out["cp_assets"] = np.where(answered, assets, np.nan)
     out["cp_provident_fund_months"] = people["provident_fund_months"].astype(float)
-    wealth = t.wealth.groupby("user_id")["amount"].sum()
+    # Providers report holdings by statement date: count each product's latest only.
+    latest = t.wealth.sort_values("as_of").drop_duplicates(["user_id", "product"], keep="last")
+    wealth = latest.groupby("user_id")["amount"].sum()
     out["cp_wealth_log10"] = np.log10(1.0 + wealth.clip(lower=0)).astype(float)
 
 

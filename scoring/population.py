@@ -48,11 +48,11 @@ TRUE_LOGIT_TERMS = {
     "cp_assets": (lambda x: -0.22 * x, 0.0),
     "cp_provident_fund_months": (lambda x: -0.006 * np.minimum(x, 120), 0.0),
     "cp_wealth_log10": (lambda x: -0.14 * x, 0.0),
-    "id_verified": (lambda x: -0.3 * x, 0.0),
-    "id_profile_completion": (lambda x: -0.004 * x, 0.0),
+    "id_verified": (lambda x: -0.45 * x, 0.0),
+    "id_profile_completion": (lambda x: -0.006 * x, 0.0),
     "id_work_email_verified": (lambda x: -0.25 * x, 0.0),
     "id_years_at_address": (lambda x: -0.03 * np.minimum(x, 15), 0.0),
-    "id_education_rank": (lambda x: -0.07 * (x - 3), 0.05),
+    "id_education_rank": (lambda x: -0.1 * (x - 3), 0.05),
     "cn_verified_friends": (lambda x: -0.03 * np.minimum(x, 10), 0.0),
     "cn_friends_mean_score": (lambda x: -0.005 * (np.clip(x, 350, 950) - 620), 0.0),
     "cn_friends_court_list_share": (lambda x: 1.6 * x, 0.0),
@@ -355,12 +355,14 @@ def population_draw(
     e = rng.normal(size=n)
     age = rng.integers(18, 71, size=n)
     gender = np.where(rng.random(n) < 0.5, "M", "F")
-    court_listed = z < np.quantile(z, 0.015)
 
+    verified = rng.random(n) < _sigmoid(2.2 + 0.5 * e)
+    # The court list is matched on verified ID numbers, so only verified people are on it.
+    court_listed = (z < np.quantile(z, 0.015)) & verified
     profiles = _profiles(rng, n, z, a, e, age)
     people = pd.DataFrame(
         {
-            "verified": (rng.random(n) < _sigmoid(2.2 + 0.5 * e)).astype(float),
+            "verified": verified.astype(float),
             "education_level": profiles["education_level"].to_numpy(),
             "work_email_verified": profiles["work_email_verified"].to_numpy(),
             "vehicle_owned": profiles["vehicle_owned"].to_numpy(),

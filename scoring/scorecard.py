@@ -21,7 +21,7 @@ BASE_SCORE = 650
 BASE_ODDS = 19.0  # 19:1 good:bad, a 5 % default rate
 PDO = 45
 SCORE_MIN, SCORE_MAX = 350, 950
-MAX_BINS = 10
+MAX_BINS = 16
 MIN_BIN_SHARE = 0.02
 SMOOTHING = 0.5
 
@@ -256,13 +256,21 @@ def bin_categorical(name: str, dimension: str, values: pd.Series, y: np.ndarray)
     )
 
 
-def _fill_woe(bins: FeatureBins, values: pd.Series, y: np.ndarray) -> np.ndarray:
+def _fill_woe(bins: FeatureBins, values: pd.Series, y: np.ndarray, *, monotone: bool) -> np.ndarray:
     index = bins.bin_index(values)
     slots = len(bins.counts) + 1  # the last slot is "missing"
     slot = np.where(index < 0, slots - 1, index)
     bad = np.bincount(slot, weights=y, minlength=slots)
     good = np.bincount(slot, weights=1 - y, minlength=slots)
     woe = _woe(good, bad)
+    if monotone and bins.kind == "numeric" and len(woe) > 2:
+        # Smoothing can bend small bins out of line again: keep the evidence monotone so
+        # a better value never earns fewer points.
+        ordered = woe[:-1]
+        if bins.direction == HIGHER_IS_BETTER:
+            woe[:-1] = np.maximum.accumulate(ordered)
+        elif bins.direction == HIGHER_IS_WORSE:
+            woe[:-1] = np.minimum.accumulate(ordered)
     if good[-1] + bad[-1] == 0:
         woe[-1] = 0.0  # never missing in training: missing later counts as neutral
     bins.woe = woe[:-1].tolist()
@@ -308,7 +316,7 @@ def scorecard_fit(
                 max_bins=max_bins or MAX_BINS,
             )
         binned.append(bins)
-        columns.append(_fill_woe(bins, frame[spec.name], y))
+        columns.append(_fill_woe(bins, frame[spec.name], y, monotone=monotone))
     woe = np.column_stack(columns)
     active = list(range(len(binned)))
     # WOE is oriented so that a higher value means fewer defaults: a positive weight on
@@ -316,10 +324,12 @@ def scorecard_fit(
     while True:
         model = LogisticRegression(C=1.0, max_iter=1000)
         model.fit(woe[:, active], y)
-        wrong = [active[i] for i, c in enumerate(model.coef_[0]) if c > 0]
-        if not wrong or len(active) == len(wrong):
+        coefficients = model.coef_[0]
+        worst = int(np.argmax(coefficients))
+        if coefficients[worst] <= 0 or len(active) == 1:
             break
-        active = [i for i in active if i not in wrong]
+        # Drop only the worst offender: the others often come right once it is gone.
+        active = [i for position, i in enumerate(active) if position != worst]
     factor = PDO / math.log(2)
     offset = BASE_SCORE - factor * math.log(BASE_ODDS)
     weights = dict(zip(active, model.coef_[0], strict=True))

@@ -187,8 +187,8 @@ def tables_load(
     wealth = _frame(
         WealthHolding.objects.filter(
             **_user_filter(ids), as_of__gt=as_of - datetime.timedelta(days=92)
-        ).values_list("user_id", "amount"),
-        ["user_id", "amount"],
+        ).values_list("user_id", "product", "as_of", "amount"),
+        ["user_id", "product", "as_of", "amount"],
     )
     wealth["amount"] = wealth["amount"].astype(float)
     previous = ScoreSnapshot.objects.filter(user_id=OuterRef("friend_id"))
@@ -219,7 +219,7 @@ def tables_load(
         accounts=_dates(mine(accounts), "opened_on", "closed_on"),
         activity=_dates(mine(activity), "month"),
         bills=_dates(mine(bills), "due_date", "paid_date"),
-        wealth=mine(wealth),
+        wealth=_dates(mine(wealth), "as_of"),
         friends=mine(friends),
     )
 

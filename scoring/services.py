@@ -209,8 +209,9 @@ def _apply_levers(row: pd.Series, changes: dict[str, Any]) -> pd.Series:
         elif name == "education_level":
             row["id_education_rank"] = _lever_choice(value, name, EDUCATION_RANK)
         elif name == "card_utilisation":
+            utilisation = _lever_number(value, name, 0, 2)
             if not math.isnan(row["ch_card_utilisation"]):
-                row["ch_card_utilisation"] = _lever_number(value, name, 0, 2)
+                row["ch_card_utilisation"] = utilisation
         elif name == "years_at_address":
             row["id_years_at_address"] = _lever_number(value, name, 0, 100)
         elif name == "bills_paid_on_time":

@@ -215,24 +215,28 @@ class TrainingResult:
 
 
 def model_train(dataset: Dataset, *, seed: int = 0, challenger: bool = True) -> TrainingResult:
-    """Fit on 70 %, report on the held-out 30 %. The monotone scorecard is the champion
-    unless the plain WOE scorecard validates better inside the training part (possible on
-    external data whose directions are unknown): both are additive scorecards."""
+    """Fit on 70 %, report on the held-out 30 %. The monotone scorecard is the champion;
+    on external CSV data the plain WOE scorecard replaces it when it validates better
+    inside the training part. Both are additive scorecards."""
     started = time.perf_counter()
     index = np.arange(len(dataset.y))
     train_idx, test_idx = train_test_split(
         index, test_size=0.3, random_state=seed, stratify=dataset.y
     )
     frame, y = dataset.frame, dataset.y
-    fit_idx, val_idx = train_test_split(
-        train_idx, test_size=0.2, random_state=seed, stratify=y[train_idx]
-    )
-    candidates = {}
-    for name, monotone in (("monotone", True), ("plain", False)):
-        card = scorecard_fit(frame.iloc[fit_idx], y[fit_idx], dataset.specs, monotone=monotone)
-        risk = -card.total(card.points(frame.iloc[val_idx]))
-        candidates[name] = roc_auc_score(y[val_idx], risk)
-    chosen = max(candidates, key=lambda name: (candidates[name], name == "monotone"))
+    chosen = "monotone"
+    if dataset.source["kind"] == "csv":
+        # Portal features have documented directions: a better value never earns fewer
+        # points. External data may not; there the plain WOE bins may validate better.
+        fit_idx, val_idx = train_test_split(
+            train_idx, test_size=0.2, random_state=seed, stratify=y[train_idx]
+        )
+        candidates = {}
+        for name, monotone in (("monotone", True), ("plain", False)):
+            card = scorecard_fit(frame.iloc[fit_idx], y[fit_idx], dataset.specs, monotone=monotone)
+            risk = -card.total(card.points(frame.iloc[val_idx]))
+            candidates[name] = roc_auc_score(y[val_idx], risk)
+        chosen = max(candidates, key=lambda name: (candidates[name], name == "monotone"))
     champion = scorecard_fit(
         frame.iloc[train_idx], y[train_idx], dataset.specs, monotone=chosen == "monotone"
     )
