@@ -3,8 +3,6 @@ rendered in the reader's language when shown."""
 
 from __future__ import annotations
 
-import math
-
 from django.utils.translation import gettext_lazy as _
 
 # feature -> (why it helped, why it hurt, why it hurt because the information is missing)
@@ -139,24 +137,6 @@ GENERIC = (
     _("This information lowered your score."),
     _("This information is missing."),
 )
-
-
-def reasons_rank(
-    *, contributions: dict[str, float], typical: dict[str, float], values: dict[str, float | None]
-) -> list[dict]:
-    """The features that raised and lowered the score most against a typical user.
-
-    Returns every feature's impact (points against typical), largest helps first and
-    largest hurts last, so all impacts together add up to the distance from typical."""
-    rows = []
-    for feature, points in contributions.items():
-        impact = points - typical.get(feature, 0.0)
-        value = values.get(feature)
-        missing = value is None or (isinstance(value, float) and math.isnan(value))
-        kind = "up" if impact > 0 else ("missing" if missing else "down")
-        rows.append({"code": f"{feature}.{kind}", "feature": feature, "impact": round(impact, 2)})
-    rows.sort(key=lambda row: -row["impact"])
-    return rows
 
 
 def reason_text(code: str) -> str:

@@ -20,7 +20,6 @@ from scoring.artifacts import ArtifactIntegrityError, LoadedModel, artifact_dump
 from scoring.bands import band_of
 from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
 from scoring.models import ModelVersion, ScoreSnapshot
-from scoring.reasons import reasons_rank
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.selectors import model_active, model_load, tables_load
 from sesame_portal.errors import ServiceError
@@ -63,23 +62,40 @@ def scores_compute(*, model: LoadedModel, features: pd.DataFrame) -> list[dict[s
         dimension_scores[dimension] = np.rint(
             100 * (sums - low) / (high - low) if high > low else np.full(len(sums), 50.0)
         ).astype(int)
-    values = features.astype(object).where(features.notna(), None)
+    names = list(points.columns)
+    matrix = points.to_numpy()
+    raw = features[names].to_numpy(dtype=float)
+    missing = np.isnan(raw)
+    impacts = np.round(matrix - np.array([card.typical_points.get(n, 0.0) for n in names]), 2)
+    # Largest help first, largest hurt last: every impact together is the distance
+    # from the typical user.
+    order = np.argsort(-impacts, axis=1, kind="stable")
+    kinds = np.where(impacts > 0, "up", np.where(missing, "missing", "down"))
+    codes = np.char.add(np.char.add(np.array(names, dtype=object).astype(str), "."), kinds)
     results = []
-    for row, user_id in enumerate(features.index):
-        contributions = {name: float(points.iat[row, i]) for i, name in enumerate(points.columns)}
-        feature_values = values.iloc[row].to_dict()
+    for row, user_id in enumerate(features.index.tolist()):
+        score = int(scores[row])
+        values = [
+            None if gap else value
+            for gap, value in zip(missing[row], raw[row].tolist(), strict=True)
+        ]
         results.append(
             {
                 "user_id": user_id,
-                "score": int(scores[row]),
-                "band": band_of(int(scores[row])),
+                "score": score,
+                "band": band_of(score),
                 "total_points": float(totals[row]),
                 "dimensions": {d: int(v[row]) for d, v in dimension_scores.items()},
-                "contributions": contributions,
-                "features": feature_values,
-                "reasons": reasons_rank(
-                    contributions=contributions, typical=card.typical_points, values=feature_values
-                ),
+                "contributions": dict(zip(names, matrix[row].tolist(), strict=True)),
+                "features": dict(zip(names, values, strict=True)),
+                "reasons": [
+                    {
+                        "code": str(codes[row, j]),
+                        "feature": names[j],
+                        "impact": float(impacts[row, j]),
+                    }
+                    for j in order[row]
+                ],
             }
         )
     return results
