@@ -16,7 +16,7 @@ from sesame_portal.errors import ServiceError
 @login_required
 @require_http_methods(["GET", "POST"])
 def what_if(request: HttpRequest) -> HttpResponse:
-    form = WhatIfForm(request.POST or None)
+    form = WhatIfForm(request.POST if request.method == "POST" else None)
     result, error = None, None
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
