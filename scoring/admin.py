@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from scoring.artifacts import ArtifactIntegrityError
@@ -36,6 +40,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # versions come from train_model or the retrain task
+
+    def get_urls(self):
+        card_json = self.admin_site.admin_view(self.card_json)
+        return [
+            path("<int:pk>/card.json", card_json, name="scoring_modelversion_card"),
+            *super().get_urls(),
+        ]
+
+    def card_json(self, request, pk: int) -> JsonResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(ModelVersion, pk=pk)
+        response = JsonResponse(
+            {"version": version.version, "sha256": version.sha256, **version.card},
+            json_dumps_params={"indent": 2},
+        )
+        response["Content-Disposition"] = f'attachment; filename="{version.version}.json"'
+        return response
 
     @admin.display(description=_("test AUC"))
     def auc(self, obj) -> str:

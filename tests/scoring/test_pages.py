@@ -85,3 +85,20 @@ def test_what_if_page_needs_login(client):
 
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_admin_shows_the_model_card_and_serves_it_as_json(active_model, admin_client):
+    page = admin_client.get(f"/admin/scoring/modelversion/{active_model.pk}/change/")
+    card = admin_client.get(f"/admin/scoring/modelversion/{active_model.pk}/card.json")
+
+    assert page.status_code == 200
+    assert "ch_on_time_rate" in page.content.decode()
+    assert card.status_code == 200
+    assert card.json()["sha256"] == active_model.sha256
+    assert "auc" in card.json()["metrics"]
+
+
+def test_model_card_json_is_for_staff_only(active_model, client):
+    response = client.get(f"/admin/scoring/modelversion/{active_model.pk}/card.json")
+
+    assert response.status_code == 302
