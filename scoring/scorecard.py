@@ -22,7 +22,8 @@ BASE_ODDS = 19.0  # 19:1 good:bad, a 5 % default rate
 PDO = 45
 SCORE_MIN, SCORE_MAX = 350, 950
 MAX_BINS = 16
-MIN_BIN_SHARE = 0.02
+MIN_BIN_SHARE = 0.01  # of all rows; rare but telling values (court-listed friends) keep a bin
+MIN_BIN_ROWS = 30
 SMOOTHING = 0.5
 
 
@@ -195,7 +196,9 @@ def bin_numeric(
     bads = [bads[i] for i in keep]
     edges = [edges[i] for i in keep]
     edges[-1] = math.inf
-    counts, bads, edges = _merge_small(counts, bads, edges, int(MIN_BIN_SHARE * len(y)))
+    counts, bads, edges = _merge_small(
+        counts, bads, edges, max(MIN_BIN_ROWS, int(MIN_BIN_SHARE * len(y)))
+    )
     if monotone:
         if direction == HIGHER_IS_WORSE:
             increasing = True
@@ -230,7 +233,7 @@ def bin_categorical(name: str, dimension: str, values: pd.Series, y: np.ndarray)
     present = values.notna() & (values.astype("string") != "")
     levels = values[present].astype("string")
     shares = levels.value_counts(normalize=True)
-    kept = [str(level) for level, share in shares.items() if share >= MIN_BIN_SHARE / 2]
+    kept = [str(level) for level, share in shares.items() if share >= MIN_BIN_SHARE]
     categories = {level: i for i, level in enumerate(kept)}
     other_bin = len(kept) if len(kept) < len(shares) else None
     labels = [*kept, *(["other"] if other_bin is not None else [])]
