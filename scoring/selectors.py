@@ -96,9 +96,9 @@ def tables_load(
     since_12m = as_of - datetime.timedelta(days=365)
 
     users = list(
-        User.objects.filter(**_user_filter(ids, "pk")).values(
-            "pk", "identity__id", *(f"profile__{name}" for name in PROFILE_VALUES)
-        )
+        User.objects.filter(**_user_filter(ids, "pk"))
+        .order_by("pk")  # features come out in user-id order on every database
+        .values("pk", "identity__id", *(f"profile__{name}" for name in PROFILE_VALUES))
     )
     people_rows = []
     for row in users:
