@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from scoring.artifacts import ArtifactIntegrityError
-from scoring.models import ModelVersion, ScoreSnapshot
+from scoring.models import ModelVersion, RecomputeRun, ScoreSnapshot
 from scoring.services import model_version_activate
 
 
@@ -110,3 +110,28 @@ class ScoreSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "kind",
+        "started_at",
+        "finished_at",
+        "progress_display",
+        "users_done",
+        "failures",
+    ]
+    list_filter = ["kind"]
+    readonly_fields = [f.name for f in RecomputeRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("progress"))
+    def progress_display(self, obj) -> str:
+        return f"{obj.chunks_done}/{obj.chunks_total} ({obj.progress} %)"

@@ -19,7 +19,7 @@ from accounts.selectors import consent_allows
 from scoring.artifacts import ArtifactIntegrityError, LoadedModel, artifact_dump, artifact_sha256
 from scoring.bands import band_of
 from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
-from scoring.models import ModelVersion, ScoreSnapshot
+from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.selectors import model_active, model_load, tables_load
 from sesame_portal.errors import ServiceError
@@ -30,18 +30,30 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+RECOMPUTE_WINDOW_SECONDS = 3
+
+
 def score_recompute_queue(*, user: User, trigger: str) -> bool:
     """The one place that asks for a user's score to be recomputed.
 
     Queued after the current transaction commits, so the worker sees the change; not
-    queued at all without a current scoring consent. Returns whether it was queued.
+    queued at all without a current scoring consent; and at most one is waiting per user:
+    changes arriving within the window ride on the recompute already queued (a
+    PendingRecompute row, claimed by the task when it starts). Returns whether it queued.
     """
     from scoring.tasks import score_recompute_user
 
     if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
         return False
+    _pending, created = PendingRecompute.objects.get_or_create(user_id=user.pk)
+    if not created:
+        return False
     user_id = user.pk
-    transaction.on_commit(lambda: score_recompute_user.delay(user_id, trigger))
+    transaction.on_commit(
+        lambda: score_recompute_user.apply_async(
+            (user_id, trigger), countdown=RECOMPUTE_WINDOW_SECONDS
+        )
+    )
     return True
 
 

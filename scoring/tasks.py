@@ -1,22 +1,72 @@
-"""Score jobs. Thin: they take ids and call a service."""
+"""Score jobs. Thin: they take ids and call a service. Every task is safe to run twice
+(the broker redelivers after a worker dies: late acknowledgement is on for all tasks)."""
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from accounts.models import User
 
+# Transient: the database restarting or a lock timing out. Anything else is a bug and
+# should fail loudly instead of looping.
+TRANSIENT = (OperationalError, InterfaceError)
 
-@shared_task(name="scoring.recompute_user", ignore_result=True)
+
+@shared_task(
+    name="scoring.recompute_user",
+    ignore_result=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
 def score_recompute_user(user_id: int, trigger: str) -> str:
     """Recompute one user's score after a change that matters."""
+    from scoring.models import PendingRecompute
     from scoring.services import score_recompute
 
+    # Claim: from here on, a new change queues a new recompute.
+    PendingRecompute.objects.filter(user_id=user_id).delete()
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return "no_user"
     snapshot = score_recompute(user=user, trigger=trigger)
     return "computed" if snapshot else "skipped"
+
+
+@shared_task(
+    name="scoring.recompute_chunk",
+    ignore_result=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def recompute_chunk(chunk_id: int) -> int:
+    from scoring.recompute import recompute_chunk_failed, recompute_chunk_process
+
+    try:
+        return recompute_chunk_process(chunk_id=chunk_id)
+    except Exception:
+        recompute_chunk_failed(chunk_id=chunk_id)
+        raise
+
+
+@shared_task(name="scoring.recompute_nightly", ignore_result=True)
+def recompute_nightly() -> int:
+    """Beat: everyone, every night."""
+    from scoring.recompute import recompute_run_start
+
+    return recompute_run_start().pk
+
+
+@shared_task(name="scoring.recompute_sweep", ignore_result=True)
+def recompute_sweep() -> int:
+    """Beat, every minute: re-queue chunks whose worker died or whose message was lost."""
+    from scoring.recompute import recompute_sweep as sweep
+
+    return sweep()
 
 
 @shared_task(name="scoring.retrain", ignore_result=True)

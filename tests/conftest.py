@@ -67,3 +67,21 @@ def owner_client(client, owner):
 @pytest.fixture
 def today() -> datetime.date:
     return datetime.date(2026, 11, 21)
+
+
+@pytest.fixture
+def recompute_calls(monkeypatch) -> list[tuple[int, str]]:
+    """Each per-user recompute published to the broker, as (user_id, trigger); publishing
+    is the only thing replaced. The recorder claims the pending row at once, as a worker
+    that starts the task promptly would, so later changes queue again."""
+    from scoring.models import PendingRecompute
+
+    calls: list[tuple[int, str]] = []
+
+    def record(args=(), kwargs=None, **options):
+        user_id, trigger = args
+        calls.append((user_id, trigger))
+        PendingRecompute.objects.filter(user_id=user_id).delete()
+
+    monkeypatch.setattr("scoring.tasks.score_recompute_user.apply_async", record)
+    return calls

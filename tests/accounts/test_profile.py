@@ -21,6 +21,7 @@ from accounts.clients import Client
 from accounts.models import ConsentGrant, FieldMark, Profile, WorkEmailChallenge
 from accounts.profile_sections import SECTION_KEYS, SECTIONS
 from accounts.selectors import profile_completion, profile_get
+from scoring.models import PendingRecompute
 from sesame_portal.errors import ServiceError
 from tests.conftest import make_id_number
 
@@ -111,21 +112,10 @@ def verified_owner(owner):
 
 @pytest.fixture
 def scoring_consent(owner):
-    return services.consent_grant(user=owner, purpose="scoring", client=Client(channel="web"))
-
-
-@pytest.fixture
-def recompute_calls(monkeypatch) -> list[tuple[int, str]]:
-    """Each score_recompute_user.delay(user_id, trigger): publishing to the broker is the
-    only thing replaced."""
-    calls: list[tuple[int, str]] = []
-
-    def record(*args, **kwargs):
-        named = dict(zip(("user_id", "trigger"), args, strict=False), **kwargs)
-        calls.append((named["user_id"], named["trigger"]))
-
-    monkeypatch.setattr("scoring.tasks.score_recompute_user.delay", record)
-    return calls
+    grant = services.consent_grant(user=owner, purpose="scoring", client=Client(channel="web"))
+    # Granting queued a first recompute; consider it done, so each test sees its own.
+    PendingRecompute.objects.filter(user=owner).delete()
+    return grant
 
 
 @pytest.fixture
@@ -722,6 +712,7 @@ def test_verified_work_email_queues_one_recompute(
 ):
     code = start_work_email(owner)
     recompute_calls.clear()
+    PendingRecompute.objects.filter(user=owner).delete()  # that save's recompute ran
 
     with django_capture_on_commit_callbacks(execute=True):
         services.work_email_verify(user=owner, code=code)
@@ -1214,3 +1205,22 @@ def test_resend_on_the_page_when_rate_limited_shows_message(en_client, owner):
 @pytest.mark.parametrize("url", [CODE_PAGE, RESEND_PAGE])
 def test_work_email_pages_accept_only_post(owner_client, url):
     assert owner_client.get(url).status_code == 405
+
+
+def test_changes_arriving_while_a_recompute_waits_ride_on_it(
+    owner, scoring_consent, monkeypatch, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr(
+        "scoring.tasks.score_recompute_user.apply_async",
+        lambda args=(), kwargs=None, **options: published.append(args),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.profile_section_save(user=owner, section="income", values={"income_band": "5k_8k"})
+        services.profile_section_save(
+            user=owner, section="provident_fund", values={"provident_fund_months": 24}
+        )
+
+    assert len(published) == 1
+    assert PendingRecompute.objects.filter(user=owner).count() == 1

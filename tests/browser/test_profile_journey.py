@@ -98,15 +98,9 @@ def _save_step(page, live_server, next_key: str, progress_before: int) -> int:
 
 
 @pytest.fixture
-def recomputes(monkeypatch) -> list[tuple[int, str]]:
+def recomputes(recompute_calls) -> list[tuple[int, str]]:
     """Score recomputes queued by the live server (recorded, not sent to the broker)."""
-    from scoring.tasks import score_recompute_user
-
-    queued: list[tuple[int, str]] = []
-    monkeypatch.setattr(
-        score_recompute_user, "delay", lambda user_id, trigger: queued.append((user_id, trigger))
-    )
-    return queued
+    return recompute_calls
 
 
 # (1) The whole flow -----------------------------------------------------------------------

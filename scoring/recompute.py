@@ -1,0 +1,138 @@
+"""The nightly recompute of everyone: a run split into chunks of user ids, each chunk
+read with a fixed number of queries, scored with one vectorised pass and written with one
+bulk insert. Chunks are idempotent (one snapshot per user per run, enforced by a unique
+constraint), so a chunk delivered twice after a worker died holding it scores nobody
+twice; the sweep re-queues chunks that went quiet, whatever the broker."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import ConsentGrant, ConsentPurpose
+from scoring.features import features_compute
+from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun, ScoreSnapshot
+from scoring.selectors import model_active, model_load, tables_load
+from scoring.services import scores_compute
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 2000
+STALE_AFTER = datetime.timedelta(minutes=2)
+
+
+def _consenting_user_ids(first: int | None = None, last: int | None = None) -> list[int]:
+    grants = ConsentGrant.objects.current().filter(purpose=ConsentPurpose.SCORING)
+    if first is not None:
+        grants = grants.filter(user_id__gte=first, user_id__lte=last)
+    return sorted(set(grants.values_list("user_id", flat=True)))
+
+
+def recompute_run_start(
+    *, kind: str = RecomputeRun.Kind.NIGHTLY, chunk_size: int = CHUNK_SIZE
+) -> RecomputeRun:
+    """Create a run and its chunks, and queue one task per chunk after commit."""
+    from scoring.tasks import recompute_chunk
+
+    version = model_active(kind=ModelVersion.Kind.PORTAL)
+    user_ids = _consenting_user_ids()
+    with transaction.atomic():
+        run = RecomputeRun.objects.create(kind=kind, chunk_size=chunk_size, model_version=version)
+        chunks = (
+            [
+                RecomputeChunk(
+                    run=run,
+                    first_user_id=user_ids[i],
+                    last_user_id=user_ids[min(i + chunk_size, len(user_ids)) - 1],
+                )
+                for i in range(0, len(user_ids), chunk_size)
+            ]
+            if version is not None
+            else []
+        )
+        RecomputeChunk.objects.bulk_create(chunks)
+        run.chunks_total = len(chunks)
+        if not chunks:
+            run.finished_at = timezone.now()
+        run.save(update_fields=["chunks_total", "finished_at"])
+        chunk_ids = list(run.chunks.values_list("pk", flat=True))
+        transaction.on_commit(lambda: [recompute_chunk.delay(pk) for pk in chunk_ids])
+    return run
+
+
+def recompute_chunk_process(*, chunk_id: int) -> int:
+    """Score one chunk; return how many users were scored now (0 if it was done)."""
+    chunk = RecomputeChunk.objects.select_related("run", "run__model_version").get(pk=chunk_id)
+    if chunk.done_at is not None or chunk.run.model_version is None:
+        return 0
+    run = chunk.run
+    model = model_load(run.model_version)
+    user_ids = _consenting_user_ids(chunk.first_user_id, chunk.last_user_id)
+    created = 0
+    if user_ids:
+        day = timezone.localdate(run.started_at)
+        tables = tables_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
+        results = scores_compute(model=model, features=features_compute(tables, as_of=day))
+        now = timezone.now()
+        snapshots = [
+            ScoreSnapshot(
+                user_id=r["user_id"],
+                score=r["score"],
+                band=r["band"],
+                dimensions=r["dimensions"],
+                contributions=r["contributions"],
+                reasons=r["reasons"],
+                features=r["features"],
+                model_version_id=model.model_version_id,
+                trigger=f"{run.kind}_run",
+                computed_at=now,
+                run=run,
+            )
+            for r in results
+        ]
+        # ignore_conflicts: a second delivery of the same chunk inserts nothing new.
+        ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000, ignore_conflicts=True)
+        created = len(snapshots)
+    with transaction.atomic():
+        # Compare-and-set: only the first delivery to finish counts the chunk as done.
+        claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(
+            done_at=timezone.now(), users_done=created
+        )
+        if not claimed:
+            return 0
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            chunks_done=F("chunks_done") + 1, users_done=F("users_done") + created
+        )
+        RecomputeRun.objects.filter(
+            pk=run.pk, finished_at__isnull=True, chunks_done=F("chunks_total")
+        ).update(finished_at=timezone.now())
+    return created
+
+
+def recompute_chunk_failed(*, chunk_id: int) -> None:
+    RecomputeRun.objects.filter(chunks__pk=chunk_id).update(failures=F("failures") + 1)
+
+
+def recompute_sweep(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
+    """Re-queue chunks of unfinished runs that have waited too long (their worker died,
+    or the broker lost the message). Returns how many were re-queued."""
+    from scoring.tasks import recompute_chunk
+
+    cutoff = timezone.now() - stale_after
+    stale = list(
+        RecomputeChunk.objects.filter(
+            run__finished_at__isnull=True,
+            done_at__isnull=True,
+            queued_at__lt=cutoff,
+        ).values_list("pk", flat=True)
+    )
+    if stale:
+        RecomputeChunk.objects.filter(pk__in=stale).update(queued_at=timezone.now())
+        for pk in stale:
+            recompute_chunk.delay(pk)
+        logger.warning("re-queued %d stale recompute chunks", len(stale))
+    return len(stale)
