@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 
 import pytest
 from rest_framework.test import APIClient
@@ -85,3 +86,13 @@ def recompute_calls(monkeypatch) -> list[tuple[int, str]]:
 
     monkeypatch.setattr("scoring.tasks.score_recompute_user.apply_async", record)
     return calls
+
+
+@pytest.fixture
+def consent_texts(transactional_db):
+    """The published consent texts. A transactional test flushes the tables after it,
+    data-migration rows included, so republish them with the migration's own function."""
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0003_consent_texts_v1")
+    migration.publish(apps, None)

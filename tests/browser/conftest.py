@@ -6,7 +6,6 @@ than the live server, logged a Content Security Policy refusal, or threw an unca
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,16 +113,6 @@ class BrowserLog:
         self._checked = (len(self.requests), len(self.console), len(self.page_errors))
         if found:
             pytest.fail("\n".join(found), pytrace=False)
-
-
-@pytest.fixture
-def consent_texts(transactional_db):
-    """The published consent texts. A transactional test flushes the tables after it,
-    data-migration rows included, so republish them with the migration's own function."""
-    from django.apps import apps
-
-    migration = importlib.import_module("accounts.migrations.0003_consent_texts_v1")
-    migration.publish(apps, None)
 
 
 @pytest.fixture
