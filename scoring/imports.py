@@ -95,6 +95,7 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
+from scoring.services import score_recompute_queue_many
 from sesame_portal.errors import ServiceError
 
 BATCH_SIZE = 2_000
@@ -627,6 +628,11 @@ def _store(kind: _Kind, rows: list[_Row], report: ImportReport) -> None:
     with transaction.atomic():
         built = kind.build(known, users)
         kind.model.objects.bulk_create(built.objects, ignore_conflicts=kind.ignore_conflicts)
+        # New data matters to the score: one recompute per affected user, deduplicated.
+        score_recompute_queue_many(
+            user_ids={users[row.fields[c]] for row in known for c in kind.user_columns},
+            trigger=f"import:{kind.model._meta.model_name}",
+        )
     report.imported += built.imported
     report.skipped += built.skipped
     report.errors.extend(built.errors)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import ConsentPurpose, User
+from accounts.models import ConsentGrant, ConsentPurpose, User
 from accounts.selectors import consent_allows
 from scoring.artifacts import ArtifactIntegrityError, LoadedModel, artifact_dump, artifact_sha256
 from scoring.bands import band_of
@@ -55,6 +55,34 @@ def score_recompute_queue(*, user: User, trigger: str) -> bool:
         )
     )
     return True
+
+
+def score_recompute_queue_many(*, user_ids: set[int], trigger: str) -> int:
+    """score_recompute_queue for many users at once (an import): a fixed number of
+    queries, one task for each consenting user that has no recompute waiting."""
+    from scoring.tasks import score_recompute_user
+
+    if not user_ids:
+        return 0
+    consenting = set(
+        ConsentGrant.objects.current()
+        .filter(purpose=ConsentPurpose.SCORING, user_id__in=user_ids)
+        .values_list("user_id", flat=True)
+    )
+    waiting = set(
+        PendingRecompute.objects.filter(user_id__in=consenting).values_list("user_id", flat=True)
+    )
+    fresh = sorted(consenting - waiting)
+    PendingRecompute.objects.bulk_create(
+        [PendingRecompute(user_id=user_id) for user_id in fresh], ignore_conflicts=True
+    )
+    transaction.on_commit(
+        lambda: [
+            score_recompute_user.apply_async((user_id, trigger), countdown=RECOMPUTE_WINDOW_SECONDS)
+            for user_id in fresh
+        ]
+    )
+    return len(fresh)
 
 
 def scores_compute(*, model: LoadedModel, features: pd.DataFrame) -> list[dict[str, Any]]:

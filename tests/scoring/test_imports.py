@@ -559,8 +559,9 @@ def test_queries_grow_with_batches_not_rows(people, write, today):
         report = run("wealth", path, today, batch_size=10)
 
     assert report.imported == 30
-    # Per batch: users, existing records, savepoint, insert, release.
-    assert len(queries) <= 3 * 5
+    # 3 batches, each: users, existing records, savepoint, insert, then the recompute
+    # queue (consents, pending, insert), release.
+    assert len(queries) <= 3 * 8
 
 
 def test_a_crash_loses_the_batch_it_happened_in_and_nothing_of_it_stays(
@@ -643,3 +644,27 @@ def test_command_refuses_an_unknown_kind(write):
 def test_command_refuses_a_file_it_cannot_read(tmp_path):
     with pytest.raises(CommandError, match=r"Cannot read .*missing\.csv: No such file"):
         call_command("import_records", "wealth", str(tmp_path / "missing.csv"))
+
+
+def test_an_import_queues_one_recompute_per_consenting_user(
+    db, tmp_path, recompute_calls, django_capture_on_commit_callbacks
+):
+    from accounts.clients import Client
+    from accounts.services import consent_grant
+
+    consenting = User.objects.create_user("importee", password="x-long-password-1")
+    User.objects.create_user("silent", password="x-long-password-1")
+    consent_grant(user=consenting, purpose="scoring", client=Client(channel="web"))
+    recompute_calls.clear()
+    path = tmp_path / "wealth.csv"
+    path.write_text(
+        "username,product,amount,as_of\n"
+        "importee,fund,1000,2026-01-01\nimportee,deposit,500,2026-01-01\n"
+        "silent,fund,50,2026-01-01\n",
+        encoding="utf-8",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        records_import(kind="wealth", path_or_file=path)
+
+    assert recompute_calls == [(consenting.pk, "import:wealthholding")]
