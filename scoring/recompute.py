@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose
 from scoring.features import features_compute
-from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun, ScoreSnapshot
+from scoring.models import (
+    ModelVersion,
+    PendingRecompute,
+    RecomputeChunk,
+    RecomputeRun,
+    ScoreSnapshot,
+)
 from scoring.selectors import model_active, model_load, tables_load
 from scoring.services import scores_compute
 
@@ -23,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
 STALE_AFTER = datetime.timedelta(minutes=2)
+PENDING_STALE_AFTER = datetime.timedelta(minutes=10)
 
 
 def _consenting_user_ids(first: int | None = None, last: int | None = None) -> list[int]:
@@ -135,4 +142,22 @@ def recompute_sweep(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
         for pk in stale:
             recompute_chunk.delay(pk)
         logger.warning("re-queued %d stale recompute chunks", len(stale))
+    return len(stale) + _pending_users_requeue(cutoff=timezone.now() - PENDING_STALE_AFTER)
+
+
+def _pending_users_requeue(*, cutoff: datetime.datetime) -> int:
+    """A per-user recompute whose message was lost would keep its user 'pending' for
+    ever, blocking new ones: publish it again."""
+    from scoring.tasks import score_recompute_user
+
+    stale = list(
+        PendingRecompute.objects.filter(queued_at__lt=cutoff).values_list("user_id", flat=True)[
+            :10_000
+        ]
+    )
+    if stale:
+        PendingRecompute.objects.filter(user_id__in=stale).update(queued_at=timezone.now())
+        for user_id in stale:
+            score_recompute_user.delay(user_id, "requeued")
+        logger.warning("re-queued %d stale per-user recomputes", len(stale))
     return len(stale)

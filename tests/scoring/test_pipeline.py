@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose, User
 from scoring.models import RecomputeRun, ScoreSnapshot
@@ -238,3 +239,24 @@ def test_a_worker_killed_mid_run_loses_nobody_and_scores_nobody_twice(
     assert set(per_user) == _consenting_ids()
     assert set(per_user.values()) == {1}
     assert run.users_done == len(per_user)
+
+
+@pytest.mark.django_db
+def test_the_sweep_republishes_a_per_user_recompute_whose_message_was_lost(monkeypatch):
+    from scoring.models import PendingRecompute
+
+    user = User.objects.create_user("lost", password="x-long-password-1")
+    PendingRecompute.objects.create(
+        user=user, queued_at=timezone.now() - datetime.timedelta(minutes=30)
+    )
+    published = []
+    monkeypatch.setattr(
+        "scoring.tasks.score_recompute_user.delay",
+        lambda user_id, trigger: published.append(user_id),
+    )
+
+    assert recompute_sweep() == 1
+    assert published == [user.pk]
+    assert PendingRecompute.objects.get(user=user).queued_at > timezone.now() - datetime.timedelta(
+        minutes=1
+    )
