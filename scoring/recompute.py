@@ -71,6 +71,27 @@ def recompute_run_start(
     return run
 
 
+def run_snapshots_build(*, run: RecomputeRun, model, results: list[dict]) -> list[ScoreSnapshot]:
+    """Unsaved snapshots of a run for scored rows (see scores_compute)."""
+    now = timezone.now()
+    return [
+        ScoreSnapshot(
+            user_id=r["user_id"],
+            score=r["score"],
+            band=r["band"],
+            dimensions=r["dimensions"],
+            contributions=r["contributions"],
+            reasons=r["reasons"],
+            features=r["features"],
+            model_version_id=model.model_version_id,
+            trigger=f"{run.kind}_run",
+            computed_at=now,
+            run=run,
+        )
+        for r in results
+    ]
+
+
 def recompute_chunk_process(*, chunk_id: int) -> int:
     """Score one chunk; return how many users were scored now (0 if it was done)."""
     chunk = RecomputeChunk.objects.select_related("run", "run__model_version").get(pk=chunk_id)
@@ -84,23 +105,7 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
         day = timezone.localdate(run.started_at)
         tables = tables_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
         results = scores_compute(model=model, features=features_compute(tables, as_of=day))
-        now = timezone.now()
-        snapshots = [
-            ScoreSnapshot(
-                user_id=r["user_id"],
-                score=r["score"],
-                band=r["band"],
-                dimensions=r["dimensions"],
-                contributions=r["contributions"],
-                reasons=r["reasons"],
-                features=r["features"],
-                model_version_id=model.model_version_id,
-                trigger=f"{run.kind}_run",
-                computed_at=now,
-                run=run,
-            )
-            for r in results
-        ]
+        snapshots = run_snapshots_build(run=run, model=model, results=results)
         # ignore_conflicts: a second delivery of the same chunk inserts nothing new.
         ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000, ignore_conflicts=True)
         created = len(snapshots)
