@@ -43,28 +43,19 @@ import platform
 import pstats
 import re
 import resource
-import shlex
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+from _environment import RESULTS, ROOT, command, commit, machine, results_write
+
 SECTION = "## Recompute pipeline (benchmarks/recompute.py)"
 RATE_BAR = 10_000
 RATIO_BAR = 20
 PG = "postgres://postgres@127.0.0.1:5432"
 BROKER = "redis://127.0.0.1:6379/5"
-RESULTS_HEADER = """# Benchmark results
-
-Figures measured by the scripts in `benchmarks/`, per `../shared/QUALITY.md`: medians,
-compared as ratios within one run, each with the command that produced it. Machines are
-shared and noisy; rerun the command rather than comparing absolute figures across runs.
-"""
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -156,20 +147,6 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory = ""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        kb = int(Path("/proc/meminfo").read_text().splitlines()[0].split()[1])
-        memory = f", {kb / 2**20:.1f} GB RAM"
-    return f"{os.cpu_count()} cores (`nproc` {len(os.sched_getaffinity(0))}), {cpu}{memory}"
-
-
 def _versions() -> str:
     from django.db import connection
 
@@ -186,33 +163,6 @@ def _versions() -> str:
         info = redis.Redis.from_url(BROKER).info("server")
         parts.append(f"Redis {info['redis_version']}")
     return ", ".join(parts)
-
-
-def _commit() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown commit"
-
-    def output(*arguments: str) -> str:
-        done = subprocess.run(  # noqa: S603 - git, resolved on PATH, with fixed arguments
-            [git, *arguments], cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        return done.stdout.strip()
-
-    head = output("rev-parse", "--short", "HEAD")
-    if not head:
-        return "unknown commit"
-    dirty = output("status", "--porcelain", "--untracked-files=no")
-    return f"commit {head}" + (" with uncommitted changes" if dirty else "")
-
-
-def _command(argv: list[str]) -> str:
-    python = Path(sys.executable)
-    try:
-        python_text = str(python.relative_to(ROOT))
-    except ValueError:
-        python_text = str(python)
-    return f"cd {ROOT} && " + shlex.join([python_text, "benchmarks/recompute.py", *argv])
 
 
 # --- the steps -----------------------------------------------------------------------
@@ -503,11 +453,11 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
     lines = [
         SECTION,
         "",
-        f"Command: `{_command(sys.argv[1:])}`  ",
+        f"Command: `{command('recompute.py', sys.argv[1:])}`  ",
         f"Date: {started_at:%Y-%m-%d %H:%M} UTC  ",
-        f"Machine: {_machine()}; load average (1 min) {load_start:.2f} at the start, "
+        f"Machine: {machine()}; load average (1 min) {load_start:.2f} at the start, "
         f"{os.getloadavg()[0]:.2f} at the end (other work on the machine slows timings)  ",
-        f"Code: {_commit()}  ",
+        f"Code: {commit()}  ",
         f"Versions: {_versions()}",
         "",
         f"Database: a fresh PostgreSQL database `{args.database}` (created, migrated and "
@@ -601,23 +551,6 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
     return "\n".join(lines), figures
 
 
-def results_write(section: str, path: Path = RESULTS) -> None:
-    """Replace this script's section of RESULTS.md (up to the next "## "), or append it.
-    A hand-written "### Diagnosis" subsection at the end of the old section is kept."""
-    text = path.read_text(encoding="utf-8") if path.exists() else RESULTS_HEADER
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    body = section.rstrip("\n") + "\n"
-    found = pattern.search(text)
-    if found and "\n### Diagnosis" in found.group(0):
-        kept = found.group(0)[found.group(0).index("\n### Diagnosis") :]
-        body = body + kept.rstrip("\n") + "\n"
-    if found:
-        text = pattern.sub(lambda _: body + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     log(f"creating database {args.database}…")
@@ -631,7 +564,7 @@ def main(argv: list[str]) -> int:
             database_drop(args.database)
     print(section)
     if args.write:
-        results_write(section)
+        results_write(section, SECTION)
         print(f"Written to {RESULTS}.", file=sys.stderr)
     if not figures["ok"]:
         print(

@@ -31,28 +31,17 @@ import datetime
 import itertools
 import os
 import platform
-import re
 import resource
-import shlex
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from importlib import metadata
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+from _environment import RESULTS, ROOT, command, commit, machine, results_write
+
 SECTION = "## Scoring model (benchmarks/scoring_model.py)"
 AUC_RATIO_BAR = 0.98
 CALIBRATION_MIN_COUNT = 100  # "a band with enough people" for the calibration check
-RESULTS_HEADER = """# Benchmark results
-
-Figures measured by the scripts in `benchmarks/`, per `../shared/QUALITY.md`: medians,
-compared as ratios within one run, each with the command that produced it. Machines are
-shared and noisy; rerun the command rather than comparing absolute figures across runs.
-"""
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -96,51 +85,12 @@ def _timed(function, repeat: int) -> tuple[list[float], object]:
     return seconds, result
 
 
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores (`nproc` {len(os.sched_getaffinity(0))}), {cpu}"
-
-
 def _versions() -> str:
     parts = [f"Python {platform.python_version()}"]
     for name in ("Django", "numpy", "pandas", "scikit-learn", "scipy"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             parts.append(f"{name} {metadata.version(name)}")
     return ", ".join(parts)
-
-
-def _commit() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown commit"
-
-    def output(*arguments: str) -> str:
-        done = subprocess.run(  # noqa: S603 - git, resolved on PATH, with fixed arguments
-            [git, *arguments], cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        return done.stdout.strip()
-
-    head = output("rev-parse", "--short", "HEAD")
-    if not head:
-        return "unknown commit"
-    dirty = output("status", "--porcelain", "--untracked-files=no")
-    return f"commit {head}" + (" with uncommitted changes" if dirty else "")
-
-
-def _command(argv: list[str]) -> str:
-    python = Path(sys.executable)
-    try:
-        python_text = str(python.relative_to(ROOT))
-    except ValueError:
-        python_text = str(python)
-    return f"cd {ROOT} && " + shlex.join([python_text, "benchmarks/scoring_model.py", *argv])
 
 
 def _rate(value: float | None) -> str:
@@ -314,11 +264,11 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
     lines = [
         SECTION,
         "",
-        f"Command: `{_command(sys.argv[1:])}`  ",
+        f"Command: `{command('scoring_model.py', sys.argv[1:])}`  ",
         f"Date: {started_at:%Y-%m-%d %H:%M} UTC  ",
-        f"Machine: {_machine()}; load average (1 min) {load_start:.2f} at the start, "
+        f"Machine: {machine()}; load average (1 min) {load_start:.2f} at the start, "
         f"{os.getloadavg()[0]:.2f} at the end (other work on the machine slows timings)  ",
-        f"Code: {_commit()}  ",
+        f"Code: {commit()}  ",
         f"Versions: {_versions()}",
         "",
         f"Population: `population_draw(users={args.users}, seed={args.seed}, "
@@ -428,25 +378,13 @@ def _plain_bands(bands: list[dict]) -> list[dict]:
     return _plain(bands)
 
 
-def results_write(section: str, path: Path = RESULTS) -> None:
-    """Replace this script's section of RESULTS.md (up to the next "## "), or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else RESULTS_HEADER
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    body = section.rstrip("\n") + "\n"
-    if pattern.search(text):
-        text = pattern.sub(lambda _: body + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     _django_setup()
     section, figures = run(args)
     print(section)
     if args.write:
-        results_write(section)
+        results_write(section, SECTION)
         print(f"Written to {RESULTS}.", file=sys.stderr)
     if figures["ratio"] < AUC_RATIO_BAR:
         print(
