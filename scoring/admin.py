@@ -80,8 +80,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
             }
             for f in obj.card.get("features", [])
         ]
+        metrics = [
+            (name, f"{value:.4f}" if isinstance(value, float) else value)
+            for name, value in obj.card.get("metrics", {}).items()
+        ]
         return render_to_string(
-            "scoring/model_card.html", {"card": obj.card, "features": features, "version": obj}
+            "scoring/model_card.html",
+            {"card": obj.card, "metrics": metrics, "features": features, "version": obj},
         )
 
     @admin.action(description=_("Activate the selected version (one per kind)"))
