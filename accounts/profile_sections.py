@@ -3,8 +3,11 @@ whether the score uses it. The pages, the API and the completion bar all read th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -96,6 +99,20 @@ SECTIONS: tuple[Section, ...] = (
 
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}
 SECTION_KEYS = tuple(SECTION_BY_KEY)
+
+
+def completion_percent(profile) -> int:
+    """Percentage of sections complete, 0 to 100, for a Profile or anything with its
+    attributes."""
+    done = sum(1 for section in SECTIONS if section.is_complete(profile))
+    return round(100 * done / len(SECTIONS))
+
+
+def completion_of_values(values: Mapping[str, Any]) -> int:
+    """completion_percent for profile values read as a mapping (a `.values()` row, a
+    synthetic person): a NaN counts as unanswered."""
+    cleaned = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in values.items()}
+    return completion_percent(SimpleNamespace(**cleaned))
 
 
 def section_for_field(field: str) -> Section | None:

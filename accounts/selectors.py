@@ -19,7 +19,7 @@ from accounts.models import (
     Profile,
     User,
 )
-from accounts.profile_sections import SECTIONS
+from accounts.profile_sections import SECTIONS, completion_percent
 from benefits.models import Partner
 
 # What each partner scope discloses; a request for a disclosure must be covered.
@@ -89,8 +89,7 @@ def profile_get(*, user: User) -> Profile:
 
 def profile_completion(profile: Profile) -> int:
     """Percentage of sections complete, 0 to 100."""
-    done = sum(1 for section in SECTIONS if section.is_complete(profile))
-    return round(100 * done / len(SECTIONS))
+    return completion_percent(profile)
 
 
 def profile_sections_status(profile: Profile) -> list[dict]:

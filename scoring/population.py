@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from accounts.profile_sections import SECTIONS
+from accounts.profile_sections import completion_of_values
 from scoring.features import RawTables, features_compute
 
 INTERCEPT = -1.65
@@ -194,21 +194,7 @@ def _profiles(rng, n, z, a, e, age) -> pd.DataFrame:
 
 def _completion(profiles: pd.DataFrame) -> np.ndarray:
     rows = profiles.replace({"": None}).to_dict("records")
-    done = np.zeros(len(rows))
-    for section in SECTIONS:
-        done += np.fromiter(
-            (section.is_complete(_Row(row)) for row in rows), dtype=float, count=len(rows)
-        )
-    return np.round(100 * done / len(SECTIONS))
-
-
-class _Row:
-    """Attribute access over a dict, for the sections' completion rules."""
-
-    def __init__(self, values: dict) -> None:
-        self.__dict__.update(
-            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in values.items()}
-        )
+    return np.array([completion_of_values(row) for row in rows], dtype=float)
 
 
 def _accounts(rng, ids, z, a, e, age, as_of):

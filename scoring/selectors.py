@@ -10,7 +10,7 @@ import pandas as pd
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.models import ConsentGrant, ConsentPurpose, Profile, User
-from accounts.profile_sections import SECTIONS
+from accounts.profile_sections import completion_of_values
 from benefits.models import CourtListEntry
 from scoring.artifacts import LoadedModel, artifact_load
 from scoring.features import RawTables
@@ -70,11 +70,6 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-class _Row:
-    def __init__(self, values: dict) -> None:
-        self.__dict__.update(values)
-
-
 def _user_filter(user_ids: list[int], field: str = "user_id") -> dict:
     """Few users: an IN list. A chunk: an id range (one index scan), trimmed afterwards."""
     if len(user_ids) <= 500:
@@ -105,8 +100,6 @@ def tables_load(
         if row["pk"] not in wanted:
             continue
         profile = {name: row[f"profile__{name}"] for name in PROFILE_VALUES}
-        profile = {k: ("" if v is None and k in _TEXT_FIELDS else v) for k, v in profile.items()}
-        done = sum(1 for section in SECTIONS if section.is_complete(_Row(profile)))
         people_rows.append(
             {
                 "user_id": row["pk"],
@@ -120,7 +113,7 @@ def tables_load(
                 "provident_fund_months": profile["provident_fund_months"],
                 "income_band": profile["income_band"],
                 "address_years": profile["address_years"],
-                "completion": round(100 * done / len(SECTIONS)),
+                "completion": completion_of_values(profile),
             }
         )
     people = pd.DataFrame(
@@ -222,13 +215,6 @@ def tables_load(
         wealth=_dates(mine(wealth), "as_of"),
         friends=mine(friends),
     )
-
-
-_TEXT_FIELDS = {
-    f.name
-    for f in Profile._meta.get_fields()
-    if f.concrete and f.get_internal_type() in ("CharField", "EmailField")
-}
 
 
 def score_latest(*, user: User) -> ScoreSnapshot | None:
