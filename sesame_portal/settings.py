@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "import_export",
     "accounts",
     "scoring",
     "benefits",

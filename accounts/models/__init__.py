@@ -11,6 +11,7 @@ from accounts.models.consent import (
     ConsentScope,
     ConsentText,
 )
+from accounts.models.notifications import Notification
 from accounts.models.profile import (
     EMPLOYED_OCCUPATIONS,
     EducationLevel,
@@ -37,6 +38,7 @@ __all__ = [
     "Identity",
     "IdentityAttempt",
     "IncomeBand",
+    "Notification",
     "Occupation",
     "Profile",
     "User",

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class Partner(models.Model):
-    """A merchant that offers benefits and, with a user's consent, reads their score."""
+    """A merchant that offers benefits and, with a user's consent, reads their score.
+    Only approved partners offer benefits or query; status changes go through
+    benefits.services.partner_status_set, which records who, when and why."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending review")
@@ -43,16 +46,27 @@ class Partner(models.Model):
         return self.status == self.Status.APPROVED
 
 
-class CourtListEntry(models.Model):
-    """A person on the court list of dishonest judgment debtors (失信被执行人), kept only
-    as the keyed hash of the ID number (the same HMAC as verified identities)."""
+class PartnerStatusChange(models.Model):
+    """Append-only history of a partner's qualification status, with the reason given."""
 
-    id_number_hash = models.CharField(_("ID number keyed hash"), max_length=64, unique=True)
-    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="status_changes")
+    status_from = models.CharField(_("from"), max_length=10, choices=Partner.Status.choices)
+    status_to = models.CharField(_("to"), max_length=10, choices=Partner.Status.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("court list entry")
-        verbose_name_plural = _("court list entries")
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:
-        return f"court list entry {self.pk}"
+        return f"{self.partner_id}: {self.status_from} → {self.status_to}"

@@ -1,0 +1,18 @@
+"""Benefits models, one module per concern; import them from here."""
+
+from __future__ import annotations
+
+from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, Voucher
+from benefits.models.court_list import CourtListEntry, CourtListImport
+from benefits.models.partners import Partner, PartnerStatusChange
+
+__all__ = [
+    "Benefit",
+    "BenefitCategory",
+    "BenefitUnlock",
+    "CourtListEntry",
+    "CourtListImport",
+    "Partner",
+    "PartnerStatusChange",
+    "Voucher",
+]
