@@ -1,8 +1,9 @@
 """The nightly recompute of everyone: a run split into chunks of user ids, each chunk
 read with a fixed number of queries, scored with one vectorised pass and written with one
-bulk insert. Chunks are idempotent (one snapshot per user per run, enforced by a unique
-constraint), so a chunk delivered twice after a worker died holding it scores nobody
-twice; the sweep re-queues chunks that went quiet, whatever the broker."""
+bulk insert, the benefit unlocks it causes written in bulk alongside. Chunks are
+idempotent (one snapshot per user per run, enforced by a unique constraint), so a chunk
+delivered twice after a worker died holding it scores nobody twice; the sweep re-queues
+chunks that went quiet, whatever the broker."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose
+from benefits.services.unlocks import unlocks_apply
 from scoring.features import features_compute
 from scoring.models import (
     ModelVersion,
@@ -161,7 +163,13 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
         tables = tables_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
         results = scores_compute(model=model, features=features_compute(tables, as_of=day))
         snapshots = run_snapshots_build(run=run, model=model, results=results)
-        snapshots_insert(snapshots)
+        with transaction.atomic():
+            # One transaction: a chunk delivered again finds both written or neither.
+            snapshots_insert(snapshots)
+            unlocks_apply(
+                scores=[(s.user_id, s.score, s.dimensions) for s in snapshots],
+                now=snapshots[0].computed_at if snapshots else None,
+            )
         created = len(snapshots)
     with transaction.atomic():
         # Compare-and-set: only the first delivery to finish counts the chunk as done.

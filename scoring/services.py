@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ConsentGrant, ConsentPurpose, User
 from accounts.selectors import consent_allows
+from benefits.services.unlocks import unlocks_apply
 from scoring.artifacts import ArtifactIntegrityError, LoadedModel, artifact_dump, artifact_sha256
 from scoring.bands import band_of
 from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
@@ -172,7 +173,7 @@ def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
         # One recompute per user at a time: the second waits and then sees the first.
         User.objects.select_for_update().filter(pk=user.pk).exists()
         result = scores_compute(model=model, features=_features_for(user))[0]
-        return ScoreSnapshot.objects.create(
+        snapshot = ScoreSnapshot.objects.create(
             user=user,
             score=result["score"],
             band=result["band"],
@@ -183,6 +184,8 @@ def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
             model_version_id=model.model_version_id,
             trigger=trigger[:60],
         )
+        unlocks_apply(scores=[(user.pk, snapshot.score, snapshot.dimensions)])
+        return snapshot
 
 
 def model_version_create(

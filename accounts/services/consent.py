@@ -19,6 +19,7 @@ from accounts.models import (
 )
 from accounts.selectors import consent_text_current
 from benefits.models import Partner
+from benefits.services.unlocks import unlocks_close_all
 from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
 
@@ -134,6 +135,9 @@ def consent_revoke(*, user: User, grant_id: int, client: Client) -> ConsentRevoc
             client_ip=client.ip,
             user_agent=client.user_agent,
         )
+        if grant.purpose == ConsentPurpose.SCORING:
+            # No score, no benefits: what was unlocked closes with the consent.
+            unlocks_close_all(users=[user])
         if grant.purpose in DATA_CATEGORY_PURPOSES:
             # A data category left the score; revoking scoring itself stops recomputes.
             score_recompute_queue(user=user, trigger=f"consent_revoked:{grant.purpose}")

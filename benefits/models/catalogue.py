@@ -125,9 +125,7 @@ class BenefitUnlock(models.Model):
     unlocked_at = models.DateTimeField(_("unlocked at"), default=timezone.now)
     score_at_unlock = models.PositiveSmallIntegerField(_("score when unlocked"))
     locked_at = models.DateTimeField(_("locked again at"), null=True, blank=True)
-    score_at_lock = models.PositiveSmallIntegerField(
-        _("score when locked"), null=True, blank=True
-    )
+    score_at_lock = models.PositiveSmallIntegerField(_("score when locked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("benefit unlock")

@@ -1,0 +1,97 @@
+"""Whether a person qualifies for a benefit, and if not, what stands in the way.
+
+Plain functions over plain values, so that the catalogue page, the claim, the partner
+API, the admin's preview and the nightly run all decide the same way."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from accounts.resident_id import age_on
+from scoring.scorecard import SCORE_MIN
+
+# Why a benefit is not unlocked, in the order a person would want to hear them.
+BLOCK_COURT_LIST = "court_list"
+BLOCK_NO_SCORE = "no_score"
+BLOCK_SCORE = "score"
+BLOCK_SUBSCORE = "subscore"
+BLOCK_AGE = "age"
+BLOCK_REGION = "region"
+
+
+@dataclass(frozen=True)
+class Person:
+    """What eligibility needs to know about one user."""
+
+    user_id: int
+    score: int | None
+    dimensions: dict[str, int] = field(default_factory=dict)
+    birth_date: datetime.date | None = None
+    region_code: str = ""
+    court_listed: bool = False
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    benefit_id: int
+    unlocked: bool
+    points_away: int | None  # score points still needed; 0 once the score is enough
+    progress: int  # 0-100, how far the score is from the scale's bottom to the minimum
+    blocked_by: tuple[str, ...]
+    subscores_short: tuple[str, ...] = ()  # dimensions below their minimum
+
+
+def region_matches(region_code: str, regions: list[str]) -> bool:
+    return not regions or any(region_code.startswith(prefix) for prefix in regions)
+
+
+def eligibility_of(person: Person, benefit, *, today: datetime.date) -> Eligibility:
+    """Decide for one person and one benefit (any object with the Benefit fields)."""
+    blocked: list[str] = []
+    short: tuple[str, ...] = ()
+    if person.court_listed:
+        blocked.append(BLOCK_COURT_LIST)
+    if person.score is None:
+        blocked.append(BLOCK_NO_SCORE)
+        points_away, progress = None, 0
+    else:
+        points_away = max(0, benefit.min_score - person.score)
+        span = benefit.min_score - SCORE_MIN
+        progress = 100 if points_away == 0 else int(100 * (person.score - SCORE_MIN) / span)
+        if points_away:
+            blocked.append(BLOCK_SCORE)
+        short = tuple(
+            dimension
+            for dimension, minimum in sorted((benefit.min_subscores or {}).items())
+            if person.dimensions.get(dimension, 0) < minimum
+        )
+        if short:
+            blocked.append(BLOCK_SUBSCORE)
+    if benefit.min_age and (
+        person.birth_date is None or age_on(person.birth_date, today) < benefit.min_age
+    ):
+        blocked.append(BLOCK_AGE)
+    if benefit.regions and not region_matches(person.region_code, benefit.regions):
+        blocked.append(BLOCK_REGION)
+    return Eligibility(
+        benefit_id=benefit.pk,
+        unlocked=not blocked,
+        points_away=points_away,
+        progress=max(0, min(100, progress)),
+        blocked_by=tuple(blocked),
+        subscores_short=short,
+    )
+
+
+def unlocked_pairs(people: list[Person], benefits: list, *, today: datetime.date) -> set:
+    """(user id, benefit id) for every benefit each person has unlocked: the chunk form
+    of eligibility_of, used by the nightly run and the admin's preview."""
+    return {
+        (person.user_id, benefit.pk)
+        for person in people
+        if person.score is not None and not person.court_listed
+        for benefit in benefits
+        if person.score >= benefit.min_score
+        and eligibility_of(person, benefit, today=today).unlocked
+    }

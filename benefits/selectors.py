@@ -1,0 +1,167 @@
+"""Reads for benefits: what is on offer, who qualifies, and a user's vouchers."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import ConsentPurpose, Identity, User
+from accounts.selectors import consent_allows
+from benefits.eligibility import Eligibility, Person, eligibility_of, unlocked_pairs
+from benefits.models import Benefit, CourtListEntry, Partner, Voucher
+from scoring.models import ScoreSnapshot
+from scoring.selectors import score_latest
+
+
+def benefits_offered(
+    *, now: datetime.datetime | None = None, category: str | None = None
+) -> QuerySet[Benefit]:
+    """Published benefits of approved partners inside their active window."""
+    now = now or timezone.now()
+    offered = Benefit.objects.filter(
+        status=Benefit.Status.PUBLISHED,
+        partner__status=Partner.Status.APPROVED,
+        active_from__lte=now,
+    ).filter(Q(active_to__isnull=True) | Q(active_to__gt=now))
+    if category:
+        offered = offered.filter(category=category)
+    return offered.select_related("partner").order_by("min_score", "id")
+
+
+def people_for(scores: list[tuple[int, int | None, dict]]) -> list[Person]:
+    """Persons for (user id, score, sub-scores) rows, with their age, region and court
+    list status: two queries, whatever the number of rows."""
+    user_ids = [user_id for user_id, _score, _dims in scores]
+    identities = {
+        row[0]: row[1:]
+        for row in Identity.objects.filter(user_id__in=user_ids).values_list(
+            "user_id", "birth_date", "region_code", "id_number_hash"
+        )
+    }
+    hashes = [identity[2] for identity in identities.values()]
+    listed = set(
+        CourtListEntry.objects.filter(id_number_hash__in=hashes).values_list(
+            "id_number_hash", flat=True
+        )
+    )
+    people = []
+    for user_id, score, dimensions in scores:
+        birth_date, region_code, id_hash = identities.get(user_id, (None, "", None))
+        people.append(
+            Person(
+                user_id=user_id,
+                score=score,
+                dimensions=dimensions or {},
+                birth_date=birth_date,
+                region_code=region_code,
+                court_listed=id_hash in listed,
+            )
+        )
+    return people
+
+
+def person_of(user: User) -> Person:
+    """The user as eligibility sees them: their latest score only while they consent."""
+    snapshot = (
+        score_latest(user=user)
+        if consent_allows(user=user, purpose=ConsentPurpose.SCORING)
+        else None
+    )
+    if snapshot is None:
+        return people_for([(user.pk, None, {})])[0]
+    return people_for([(user.pk, snapshot.score, snapshot.dimensions)])[0]
+
+
+def is_court_listed(user: User) -> bool:
+    return CourtListEntry.objects.filter(
+        id_number_hash__in=Identity.objects.filter(user=user).values("id_number_hash")
+    ).exists()
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    benefit: Benefit
+    eligibility: Eligibility
+    voucher: Voucher | None  # the user's valid voucher for it, if any
+    claimed_out: bool  # quota reached for everyone
+
+
+def catalogue_for_user(
+    *, user: User, category: str | None = None, now: datetime.datetime | None = None
+) -> tuple[Person, list[CatalogueEntry]]:
+    """The catalogue as this user sees it: unlocked first (lowest threshold first), then
+    the rest, nearest first. A fixed number of queries, whatever the catalogue's size."""
+    now = now or timezone.now()
+    person = person_of(user)
+    benefits = list(
+        benefits_offered(now=now, category=category).annotate(
+            outstanding=Count(
+                "vouchers",
+                filter=Q(vouchers__redeemed_at__isnull=False) | Q(vouchers__expires_at__gt=now),
+            )
+        )
+    )
+    mine = {
+        voucher.benefit_id: voucher
+        for voucher in Voucher.objects.filter(
+            user=user, redeemed_at__isnull=True, expires_at__gt=now
+        ).order_by("issued_at")
+    }
+    today = timezone.localdate(now)
+    entries = [
+        CatalogueEntry(
+            benefit=benefit,
+            eligibility=eligibility_of(person, benefit, today=today),
+            voucher=mine.get(benefit.pk),
+            claimed_out=benefit.quota is not None and benefit.outstanding >= benefit.quota,
+        )
+        for benefit in benefits
+    ]
+    entries.sort(
+        key=lambda e: (
+            not e.eligibility.unlocked,
+            e.eligibility.points_away or 0,
+            e.benefit.min_score,
+            e.benefit.pk,
+        )
+    )
+    return person, entries
+
+
+def vouchers_for_user(*, user: User) -> QuerySet[Voucher]:
+    return Voucher.objects.filter(user=user).select_related("benefit", "benefit__partner")
+
+
+def voucher_for_user(*, user: User, code: str) -> Voucher | None:
+    return vouchers_for_user(user=user).filter(code=code).first()
+
+
+PREVIEW_CHUNK = 2000
+
+
+def qualifying_count(*, benefit: Benefit, today: datetime.date | None = None) -> int:
+    """How many people would have this benefit unlocked now, judged on each consenting
+    user's latest snapshot with the same rules as everywhere else (the admin's preview
+    before publishing). Reads in chunks so memory stays flat."""
+    from accounts.models import ConsentGrant
+
+    today = today or timezone.localdate()
+    consenting = ConsentGrant.objects.current().filter(purpose=ConsentPurpose.SCORING)
+    latest_ids = (
+        ScoreSnapshot.objects.filter(user_id__in=consenting.values("user_id"))
+        .values("user_id")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
+    )
+    latest_ids = sorted(latest_ids)
+    total = 0
+    for start in range(0, len(latest_ids), PREVIEW_CHUNK):
+        rows = ScoreSnapshot.objects.filter(
+            pk__in=latest_ids[start : start + PREVIEW_CHUNK], score__gte=benefit.min_score
+        ).values_list("user_id", "score", "dimensions")
+        people = people_for(list(rows))
+        total += len(unlocked_pairs(people, [benefit], today=today))
+    return total
