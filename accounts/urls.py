@@ -40,6 +40,7 @@ urlpatterns = [
     path("profile/work-email/resend/", views.profile_work_email_resend, name="work_email_resend"),
     path("profile/<slug:section>/", views.profile_step, name="profile_step"),
     path("identity/", views.identity, name="identity"),
+    path("notifications/", views.notifications, name="notifications"),
     path("consents/", views.consents, name="consents"),
     path("consents/grant/", views.consent_grant, name="consent_grant"),
     path("consents/<int:grant_id>/revoke/", views.consent_revoke, name="consent_revoke"),

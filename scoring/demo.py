@@ -55,7 +55,9 @@ def demo_population_ensure() -> int:
 
 @transaction.atomic
 def demo_records_load(*, user: User) -> None:
-    """A plausible two-account credit file with one late instalment last spring."""
+    """A plausible two-account credit file with one late instalment last spring, a card
+    used near its limit and little saved: a middling score (high 600s), so the demo shows
+    benefits both unlocked and still to reach, and what-if has something to suggest."""
     if CreditAccount.objects.filter(user=user).exists():
         return
     today = timezone.localdate()
@@ -64,7 +66,7 @@ def demo_records_load(*, user: User) -> None:
         kind="credit_card",
         opened_on=today - datetime.timedelta(days=5 * 365),
         credit_limit=20000,
-        balance=4200,
+        balance=16000,
     )
     loan = CreditAccount.objects.create(
         user=user,
@@ -91,10 +93,10 @@ def demo_records_load(*, user: User) -> None:
             user=user,
             month=first,
             defaults={
-                "spend": 4200 + 300 * (month % 3),
+                "spend": 1500 + 2500 * (month % 3),
                 "transfers_in": 9000,
                 "transactions": 40,
-                "categories": 5,
+                "categories": 2,
             },
         )
         UtilityBill.objects.create(
@@ -104,7 +106,7 @@ def demo_records_load(*, user: User) -> None:
             due_date=first + datetime.timedelta(days=14),
             paid_date=first + datetime.timedelta(days=10),
         )
-    WealthHolding.objects.create(user=user, product="money_market", amount=30000, as_of=today)
+    WealthHolding.objects.create(user=user, product="money_market", amount=2000, as_of=today)
     profile_update(
         user=user,
         sections={

@@ -12,6 +12,7 @@ from accounts.views.account import (
     signup,
 )
 from accounts.views.my_data import my_data, my_data_export
+from accounts.views.notifications import notifications
 from accounts.views.profile import (
     profile_overview,
     profile_step,
@@ -28,6 +29,7 @@ __all__ = [
     "identity",
     "my_data",
     "my_data_export",
+    "notifications",
     "profile_overview",
     "profile_step",
     "profile_work_email_code",

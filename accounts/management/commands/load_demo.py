@@ -4,11 +4,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_USERS, demo_users_load
-from benefits.demo import demo_partners_load
+from benefits.demo import demo_benefits_load, demo_partners_load
 
 
 class Command(BaseCommand):
-    help = "Load the demo partners and demo users (idempotent). Refused in production."
+    help = "Load the demo partners, benefits and users (idempotent). Refused in production."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -30,6 +30,7 @@ class Command(BaseCommand):
         )
 
         partners = demo_partners_load()
+        benefits = demo_benefits_load()
         model = demo_model_ensure()
         users = demo_users_load()
         for user in users:
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         people = demo_population_ensure()
         scored = demo_scores_compute(users=users)
         self.stdout.write(
-            f"Demo data ready: {len(partners)} partners, {len(users)} users ({scored} scored "
-            f"with {model.version}), {people} synthetic people added."
+            f"Demo data ready: {len(partners)} partners, {len(benefits)} benefits, "
+            f"{len(users)} users ({scored} scored with {model.version}), "
+            f"{people} synthetic people added."
         )

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from benefits import api
+
+urlpatterns = [
+    path("me/benefits/", api.BenefitListApi.as_view(), name="api-benefits"),
+    path(
+        "me/benefits/<int:benefit_id>/claim/",
+        api.BenefitClaimApi.as_view(),
+        name="api-benefit-claim",
+    ),
+    path("me/vouchers/", api.VoucherListApi.as_view(), name="api-vouchers"),
+]

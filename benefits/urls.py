@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from benefits import views
+
+app_name = "benefits"
+
+urlpatterns = [
+    path("", views.catalogue, name="catalogue"),
+    path("<int:benefit_id>/claim/", views.claim, name="claim"),
+    path("vouchers/", views.vouchers, name="vouchers"),
+    path("vouchers/<str:code>/", views.voucher, name="voucher"),
+]
