@@ -1,13 +1,348 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
 
-from benefits.models import Partner
+from benefits.models import (
+    Benefit,
+    BenefitUnlock,
+    CourtListEntry,
+    CourtListImport,
+    Partner,
+    PartnerStatusChange,
+    Voucher,
+)
+from benefits.resources import BenefitResource, PartnerResource
+from benefits.selectors import qualifying_preview
+from benefits.services import benefit_publish, court_list_import, partner_status_set
+from benefits.services.court_list import csv_text
+from sesame_portal.errors import ServiceError
+
+PREVIEW_THRESHOLDS = [550, 600, 650, 700, 750, 800]
+
+
+class StatusReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the partner's status history."),
+    )
+
+
+class BenefitInline(admin.TabularInline):
+    model = Benefit
+    extra = 0
+    fields = ["title_zh", "category", "min_score", "status", "active_to", "quota"]
+    readonly_fields = ["status"]
+    show_change_link = True
+
+
+class PartnerStatusChangeInline(admin.TabularInline):
+    model = PartnerStatusChange
+    extra = 0
+    fields = ["changed_at", "status_from", "status_to", "reason", "changed_by"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "status", "status_changed_at"]
+class PartnerAdmin(ImportExportModelAdmin):
+    resource_classes = [PartnerResource]
+    list_display = [
+        "name",
+        "category",
+        "licence_number",
+        "status",
+        "status_changed_at",
+        "benefit_count",
+    ]
     list_filter = ["status", "category"]
     search_fields = ["name", "licence_number"]
-    readonly_fields = ["status_changed_at", "status_changed_by", "created_at"]
+    readonly_fields = ["status", "status_changed_at", "status_changed_by", "created_at"]
+    inlines = [BenefitInline, PartnerStatusChangeInline]
+    actions = ["approve", "suspend", "return_to_review"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(benefits_total=Count("benefits"))
+
+    @admin.display(description=_("benefits"), ordering="benefits_total")
+    def benefit_count(self, obj) -> int:
+        return obj.benefits_total
+
+    def _status_action(self, request, queryset, status: str, title: str):
+        """Ask for a reason on an intermediate page, then change the status."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = StatusReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            changed = partner_status_set(
+                partners=list(queryset),
+                status=status,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+            self.message_user(
+                request,
+                _("%(count)d partner(s) changed to %(status)s.")
+                % {"count": changed, "status": Partner.Status(status).label},
+                messages.SUCCESS,
+            )
+            return None
+        return render(
+            request,
+            "admin/benefits/partner/status_reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "partners": queryset,
+                "action": request.POST.get("action"),
+                "opts": self.model._meta,
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            },
+        )
+
+    @admin.action(description=_("Approve selected partners"), permissions=["change"])
+    def approve(self, request, queryset):
+        return self._status_action(
+            request, queryset, Partner.Status.APPROVED, _("Approve partners")
+        )
+
+    @admin.action(description=_("Suspend selected partners"), permissions=["change"])
+    def suspend(self, request, queryset):
+        return self._status_action(
+            request, queryset, Partner.Status.SUSPENDED, _("Suspend partners")
+        )
+
+    @admin.action(description=_("Return selected partners to review"), permissions=["change"])
+    def return_to_review(self, request, queryset):
+        return self._status_action(
+            request, queryset, Partner.Status.PENDING, _("Return partners to review")
+        )
+
+
+@admin.register(Benefit)
+class BenefitAdmin(ImportExportModelAdmin):
+    resource_classes = [BenefitResource]
+    change_form_template = "admin/benefits/benefit/change_form.html"
+    list_display = [
+        "title_zh",
+        "partner",
+        "category",
+        "min_score",
+        "status",
+        "active_from",
+        "active_to",
+        "quota",
+        "vouchers_out",
+    ]
+    list_filter = ["status", "category", "partner__status", "partner"]
+    search_fields = ["title_zh", "title_en", "partner__name"]
+    list_select_related = ["partner"]
+    autocomplete_fields = ["partner"]
+    readonly_fields = ["status", "published_at", "published_by", "qualifying_now"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["partner", "category", "status", "published_at", "published_by"]}),
+        (_("Texts"), {"fields": ["title_zh", "title_en", "terms_zh", "terms_en"]}),
+        (
+            _("Who qualifies"),
+            {"fields": ["min_score", "min_subscores", "min_age", "regions", "qualifying_now"]},
+        ),
+        (_("Offer"), {"fields": ["active_from", "active_to", "quota", "voucher_days"]}),
+    ]
+
+    def get_queryset(self, request):
+        now = timezone.now()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                outstanding=Count(
+                    "vouchers",
+                    filter=Q(vouchers__redeemed_at__isnull=False) | Q(vouchers__expires_at__gt=now),
+                )
+            )
+        )
+
+    @admin.display(description=_("vouchers out"), ordering="outstanding")
+    def vouchers_out(self, obj) -> int:
+        return obj.outstanding
+
+    @admin.display(description=_("would qualify now"))
+    def qualifying_now(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return _("Save the benefit to see how many people would qualify.")
+        preview = qualifying_preview(benefit=obj, thresholds=PREVIEW_THRESHOLDS)
+        return render_to_string(
+            "admin/benefits/benefit/preview.html", {"preview": preview, "benefit": obj}
+        )
+
+    def response_change(self, request, obj):
+        for flag, publish in (("_publish", True), ("_unpublish", False)):
+            if flag in request.POST:
+                benefit_publish(benefit=obj, by=request.user, publish=publish)
+                self.message_user(
+                    request,
+                    _("Published: people who qualify see it now.")
+                    if publish
+                    else _("Back to draft: it is no longer offered."),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    @admin.action(description=_("Publish selected benefits"), permissions=["change"])
+    def publish(self, request, queryset):
+        for benefit in queryset:
+            benefit_publish(benefit=benefit, by=request.user)
+        self.message_user(request, _("Published."), messages.SUCCESS)
+
+    @admin.action(description=_("Return selected benefits to draft"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        for benefit in queryset:
+            benefit_publish(benefit=benefit, by=request.user, publish=False)
+        self.message_user(request, _("Returned to draft."), messages.SUCCESS)
+
+
+@admin.register(BenefitUnlock)
+class BenefitUnlockAdmin(admin.ModelAdmin):
+    list_display = ["benefit", "user", "unlocked_at", "score_at_unlock", "locked_at"]
+    list_filter = [("locked_at", admin.EmptyFieldListFilter), "benefit__category"]
+    list_select_related = ["benefit", "benefit__partner", "user"]
+    date_hierarchy = "unlocked_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin):
+    list_display = ["code", "benefit", "user", "issued_at", "expires_at", "redeemed_at"]
+    list_filter = [("redeemed_at", admin.EmptyFieldListFilter), "benefit__partner"]
+    search_fields = ["code"]
+    list_select_related = ["benefit", "benefit__partner", "user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CourtListUploadForm(forms.ModelForm):
+    upload = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns name and id_number (or 姓名 and 身份证号), UTF-8 or GB 18030. Only keyed "
+            "hashes of the ID numbers are kept."
+        ),
+    )
+
+    class Meta:
+        model = CourtListImport
+        fields = []
+
+    MAX_BYTES = 20 * 1024 * 1024
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        try:
+            self.text = csv_text(upload.read())
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return upload
+
+
+@admin.register(CourtListImport)
+class CourtListImportAdmin(admin.ModelAdmin):
+    list_display = [
+        "file_name",
+        "imported_at",
+        "imported_by",
+        "rows_total",
+        "rows_added",
+        "rows_bad",
+    ]
+    readonly_fields = [
+        "file_name",
+        "imported_at",
+        "imported_by",
+        "rows_total",
+        "rows_added",
+        "rows_bad",
+        "refused_rows",
+    ]
+    exclude = ["errors"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = CourtListUploadForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("refused rows"))
+    def refused_rows(self, obj) -> str:
+        return render_to_string("admin/benefits/courtlistimport/errors.html", {"obj": obj})
+
+    def save_model(self, request, obj, form, change):
+        try:
+            record = court_list_import(
+                text=form.text, file_name=form.cleaned_data["upload"].name, by=request.user
+            )
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            record = None
+        # The admin's own save is replaced by the import; point it at the created record.
+        if record is not None:
+            obj.pk = record.pk
+            self.message_user(
+                request,
+                _("%(total)d rows read: %(added)d added, %(bad)d refused.")
+                % {"total": record.rows_total, "added": record.rows_added, "bad": record.rows_bad},
+                messages.WARNING if record.rows_bad else messages.SUCCESS,
+            )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return HttpResponseRedirect(reverse("admin:benefits_courtlistimport_add"))
+        return HttpResponseRedirect(reverse("admin:benefits_courtlistimport_change", args=[obj.pk]))
+
+
+@admin.register(CourtListEntry)
+class CourtListEntryAdmin(admin.ModelAdmin):
+    """Entries are hashes: nothing to read, but an admin removes one when a court does."""
+
+    list_display = ["pk", "imported_at", "source"]
+    list_filter = ["source"]
+    search_fields = ["=id_number_hash"]
+    readonly_fields = ["id_number_hash", "imported_at", "source"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ConsentPurpose, Identity, User
 from accounts.selectors import consent_allows
-from benefits.eligibility import Eligibility, Person, eligibility_of, unlocked_pairs
+from benefits.eligibility import Eligibility, Person, eligibility_of
 from benefits.models import Benefit, CourtListEntry, Partner, Voucher
 from scoring.models import ScoreSnapshot
 from scoring.selectors import score_latest
@@ -142,26 +142,60 @@ def voucher_for_user(*, user: User, code: str) -> Voucher | None:
 PREVIEW_CHUNK = 2000
 
 
-def qualifying_count(*, benefit: Benefit, today: datetime.date | None = None) -> int:
-    """How many people would have this benefit unlocked now, judged on each consenting
-    user's latest snapshot with the same rules as everywhere else (the admin's preview
-    before publishing). Reads in chunks so memory stays flat."""
+@dataclass(frozen=True)
+class QualifyingPreview:
+    scored: int  # consenting users with a score
+    qualifying: int  # of them, how many the benefit would unlock at its own minimum
+    by_threshold: list[tuple[int, int]]  # (minimum score, how many would qualify)
+
+
+def qualifying_preview(
+    *, benefit: Benefit, thresholds: list[int] | None = None, today: datetime.date | None = None
+) -> QualifyingPreview:
+    """How many people the benefit would unlock now, at its minimum score and at other
+    thresholds, judged on each consenting user's latest snapshot by the same rules as
+    everywhere else (the admin's preview before publishing). Reads the snapshots in
+    chunks, so memory stays flat."""
     from accounts.models import ConsentGrant
 
     today = today or timezone.localdate()
+    thresholds = sorted(set(thresholds or []) | {benefit.min_score})
     consenting = ConsentGrant.objects.current().filter(purpose=ConsentPurpose.SCORING)
-    latest_ids = (
+    latest_ids = sorted(
         ScoreSnapshot.objects.filter(user_id__in=consenting.values("user_id"))
         .values("user_id")
         .annotate(last=Max("id"))
         .values_list("last", flat=True)
     )
-    latest_ids = sorted(latest_ids)
-    total = 0
+    # Judge everything but the score once, at the lowest threshold; then count by score.
+    lowest = min(thresholds)
+    passing_scores: list[int] = []
     for start in range(0, len(latest_ids), PREVIEW_CHUNK):
-        rows = ScoreSnapshot.objects.filter(
-            pk__in=latest_ids[start : start + PREVIEW_CHUNK], score__gte=benefit.min_score
-        ).values_list("user_id", "score", "dimensions")
-        people = people_for(list(rows))
-        total += len(unlocked_pairs(people, [benefit], today=today))
-    return total
+        rows = list(
+            ScoreSnapshot.objects.filter(
+                pk__in=latest_ids[start : start + PREVIEW_CHUNK], score__gte=lowest
+            ).values_list("user_id", "score", "dimensions")
+        )
+        people = people_for(rows)
+        passing_scores += [
+            person.score
+            for person in people
+            if eligibility_of(person, _AtScore(benefit, lowest), today=today).unlocked
+        ]
+    counts = [(t, sum(1 for score in passing_scores if score >= t)) for t in thresholds]
+    return QualifyingPreview(
+        scored=len(latest_ids),
+        qualifying=dict(counts)[benefit.min_score],
+        by_threshold=counts,
+    )
+
+
+class _AtScore:
+    """A benefit seen with another minimum score (the preview's what-if)."""
+
+    def __init__(self, benefit: Benefit, min_score: int) -> None:
+        self._benefit = benefit
+        self.min_score = min_score
+
+    def __getattr__(self, name: str):
+        return getattr(self._benefit, name)

@@ -4,6 +4,7 @@ history), and the vouchers people claim."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -12,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from benefits.models.partners import Partner
+from benefits.validators import validate_min_subscores, validate_regions
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
 
 
@@ -50,7 +52,13 @@ class Benefit(models.Model):
         help_text=_("From 350 to 950."),
     )
     # {dimension key: minimum sub-score 0-100}; empty when only the score counts.
-    min_subscores = models.JSONField(_("minimum sub-scores"), default=dict, blank=True)
+    min_subscores = models.JSONField(
+        _("minimum sub-scores"),
+        default=dict,
+        blank=True,
+        validators=[validate_min_subscores],
+        help_text=_('For example {"capacity": 40}: each sub-score runs from 0 to 100.'),
+    )
     min_age = models.PositiveSmallIntegerField(
         _("minimum age"),
         null=True,
@@ -59,7 +67,13 @@ class Benefit(models.Model):
     )
     # Region codes of the resident ID (2 digits: a province, 4: a city, 6: a county);
     # empty means everywhere.
-    regions = models.JSONField(_("regions"), default=list, blank=True)
+    regions = models.JSONField(
+        _("regions"),
+        default=list,
+        blank=True,
+        validators=[validate_regions],
+        help_text=_('Region codes, for example ["31", "4403"]; empty for everywhere.'),
+    )
     active_from = models.DateTimeField(_("active from"), default=timezone.now)
     active_to = models.DateTimeField(_("active to"), null=True, blank=True)
     quota = models.PositiveIntegerField(
@@ -104,6 +118,10 @@ class Benefit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.partner})"
+
+    def clean(self) -> None:
+        if self.active_to and self.active_from and self.active_to <= self.active_from:
+            raise ValidationError({"active_to": _("The end must come after the start.")})
 
     @property
     def title(self) -> str:
