@@ -204,4 +204,25 @@ def account_export(*, user: User) -> dict:
             }
             for snapshot in score_history(user=user, limit=None)
         ],
+        "benefit_unlocks": list(
+            user.benefit_unlocks.order_by("unlocked_at", "id").values(
+                "benefit_id",
+                "benefit__title_zh",
+                "benefit__title_en",
+                "unlocked_at",
+                "score_at_unlock",
+                "locked_at",
+                "score_at_lock",
+            )
+        ),
+        "vouchers": list(
+            user.vouchers.order_by("issued_at", "id").values(
+                "code", "benefit_id", "benefit__title_zh", "issued_at", "expires_at", "redeemed_at"
+            )
+        ),
+        "notifications": list(
+            user.notifications.order_by("created_at", "id").values(
+                "kind", "params", "created_at", "read_at"
+            )
+        ),
     }

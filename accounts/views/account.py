@@ -14,6 +14,7 @@ from accounts import selectors, services
 from accounts.clients import client_from_request
 from accounts.forms import IdentityForm, PartnerConsentForm, SignupForm
 from accounts.models import DATA_CATEGORY_PURPOSES, ConsentGrant, ConsentPurpose
+from benefits.selectors import catalogue_for_user
 from scoring.reasons import DIMENSION_LABELS, reason_text, reasons_top
 from scoring.selectors import score_latest
 from sesame_portal.errors import ServiceError
@@ -46,6 +47,14 @@ def home(request: HttpRequest) -> HttpResponse:
             "helped": [reason_text(r["code"]) for r in helped],
             "hurt": [reason_text(r["code"]) for r in hurt],
         }
+    benefits = None
+    if score is not None:
+        _person, entries = catalogue_for_user(user=request.user)
+        locked = [e for e in entries if not e.eligibility.unlocked]
+        benefits = {
+            "unlocked": len(entries) - len(locked),
+            "next": locked[0] if locked else None,
+        }
     return render(
         request,
         "accounts/home.html",
@@ -54,6 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "scoring_allowed": scoring_allowed,
             "completion": completion,
             "score": score,
+            "benefits": benefits,
         },
     )
 
