@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ExportForm
 
 from benefits.models import (
     Benefit,
@@ -61,6 +62,9 @@ class PartnerStatusChangeInline(admin.TabularInline):
 @admin.register(Partner)
 class PartnerAdmin(ImportExportModelAdmin):
     resource_classes = [PartnerResource]
+    # The plain export form: the field-picking one relies on inline script, which the
+    # Content Security Policy refuses.
+    export_form_class = ExportForm
     list_display = [
         "name",
         "category",
@@ -137,6 +141,7 @@ class PartnerAdmin(ImportExportModelAdmin):
 @admin.register(Benefit)
 class BenefitAdmin(ImportExportModelAdmin):
     resource_classes = [BenefitResource]
+    export_form_class = ExportForm
     change_form_template = "admin/benefits/benefit/change_form.html"
     list_display = [
         "title_zh",
