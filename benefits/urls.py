@@ -10,5 +10,5 @@ urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("<int:benefit_id>/claim/", views.claim, name="claim"),
     path("vouchers/", views.vouchers, name="vouchers"),
-    path("vouchers/<str:code>/", views.voucher, name="voucher"),
+    path("vouchers/<int:voucher_id>/", views.voucher, name="voucher"),
 ]
