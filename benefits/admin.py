@@ -98,10 +98,16 @@ class PartnerAdmin(ImportExportModelAdmin):
                 reason=form.cleaned_data["reason"],
                 by=request.user,
             )
+            for partner in changed:
+                self.log_change(
+                    request,
+                    partner,
+                    f"{partner.get_status_display()}: {form.cleaned_data['reason']}",
+                )
             self.message_user(
                 request,
                 _("%(count)d partner(s) changed to %(status)s.")
-                % {"count": changed, "status": Partner.Status(status).label},
+                % {"count": len(changed), "status": Partner.Status(status).label},
                 messages.SUCCESS,
             )
             return None
@@ -200,6 +206,7 @@ class BenefitAdmin(ImportExportModelAdmin):
         for flag, publish in (("_publish", True), ("_unpublish", False)):
             if flag in request.POST:
                 benefit_publish(benefit=obj, by=request.user, publish=publish)
+                self.log_change(request, obj, obj.get_status_display())
                 self.message_user(
                     request,
                     _("Published: people who qualify see it now.")
@@ -214,12 +221,14 @@ class BenefitAdmin(ImportExportModelAdmin):
     def publish(self, request, queryset):
         for benefit in queryset:
             benefit_publish(benefit=benefit, by=request.user)
+            self.log_change(request, benefit, benefit.get_status_display())
         self.message_user(request, _("Published."), messages.SUCCESS)
 
     @admin.action(description=_("Return selected benefits to draft"), permissions=["change"])
     def unpublish(self, request, queryset):
         for benefit in queryset:
             benefit_publish(benefit=benefit, by=request.user, publish=False)
+            self.log_change(request, benefit, benefit.get_status_display())
         self.message_user(request, _("Returned to draft."), messages.SUCCESS)
 
 

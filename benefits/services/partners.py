@@ -15,18 +15,18 @@ from sesame_portal.errors import ServiceError
 
 def partner_status_set(
     *, partners: Iterable[Partner], status: str, reason: str, by: User | None
-) -> int:
+) -> list[Partner]:
     """Approve, suspend or return partners to review, recording who, when and why.
 
     A suspended partner's benefits leave the catalogue at once (the catalogue reads the
-    status) and their open unlocks are closed. Returns how many partners changed."""
+    status) and their open unlocks are closed. Returns the partners that changed."""
     if status not in Partner.Status.values:
         raise ServiceError("invalid", _("Unknown status."))
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("reason_required", _("Give a reason for the change."))
     now = timezone.now()
-    changed = 0
+    changed = []
     with transaction.atomic():
         for partner in Partner.objects.select_for_update().filter(pk__in=[p.pk for p in partners]):
             if partner.status == status:
@@ -47,7 +47,7 @@ def partner_status_set(
                 BenefitUnlock.objects.filter(
                     benefit__partner=partner, locked_at__isnull=True
                 ).update(locked_at=now)
-            changed += 1
+            changed.append(partner)
     return changed
 
 
