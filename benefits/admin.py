@@ -67,9 +67,9 @@ class PartnerAdmin(ImportExportModelAdmin):
     export_form_class = ExportForm
     list_display = [
         "name",
+        "status",
         "category",
         "licence_number",
-        "status",
         "status_changed_at",
         "benefit_count",
     ]
@@ -151,10 +151,10 @@ class BenefitAdmin(ImportExportModelAdmin):
     change_form_template = "admin/benefits/benefit/change_form.html"
     list_display = [
         "title_zh",
+        "status",
+        "min_score",
         "partner",
         "category",
-        "min_score",
-        "status",
         "active_from",
         "active_to",
         "quota",
