@@ -8,17 +8,16 @@ from benefits.models import Benefit, Partner
 
 
 class PartnerResource(resources.ModelResource):
+    # Exported, never imported: qualification changes only through the admin's actions,
+    # which record who, when and why (new partners start pending review).
+    status = fields.Field(attribute="status", column_name="status", readonly=True)
+
     class Meta:
         model = Partner
         fields = ("id", "name", "category", "licence_number", "status")
         export_order = fields
-        # Imported partners wait for review: qualification is never set by a file.
         skip_unchanged = True
         clean_model_instances = True
-
-    def before_save_instance(self, instance, row, **kwargs):
-        if instance.pk is None:
-            instance.status = Partner.Status.PENDING
 
 
 class BenefitResource(resources.ModelResource):
@@ -31,6 +30,9 @@ class BenefitResource(resources.ModelResource):
         attribute="min_subscores", column_name="min_subscores", widget=widgets.JSONWidget()
     )
     regions = fields.Field(attribute="regions", column_name="regions", widget=widgets.JSONWidget())
+    # Exported, never imported: publishing goes through the admin's preview, so imported
+    # benefits arrive as drafts and a file never publishes or withdraws one.
+    status = fields.Field(attribute="status", column_name="status", readonly=True)
 
     class Meta:
         model = Benefit
@@ -55,11 +57,6 @@ class BenefitResource(resources.ModelResource):
         export_order = fields
         skip_unchanged = True
         clean_model_instances = True
-
-    def before_save_instance(self, instance, row, **kwargs):
-        # Publishing goes through the admin's preview: imported benefits arrive as drafts.
-        if instance.pk is None:
-            instance.status = Benefit.Status.DRAFT
 
     def before_import_row(self, row, **kwargs):
         # A blank JSON cell means "none", not a parse error.

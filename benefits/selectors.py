@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import ConsentPurpose, Identity, User
@@ -160,23 +160,33 @@ def qualifying_preview(
 
     today = today or timezone.localdate()
     thresholds = sorted(set(thresholds or []) | {benefit.min_score})
-    consenting = ConsentGrant.objects.current().filter(purpose=ConsentPurpose.SCORING)
-    latest_ids = sorted(
-        ScoreSnapshot.objects.filter(user_id__in=consenting.values("user_id"))
-        .values("user_id")
-        .annotate(last=Max("id"))
-        .values_list("last", flat=True)
+    consenting = sorted(
+        set(
+            ConsentGrant.objects.current()
+            .filter(purpose=ConsentPurpose.SCORING)
+            .values_list("user_id", flat=True)
+        )
     )
+    # Each user's latest snapshot as score_latest picks it (by computed_at, then id).
+    latest = ScoreSnapshot.objects.filter(user_id=OuterRef("pk")).order_by("-computed_at", "-id")
     # Judge everything but the score once, at the lowest threshold; then count by score.
     lowest = min(thresholds)
+    scored = 0
     passing_scores: list[int] = []
-    for start in range(0, len(latest_ids), PREVIEW_CHUNK):
+    for start in range(0, len(consenting), PREVIEW_CHUNK):
         rows = list(
-            ScoreSnapshot.objects.filter(
-                pk__in=latest_ids[start : start + PREVIEW_CHUNK], score__gte=lowest
-            ).values_list("user_id", "score", "dimensions")
+            User.objects.filter(pk__in=consenting[start : start + PREVIEW_CHUNK])
+            .annotate(
+                latest_score=Subquery(latest.values("score")[:1]),
+                latest_dimensions=Subquery(
+                    latest.values("dimensions")[:1], output_field=JSONField()
+                ),
+            )
+            .filter(latest_score__isnull=False)
+            .values_list("pk", "latest_score", "latest_dimensions")
         )
-        people = people_for(rows)
+        scored += len(rows)
+        people = people_for([row for row in rows if row[1] >= lowest])
         passing_scores += [
             person.score
             for person in people
@@ -184,7 +194,7 @@ def qualifying_preview(
         ]
     counts = [(t, sum(1 for score in passing_scores if score >= t)) for t in thresholds]
     return QualifyingPreview(
-        scored=len(latest_ids),
+        scored=scored,
         qualifying=dict(counts)[benefit.min_score],
         by_threshold=counts,
     )

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose
-from benefits.services.unlocks import unlocks_apply
+from benefits.services.unlocks import unlocks_apply, unlocks_close_without_consent
 from scoring.features import features_compute
 from scoring.models import (
     ModelVersion,
@@ -49,6 +49,7 @@ def recompute_run_start(
     from scoring.tasks import recompute_chunk
 
     version = model_active(kind=ModelVersion.Kind.PORTAL)
+    unlocks_close_without_consent()
     user_ids = _consenting_user_ids()
     with transaction.atomic():
         run = RecomputeRun.objects.create(kind=kind, chunk_size=chunk_size, model_version=version)
@@ -166,12 +167,22 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
         tables = tables_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
         results = scores_compute(model=model, features=features_compute(tables, as_of=day))
         snapshots = run_snapshots_build(run=run, model=model, results=results)
+        computed_at = snapshots[0].computed_at if snapshots else None
         with transaction.atomic():
             # One transaction: a chunk delivered again finds both written or neither.
             snapshots_insert(snapshots)
+            # A per-user recompute that committed while this chunk was scored holds the
+            # newer score: its unlocks stand.
+            newer = set(
+                ScoreSnapshot.objects.filter(
+                    user_id__in=user_ids, computed_at__gt=computed_at
+                ).values_list("user_id", flat=True)
+            )
             unlocks_apply(
-                scores=[(s.user_id, s.score, s.dimensions) for s in snapshots],
-                now=snapshots[0].computed_at if snapshots else None,
+                scores=[
+                    (s.user_id, s.score, s.dimensions) for s in snapshots if s.user_id not in newer
+                ],
+                now=computed_at,
             )
         created = len(snapshots)
     with transaction.atomic():

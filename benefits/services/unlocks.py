@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from accounts.models import Notification, User
+from accounts.models import ConsentGrant, ConsentPurpose, Notification, User
 from benefits.eligibility import unlocked_pairs
 from benefits.models import BenefitUnlock
 from benefits.selectors import benefits_offered, people_for
@@ -64,7 +64,8 @@ def unlocks_apply(
     fresh = sorted(target - held)
     closing = [u for u in open_unlocks if (u.user_id, u.benefit_id) not in target]
 
-    # ignore_conflicts: a run overlapping a per-user recompute may have opened it first.
+    # ignore_conflicts: a run overlapping a per-user recompute may have opened it first;
+    # only the rows written here (stamped with this call's time) are announced.
     BenefitUnlock.objects.bulk_create(
         [
             BenefitUnlock(
@@ -85,6 +86,14 @@ def unlocks_apply(
                 output_field=IntegerField(),
             ),
         )
+    if fresh:
+        fresh = list(
+            BenefitUnlock.objects.filter(
+                user_id__in={user_id for user_id, _b in fresh},
+                locked_at__isnull=True,
+                unlocked_at=now,
+            ).values_list("user_id", "benefit_id")
+        )
     Notification.objects.bulk_create(
         [
             _notification(user_id, Notification.Kind.BENEFIT_UNLOCKED, benefits[benefit_id])
@@ -93,6 +102,19 @@ def unlocks_apply(
         + [_notification(u.user_id, Notification.Kind.BENEFIT_LOCKED, u.benefit) for u in closing]
     )
     return len(fresh), len(closing)
+
+
+def unlocks_close_without_consent(*, now: datetime.datetime | None = None) -> int:
+    """Close the open unlocks of everyone whose scoring consent has lapsed (expired
+    rather than revoked, which closes them at once); the nightly run calls it."""
+    consenting = (
+        ConsentGrant.objects.current().filter(purpose=ConsentPurpose.SCORING).values("user_id")
+    )
+    return (
+        BenefitUnlock.objects.filter(locked_at__isnull=True)
+        .exclude(user_id__in=consenting)
+        .update(locked_at=now or timezone.now())
+    )
 
 
 def unlocks_close_all(*, users: Iterable[User | int], now: datetime.datetime | None = None) -> int:

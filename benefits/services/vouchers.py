@@ -90,10 +90,13 @@ def voucher_claim(*, user: User, benefit_id: int, now: datetime.datetime | None 
                     _("All vouchers for this benefit have been claimed."),
                     status_code=409,
                 )
+        expires_at = now + datetime.timedelta(days=benefit.voucher_days)
+        if benefit.active_to is not None:
+            expires_at = min(expires_at, benefit.active_to)  # not beyond the offer itself
         return Voucher.objects.create(
             code=voucher_code_new(),
             user=user,
             benefit=benefit,
             issued_at=now,
-            expires_at=now + datetime.timedelta(days=benefit.voucher_days),
+            expires_at=expires_at,
         )

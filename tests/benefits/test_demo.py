@@ -1,0 +1,49 @@
+"""The demo catalogue: the thresholds of the public record, valid rows, loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from benefits.demo import demo_benefits_load, demo_partners_load
+from benefits.models import Benefit, BenefitCategory, Partner
+from benefits.selectors import benefits_offered
+
+pytestmark = pytest.mark.django_db
+
+
+def load() -> list[Benefit]:
+    demo_partners_load()
+    return demo_benefits_load()
+
+
+def test_loading_the_demo_catalogue_twice_changes_nothing():
+    first = load()
+
+    second = load()
+
+    assert [b.pk for b in first] == [b.pk for b in second]
+    assert Benefit.objects.count() == len(first)
+    assert Partner.objects.count() == len(demo_partners_load())
+
+
+def test_the_demo_thresholds_follow_the_public_record():
+    load()
+    offered = {b.category: b.min_score for b in benefits_offered()}
+
+    assert offered[BenefitCategory.BIKE_RENTAL] == 600
+    assert offered[BenefitCategory.HOTEL] == 600
+    assert offered[BenefitCategory.HOUSING_DEPOSIT] == 600
+    assert offered[BenefitCategory.CAR_RENTAL] == 650
+    assert offered[BenefitCategory.VISA] == 700
+    assert offered[BenefitCategory.SHARED_ITEMS] == 700
+
+
+def test_every_demo_benefit_is_valid_and_only_approved_published_ones_are_offered():
+    benefits = load()
+
+    for benefit in benefits:
+        benefit.full_clean()
+    offered = list(benefits_offered())
+    assert offered
+    assert all(b.partner.is_approved and b.status == Benefit.Status.PUBLISHED for b in offered)
+    assert len(offered) < len(benefits)  # a draft of a partner still in review waits
