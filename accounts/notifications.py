@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, ngettext
 
 from accounts.models import Notification, User
 
@@ -13,16 +12,23 @@ from accounts.models import Notification, User
 def notification_text(notification: Notification) -> str:
     params = notification.params or {}
     english = (get_language() or "").startswith("en")
-    title = params.get("title_en" if english else "title_zh") or params.get("title_zh", "")
+    titles = [
+        (item.get("title_en") if english else None) or item.get("title_zh", "")
+        for item in params.get("benefits", [])
+    ]
+    listed = (", " if english else "、").join(titles)
     if notification.kind == Notification.Kind.BENEFIT_UNLOCKED:
-        return _("Unlocked: %(title)s. Your score reached %(score)s; claim it under Benefits.") % {
-            "title": title,
-            "score": params.get("min_score", ""),
-        }
+        return ngettext(
+            "Unlocked: %(titles)s. Claim it under Benefits.",
+            "Unlocked: %(titles)s. Claim them under Benefits.",
+            len(titles),
+        ) % {"titles": listed}
     if notification.kind == Notification.Kind.BENEFIT_LOCKED:
-        return _(
-            "%(title)s is locked again: your score fell below %(score)s or the offer changed."
-        ) % {"title": title, "score": params.get("min_score", "")}
+        return ngettext(
+            "Locked again: %(titles)s. Your score is below what it needs, or the offer changed.",
+            "Locked again: %(titles)s. Your score is below what they need, or the offers changed.",
+            len(titles),
+        ) % {"titles": listed}
     return str(notification.get_kind_display())
 
 

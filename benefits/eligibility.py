@@ -46,6 +46,23 @@ def region_matches(region_code: str, regions: list[str]) -> bool:
     return not regions or any(region_code.startswith(prefix) for prefix in regions)
 
 
+def subscores_short(dimensions: dict[str, int], minimums: dict[str, int]) -> tuple[str, ...]:
+    """The dimensions below their minimum, in a stable order."""
+    return tuple(
+        dimension
+        for dimension, minimum in sorted((minimums or {}).items())
+        if dimensions.get(dimension, 0) < minimum
+    )
+
+
+def age_allows(age: int | None, min_age: int | None) -> bool:
+    return not min_age or (age is not None and age >= min_age)
+
+
+def _age(person: Person, today: datetime.date) -> int | None:
+    return age_on(person.birth_date, today) if person.birth_date else None
+
+
 def eligibility_of(person: Person, benefit, *, today: datetime.date) -> Eligibility:
     """Decide for one person and one benefit (any object with the Benefit fields)."""
     blocked: list[str] = []
@@ -61,18 +78,12 @@ def eligibility_of(person: Person, benefit, *, today: datetime.date) -> Eligibil
         progress = 100 if points_away == 0 else int(100 * (person.score - SCORE_MIN) / span)
         if points_away:
             blocked.append(BLOCK_SCORE)
-        short = tuple(
-            dimension
-            for dimension, minimum in sorted((benefit.min_subscores or {}).items())
-            if person.dimensions.get(dimension, 0) < minimum
-        )
+        short = subscores_short(person.dimensions, benefit.min_subscores)
         if short:
             blocked.append(BLOCK_SUBSCORE)
-    if benefit.min_age and (
-        person.birth_date is None or age_on(person.birth_date, today) < benefit.min_age
-    ):
+    if not age_allows(_age(person, today), benefit.min_age):
         blocked.append(BLOCK_AGE)
-    if benefit.regions and not region_matches(person.region_code, benefit.regions):
+    if not region_matches(person.region_code, benefit.regions):
         blocked.append(BLOCK_REGION)
     return Eligibility(
         benefit_id=benefit.pk,
@@ -86,12 +97,19 @@ def eligibility_of(person: Person, benefit, *, today: datetime.date) -> Eligibil
 
 def unlocked_pairs(people: list[Person], benefits: list, *, today: datetime.date) -> set:
     """(user id, benefit id) for every benefit each person has unlocked: the chunk form
-    of eligibility_of, used by the nightly run and the admin's preview."""
-    return {
-        (person.user_id, benefit.pk)
-        for person in people
-        if person.score is not None and not person.court_listed
-        for benefit in benefits
-        if person.score >= benefit.min_score
-        and eligibility_of(person, benefit, today=today).unlocked
-    }
+    of eligibility_of, used by the nightly run and the admin's preview. The same rules,
+    applied without building a result per pair (a chunk checks thousands of pairs)."""
+    pairs = set()
+    for person in people:
+        if person.score is None or person.court_listed:
+            continue
+        age = _age(person, today)
+        for benefit in benefits:
+            if (
+                person.score >= benefit.min_score
+                and age_allows(age, benefit.min_age)
+                and region_matches(person.region_code, benefit.regions)
+                and not subscores_short(person.dimensions, benefit.min_subscores)
+            ):
+                pairs.add((person.user_id, benefit.pk))
+    return pairs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import ConsentPurpose, Identity, User
@@ -14,6 +14,7 @@ from benefits.eligibility import Eligibility, Person, eligibility_of
 from benefits.models import Benefit, CourtListEntry, Partner, Voucher
 from scoring.models import ScoreSnapshot
 from scoring.selectors import score_latest
+from sesame_portal.bulk import ids_lookup
 
 
 def benefits_offered(
@@ -33,23 +34,20 @@ def benefits_offered(
 
 def people_for(scores: list[tuple[int, int | None, dict]]) -> list[Person]:
     """Persons for (user id, score, sub-scores) rows, with their age, region and court
-    list status: two queries, whatever the number of rows."""
-    user_ids = [user_id for user_id, _score, _dims in scores]
+    list status: one query, whatever the number of rows."""
+    user_ids = sorted({user_id for user_id, _score, _dims in scores})
+    listed = CourtListEntry.objects.filter(id_number_hash=OuterRef("id_number_hash"))
     identities = {
-        row[0]: row[1:]
-        for row in Identity.objects.filter(user_id__in=user_ids).values_list(
-            "user_id", "birth_date", "region_code", "id_number_hash"
+        user_id: (birth_date, region_code, on_list)
+        for user_id, birth_date, region_code, on_list in Identity.objects.filter(
+            **ids_lookup(user_ids)
         )
+        .annotate(on_list=Exists(listed))
+        .values_list("user_id", "birth_date", "region_code", "on_list")
     }
-    hashes = [identity[2] for identity in identities.values()]
-    listed = set(
-        CourtListEntry.objects.filter(id_number_hash__in=hashes).values_list(
-            "id_number_hash", flat=True
-        )
-    )
     people = []
     for user_id, score, dimensions in scores:
-        birth_date, region_code, id_hash = identities.get(user_id, (None, "", None))
+        birth_date, region_code, on_list = identities.get(user_id, (None, "", False))
         people.append(
             Person(
                 user_id=user_id,
@@ -57,7 +55,7 @@ def people_for(scores: list[tuple[int, int | None, dict]]) -> list[Person]:
                 dimensions=dimensions or {},
                 birth_date=birth_date,
                 region_code=region_code,
-                court_listed=id_hash in listed,
+                court_listed=on_list,
             )
         )
     return people

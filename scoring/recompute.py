@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-import orjson
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from scoring.models import (
 )
 from scoring.selectors import model_active, model_load, tables_load
 from scoring.services import scores_compute
+from sesame_portal.bulk import copy_insert
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def run_snapshots_build(*, run: RecomputeRun, model, results: list[dict]) -> lis
     ]
 
 
-_COPY_COLUMNS = (
+_SNAPSHOT_COLUMNS = (
     "user_id",
     "score",
     "band",
@@ -111,46 +111,22 @@ _COPY_COLUMNS = (
     "computed_at",
     "run_id",
 )
+_SNAPSHOT_JSON = frozenset({"dimensions", "contributions", "reasons", "features"})
 
 
 def snapshots_insert(snapshots: list[ScoreSnapshot]) -> None:
     """Insert a run's snapshots; a second delivery of the same chunk inserts nothing new.
 
-    On PostgreSQL the rows are streamed with COPY into a temporary table and moved with
-    one INSERT … ON CONFLICT DO NOTHING: encoding the JSON columns through the ORM's bulk
-    insert costs several times more than scoring them (and orjson encodes them several
-    times faster than the standard library). Elsewhere, bulk_create.
+    Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert): encoding the
+    JSON columns through the ORM's bulk insert costs several times more than scoring them.
     """
-    if connection.vendor != "postgresql":
-        ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000, ignore_conflicts=True)
-        return
-    table = ScoreSnapshot._meta.db_table
-    columns = ", ".join(_COPY_COLUMNS)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The names are the model's own table and columns, never input.
-        create = f"CREATE TEMP TABLE snapshot_copy AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
-        cursor.execute(create)
-        raw = cursor.cursor  # psycopg's own cursor, for COPY
-        with raw.copy(f"COPY snapshot_copy ({columns}) FROM STDIN") as copy:
-            for s in snapshots:
-                copy.write_row(
-                    (
-                        s.user_id,
-                        s.score,
-                        s.band,
-                        orjson.dumps(s.dimensions).decode(),
-                        orjson.dumps(s.contributions).decode(),
-                        orjson.dumps(s.reasons).decode(),
-                        orjson.dumps(s.features).decode(),
-                        s.model_version_id,
-                        s.trigger,
-                        s.computed_at,
-                        s.run_id,
-                    )
-                )
-        move = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM snapshot_copy"  # noqa: S608
-        cursor.execute(move + " ON CONFLICT DO NOTHING")
-        cursor.execute("DROP TABLE snapshot_copy")
+    copy_insert(
+        ScoreSnapshot,
+        _SNAPSHOT_COLUMNS,
+        ([getattr(s, name) for name in _SNAPSHOT_COLUMNS] for s in snapshots),
+        json_columns=_SNAPSHOT_JSON,
+        ignore_conflicts=True,
+    )
 
 
 def recompute_chunk_process(*, chunk_id: int) -> int:

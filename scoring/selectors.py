@@ -24,6 +24,7 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
+from sesame_portal.bulk import IN_LIST_MAX, ids_lookup
 
 _cache: dict[tuple[int, str], LoadedModel] = {}
 _cache_lock = threading.Lock()
@@ -70,13 +71,6 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _user_filter(user_ids: list[int], field: str = "user_id") -> dict:
-    """Few users: an IN list. A chunk: an id range (one index scan), trimmed afterwards."""
-    if len(user_ids) <= 500:
-        return {f"{field}__in": user_ids}
-    return {f"{field}__gte": min(user_ids), f"{field}__lte": max(user_ids)}
-
-
 def tables_load(
     *, user_ids: list[int], as_of: datetime.date, previous_before: datetime.datetime | None = None
 ) -> RawTables:
@@ -91,7 +85,7 @@ def tables_load(
     since_12m = as_of - datetime.timedelta(days=365)
 
     users = list(
-        User.objects.filter(**_user_filter(ids, "pk"))
+        User.objects.filter(**ids_lookup(ids, "pk"))
         .order_by("pk")  # features come out in user-id order on every database
         .values("pk", "identity__id", *(f"profile__{name}" for name in PROFILE_VALUES))
     )
@@ -138,7 +132,7 @@ def tables_load(
     consents = set(
         ConsentGrant.objects.current()
         .filter(
-            **_user_filter(ids),
+            **ids_lookup(ids),
             purpose__in=[ConsentPurpose.UTILITY_BILLS, ConsentPurpose.SOCIAL_CONNECTIONS],
         )
         .values_list("user_id", "purpose")
@@ -152,34 +146,34 @@ def tables_load(
 
     repayments = _frame(
         Repayment.objects.filter(
-            **_user_filter(ids), due_date__gt=since_24m, due_date__lte=as_of
+            **ids_lookup(ids), due_date__gt=since_24m, due_date__lte=as_of
         ).values_list("user_id", "due_date", "days_overdue", "paid_date"),
         ["user_id", "due_date", "days_overdue", "paid_date"],
     )
     repayments["paid"] = repayments["paid_date"].notna()
     accounts = _frame(
-        CreditAccount.objects.filter(**_user_filter(ids)).values_list(
+        CreditAccount.objects.filter(**ids_lookup(ids)).values_list(
             "user_id", "kind", "opened_on", "closed_on", "credit_limit", "balance"
         ),
         ["user_id", "kind", "opened_on", "closed_on", "credit_limit", "balance"],
     )
     accounts[["credit_limit", "balance"]] = accounts[["credit_limit", "balance"]].astype(float)
     activity = _frame(
-        ActivityMonth.objects.filter(**_user_filter(ids), month__gt=since_12m).values_list(
+        ActivityMonth.objects.filter(**ids_lookup(ids), month__gt=since_12m).values_list(
             "user_id", "month", "spend", "transactions", "categories"
         ),
         ["user_id", "month", "spend", "transactions", "categories"],
     )
     activity["spend"] = activity["spend"].astype(float)
     bills = _frame(
-        UtilityBill.objects.filter(**_user_filter(ids), due_date__gt=since_12m).values_list(
+        UtilityBill.objects.filter(**ids_lookup(ids), due_date__gt=since_12m).values_list(
             "user_id", "due_date", "paid_date"
         ),
         ["user_id", "due_date", "paid_date"],
     )
     wealth = _frame(
         WealthHolding.objects.filter(
-            **_user_filter(ids), as_of__gt=as_of - datetime.timedelta(days=92)
+            **ids_lookup(ids), as_of__gt=as_of - datetime.timedelta(days=92)
         ).values_list("user_id", "product", "as_of", "amount"),
         ["user_id", "product", "as_of", "amount"],
     )
@@ -188,7 +182,7 @@ def tables_load(
     if previous_before is not None:
         previous = previous.filter(computed_at__lt=previous_before)
     friends = _frame(
-        Friendship.objects.filter(**_user_filter(ids))
+        Friendship.objects.filter(**ids_lookup(ids))
         .annotate(
             friend_score=Subquery(previous.order_by("-computed_at").values("score")[:1]),
             on_list=Exists(
@@ -204,7 +198,7 @@ def tables_load(
     friends["friend_on_court_list"] = friends["friend_on_court_list"].astype(float)
 
     def mine(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["user_id"].isin(wanted)] if len(ids) > 500 else frame
+        return frame[frame["user_id"].isin(wanted)] if len(ids) > IN_LIST_MAX else frame
 
     return RawTables(
         people=people,

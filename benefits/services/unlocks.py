@@ -3,28 +3,44 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose, Notification, User
 from benefits.eligibility import unlocked_pairs
-from benefits.models import BenefitUnlock
+from benefits.models import Benefit, BenefitUnlock
 from benefits.selectors import benefits_offered, people_for
+from sesame_portal.bulk import copy_insert, ids_lookup
 
 
-def _notification(user_id: int, kind: str, benefit) -> Notification:
-    return Notification(
-        user_id=user_id,
-        kind=kind,
-        params={
-            "benefit_id": benefit.pk,
-            "title_zh": benefit.title_zh,
-            "title_en": benefit.title_en,
-            "min_score": benefit.min_score,
-        },
-    )
+def _benefit_params(benefit: Benefit) -> dict:
+    return {
+        "id": benefit.pk,
+        "title_zh": benefit.title_zh,
+        "title_en": benefit.title_en,
+        "min_score": benefit.min_score,
+    }
+
+
+def _close(closing: list[tuple[int, int]], now: datetime.datetime) -> None:
+    """Close unlocks given as (unlock id, score now): one statement for any number."""
+    if connection.vendor == "postgresql":
+        table = BenefitUnlock._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS u SET locked_at = %s, score_at_lock = v.score "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, score) WHERE u.id = v.id",
+                [now, [pk for pk, _s in closing], [score for _pk, score in closing]],
+            )
+        return
+    by_score: dict[int, list[int]] = defaultdict(list)
+    for pk, score in closing:
+        by_score[score].append(pk)
+    for score, pks in by_score.items():
+        BenefitUnlock.objects.filter(pk__in=pks).update(locked_at=now, score_at_lock=score)
 
 
 def unlocks_apply(
@@ -33,10 +49,11 @@ def unlocks_apply(
     """Bring the unlock records of these users in line with their new scores, given as
     (user id, score, sub-scores) of the snapshots just written.
 
-    Newly qualifying users get an open unlock and a notification; users who no longer
-    qualify (their score fell, the benefit ended, the partner was suspended, they were
-    court-listed) have theirs closed, kept as history, with a notification. A fixed
-    number of queries for any number of users: the nightly run calls it once per chunk.
+    Newly qualifying users get an open unlock; users who no longer qualify (their score
+    fell, the benefit ended, the partner was suspended, they were court-listed) have it
+    closed, kept as history. Each user with a change gets one notification listing what
+    unlocked and one listing what locked. A fixed number of queries for any number of
+    users, COPY on PostgreSQL: the nightly run calls it once per chunk.
     Returns (unlocked, locked).
     """
     now = now or timezone.now()
@@ -44,62 +61,63 @@ def unlocks_apply(
     if not rows:
         return 0, 0
     score_of = {user_id: score for user_id, score, _dims in rows}
+    user_ids = sorted(score_of)
     benefits = {b.pk: b for b in benefits_offered(now=now)}
-    target = unlocked_pairs(
-        people_for(rows), list(benefits.values()), today=timezone.localdate(now)
+    target = (
+        unlocked_pairs(people_for(rows), list(benefits.values()), today=timezone.localdate(now))
+        if benefits
+        else set()
     )
-    open_unlocks = list(
-        BenefitUnlock.objects.filter(user_id__in=score_of, locked_at__isnull=True)
-        .select_related("benefit")
-        .only(
-            "id",
-            "user_id",
-            "benefit_id",
-            "benefit__title_zh",
-            "benefit__title_en",
-            "benefit__min_score",
-        )
-    )
-    held = {(u.user_id, u.benefit_id) for u in open_unlocks}
-    fresh = sorted(target - held)
-    closing = [u for u in open_unlocks if (u.user_id, u.benefit_id) not in target]
+    held = [
+        (pk, user_id, benefit_id)
+        for pk, user_id, benefit_id in BenefitUnlock.objects.filter(
+            **ids_lookup(user_ids), locked_at__isnull=True
+        ).values_list("id", "user_id", "benefit_id")
+        if user_id in score_of
+    ]
+    fresh = sorted(target - {(user_id, benefit_id) for _pk, user_id, benefit_id in held})
+    closing = [held_row for held_row in held if held_row[1:] not in target]
 
-    # ignore_conflicts: a run overlapping a per-user recompute may have opened it first;
-    # only the rows written here (stamped with this call's time) are announced.
-    BenefitUnlock.objects.bulk_create(
-        [
-            BenefitUnlock(
-                user_id=user_id,
-                benefit_id=benefit_id,
-                unlocked_at=now,
-                score_at_unlock=score_of[user_id],
-            )
-            for user_id, benefit_id in fresh
-        ],
-        ignore_conflicts=True,
-    )
-    if closing:
-        BenefitUnlock.objects.filter(pk__in=[u.pk for u in closing]).update(
-            locked_at=now,
-            score_at_lock=Case(
-                *[When(pk=u.pk, then=Value(score_of[u.user_id])) for u in closing],
-                output_field=IntegerField(),
-            ),
-        )
     if fresh:
-        fresh = list(
-            BenefitUnlock.objects.filter(
-                user_id__in={user_id for user_id, _b in fresh},
+        # ignore_conflicts: a recompute overlapping this one may have opened it first;
+        # only the rows written here (stamped with this call's time) are announced.
+        copy_insert(
+            BenefitUnlock,
+            ("user_id", "benefit_id", "unlocked_at", "score_at_unlock"),
+            ((user_id, benefit_id, now, score_of[user_id]) for user_id, benefit_id in fresh),
+            ignore_conflicts=True,
+        )
+        fresh = [
+            (user_id, benefit_id)
+            for user_id, benefit_id in BenefitUnlock.objects.filter(
+                **ids_lookup(sorted({user_id for user_id, _b in fresh})),
                 locked_at__isnull=True,
                 unlocked_at=now,
             ).values_list("user_id", "benefit_id")
-        )
-    Notification.objects.bulk_create(
-        [
-            _notification(user_id, Notification.Kind.BENEFIT_UNLOCKED, benefits[benefit_id])
-            for user_id, benefit_id in fresh
+            if user_id in score_of
         ]
-        + [_notification(u.user_id, Notification.Kind.BENEFIT_LOCKED, u.benefit) for u in closing]
+    if closing:
+        _close([(pk, score_of[user_id]) for pk, user_id, _b in closing], now)
+        gone = {benefit_id for _pk, _u, benefit_id in closing} - benefits.keys()
+        benefits |= {b.pk: b for b in Benefit.objects.filter(pk__in=gone)}
+
+    news: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    for user_id, benefit_id in fresh:
+        news[user_id, Notification.Kind.BENEFIT_UNLOCKED].append(
+            _benefit_params(benefits[benefit_id])
+        )
+    for _pk, user_id, benefit_id in closing:
+        news[user_id, Notification.Kind.BENEFIT_LOCKED].append(
+            _benefit_params(benefits[benefit_id])
+        )
+    copy_insert(
+        Notification,
+        ("user_id", "kind", "params", "created_at"),
+        (
+            (user_id, kind, {"benefits": items}, now)
+            for (user_id, kind), items in sorted(news.items())
+        ),
+        json_columns=frozenset({"params"}),
     )
     return len(fresh), len(closing)
 

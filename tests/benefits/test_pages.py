@@ -238,7 +238,7 @@ def test_the_inbox_lists_unlocks_and_locks_and_marks_them_read(owner, partner, m
     second = client.get(INBOX).content.decode()
 
     assert "Unlocked: Deposit-free public bikes" in first
-    assert "Deposit-free public bikes is locked again" in first
+    assert "Locked again: Deposit-free public bikes" in first
     assert first.count('class="unread"') == 2
     assert second.count('class="unread"') == 0
     assert "Deposit-free public bikes" in second
@@ -258,7 +258,8 @@ def test_the_inbox_shows_only_my_notifications(owner, other_user, partner, model
 def test_the_header_shows_the_unread_count(owner, partner, model_version):
     make_benefit(partner, 600)
     make_benefit(partner, 610)
-    rescore(owner, 620, model_version=model_version)
+    rescore(owner, 620, model_version=model_version)  # one notification for both
+    rescore(owner, 605, model_version=model_version)  # one for the one locked again
     client = browser(owner)
 
     before = client.get(CATALOGUE).content.decode()

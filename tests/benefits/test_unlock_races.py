@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose, Notification
 from benefits.models import BenefitUnlock, CourtListEntry
+from benefits.services import unlocks as unlocks_module
 from benefits.services import unlocks_apply, voucher_claim
 from benefits.services.unlocks import unlocks_close_without_consent
 from scoring.models import ScoreSnapshot
@@ -26,19 +27,20 @@ def test_an_unlock_opened_meanwhile_by_another_recompute_is_announced_once(
     owner, benefit, model_version
 ):
     set_score(owner, 700, model_version=model_version)
-    real_bulk_create = BenefitUnlock.objects.bulk_create
+    real_copy_insert = unlocks_module.copy_insert
 
-    def overlapping(rows, **kwargs):
-        # The other recompute writes the same unlock between our read and our write.
-        BenefitUnlock.objects.create(
-            user=owner,
-            benefit=benefit,
-            score_at_unlock=700,
-            unlocked_at=timezone.now() - datetime.timedelta(seconds=1),
-        )
-        return real_bulk_create(rows, **kwargs)
+    def overlapping(model, *args, **kwargs):
+        if model is BenefitUnlock:
+            # The other recompute writes the same unlock between our read and our write.
+            BenefitUnlock.objects.create(
+                user=owner,
+                benefit=benefit,
+                score_at_unlock=700,
+                unlocked_at=timezone.now() - datetime.timedelta(seconds=1),
+            )
+        return real_copy_insert(model, *args, **kwargs)
 
-    with mock.patch.object(BenefitUnlock.objects, "bulk_create", side_effect=overlapping):
+    with mock.patch.object(unlocks_module, "copy_insert", side_effect=overlapping):
         unlocked, _locked = unlocks_apply(scores=[(owner.pk, 700, {})])
 
     assert unlocked == 0

@@ -64,9 +64,10 @@ def test_crossing_up_opens_an_unlock_and_notifies(owner, benefit, model_version)
     notification = Notification.objects.get(user=owner)
     assert notification.kind == Notification.Kind.BENEFIT_UNLOCKED
     assert notification.read_at is None
-    assert notification.params["benefit_id"] == benefit.pk
-    assert notification.params["min_score"] == 600
-    assert notification.params["title_zh"] == benefit.title_zh
+    [item] = notification.params["benefits"]
+    assert item["id"] == benefit.pk
+    assert item["min_score"] == 600
+    assert item["title_zh"] == benefit.title_zh
 
 
 def test_staying_above_the_threshold_adds_nothing(owner, benefit, model_version):
@@ -94,7 +95,8 @@ def test_falling_below_closes_the_unlock_and_notifies(owner, benefit, model_vers
         Notification.Kind.BENEFIT_UNLOCKED,
         Notification.Kind.BENEFIT_LOCKED,
     ]
-    assert Notification.objects.filter(user=owner).first().params["benefit_id"] == benefit.pk
+    locked_note = Notification.objects.filter(user=owner).first()
+    assert [item["id"] for item in locked_note.params["benefits"]] == [benefit.pk]
 
 
 def test_crossing_up_again_opens_a_new_row_and_keeps_the_history(owner, benefit, model_version):
@@ -182,7 +184,10 @@ def test_many_users_in_one_call_each_get_what_their_own_score_unlocks(partner, m
         (users[3].pk, low.pk),
         (users[3].pk, high.pk),
     }
-    assert Notification.objects.count() == 4
+    # One notification a user, listing everything that user unlocked.
+    assert Notification.objects.count() == 3
+    listed = Notification.objects.get(user=users[3]).params["benefits"]
+    assert [item["id"] for item in listed] == [low.pk, high.pk]
 
 
 def test_no_scores_do_nothing_and_ask_nothing(django_assert_num_queries):
@@ -211,7 +216,8 @@ def test_unlocks_take_the_same_number_of_queries_for_5_users_as_for_50(partner, 
     assert _queries_to_apply(few, 750) == _queries_to_apply(many, 750)  # nothing changes
     assert _queries_to_apply(few, 500) == _queries_to_apply(many, 500)  # closing
     assert BenefitUnlock.objects.filter(locked_at__isnull=False).count() == 2 * 55
-    assert Notification.objects.count() == 4 * 55
+    # Per user: one notification for what unlocked, one for what locked again.
+    assert Notification.objects.count() == 2 * 55
 
 
 # --- Other reasons an unlock closes --------------------------------------------------------------
@@ -324,7 +330,11 @@ def test_the_nightly_run_writes_unlocks_in_bulk_once_even_when_a_chunk_comes_twi
     assert opened == expected
     assert {pk for _u, pk in opened} >= {offers[0].pk}
     unlocked_notes = Notification.objects.filter(kind=Notification.Kind.BENEFIT_UNLOCKED)
-    assert unlocked_notes.count() == len(expected)
+    announced = {
+        (note.user_id, item["id"]) for note in unlocked_notes for item in note.params["benefits"]
+    }
+    assert announced == expected
+    assert unlocked_notes.count() == len({user_id for user_id, _b in expected})
 
     # A worker died after its chunk committed but before counting it done: the chunk is
     # delivered again, and a finished chunk may be delivered again too.
@@ -333,7 +343,7 @@ def test_the_nightly_run_writes_unlocks_in_bulk_once_even_when_a_chunk_comes_twi
     assert recompute_chunk_process(chunk_id=chunk_ids[1]) == 0
 
     assert BenefitUnlock.objects.count() == len(expected)
-    assert unlocked_notes.count() == len(expected)
+    assert unlocked_notes.count() == len({user_id for user_id, _b in expected})
     assert not Notification.objects.exclude(kind=Notification.Kind.BENEFIT_UNLOCKED).exists()
     per_pair = BenefitUnlock.objects.values("user_id", "benefit_id").annotate(n=Count("id"))
     assert {row["n"] for row in per_pair} == {1}
