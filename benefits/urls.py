@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:benefit_id>/claim/", views.claim, name="claim"),
     path("vouchers/", views.vouchers, name="vouchers"),
     path("vouchers/<int:voucher_id>/", views.voucher, name="voucher"),
+    path("partners/<int:partner_id>/authorize/", views.partner_authorize, name="authorize"),
 ]

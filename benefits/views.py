@@ -8,11 +8,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.clients import client_from_request
+from accounts.models import ConsentGrant
 from benefits import selectors, services
-from benefits.models import BenefitCategory
+from benefits.forms import PartnerLinkForm
+from benefits.models import BenefitCategory, Partner
 from benefits.qr import voucher_qr_svg
+from benefits.services import partner_access
 from sesame_portal.errors import ServiceError
 
 
@@ -71,4 +75,46 @@ def voucher(request: HttpRequest, voucher_id: int) -> HttpResponse:
             "qr": voucher_qr_svg(found.code),
             "back": reverse("benefits:vouchers"),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def partner_authorize(request: HttpRequest, partner_id: int) -> HttpResponse:
+    """The consent screen a partner's link opens: who, for what, what they will and will
+    not see, until when. Authorising shows the token for the partner, once."""
+    partner = Partner.objects.filter(pk=partner_id, status=Partner.Status.APPROVED).first()
+    if partner is None:
+        raise Http404
+    data = request.POST if request.method == "POST" else request.GET
+    form = PartnerLinkForm(data, partner=partner)
+    if not form.is_valid():
+        return render(
+            request, "benefits/authorize.html", {"partner": partner, "form": form}, status=400
+        )
+    if request.method == "POST":
+        try:
+            grant, token = partner_access.partner_authorize(
+                user=request.user,
+                partner=partner,
+                scope=form.cleaned_data["scope"],
+                stated_purpose=form.cleaned_data["purpose"],
+                expires_at=form.expires_at(),
+                benefit=form.cleaned_data["benefit"],
+                client=client_from_request(request, channel=ConsentGrant.Channel.WEB),
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            return render(
+                request, "benefits/authorize.html", {"partner": partner, "form": form}, status=400
+            )
+        return render(
+            request,
+            "benefits/authorized.html",
+            {"partner": partner, "grant": grant, "token": token},
+        )
+    return render(
+        request,
+        "benefits/authorize.html",
+        {"partner": partner, "form": form, "expires_at": form.expires_at()},
     )

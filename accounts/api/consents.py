@@ -16,7 +16,8 @@ from accounts import selectors, services
 from accounts.api.common import error_responses
 from accounts.clients import client_from_request
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentScope
-from benefits.models import Partner
+from benefits.models import Benefit, Partner
+from benefits.services.partner_access import partner_authorize
 from sesame_portal.errors import ServiceError
 
 
@@ -69,6 +70,12 @@ class ConsentListApi(APIView):
         )
         stated_purpose = serializers.CharField(max_length=200, required=False, allow_blank=True)
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
+        benefit = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=1,
+            help_text="For partner sharing with scope eligibility: the partner's benefit.",
+        )
 
     @extend_schema(
         responses={200: ConsentOutputSerializer(many=True), **error_responses(401)},
@@ -82,6 +89,8 @@ class ConsentListApi(APIView):
         request=ConsentListInputSerializer,
         responses={201: ConsentOutputSerializer, **error_responses(400, 401)},
         summary="Give a consent",
+        description="Sharing with a partner also returns `authorization_token`, once: the "
+        "token the partner uses on the partner API.",
     )
     def post(self, request):
         data = self.ConsentListInputSerializer(data=request.data)
@@ -93,12 +102,26 @@ class ConsentListApi(APIView):
             partner = Partner.objects.filter(pk=partner_id).first()
             if partner is None:
                 raise ServiceError("partner", _("No such partner."))
-        grant = services.consent_grant(
-            user=request.user,
-            partner=partner,
-            client=client_from_request(request, channel=ConsentGrant.Channel.API),
-            **values,
-        )
+        client = client_from_request(request, channel=ConsentGrant.Channel.API)
+        if values["purpose"] == ConsentPurpose.PARTNER_SHARING and partner is not None:
+            benefit_id = values.pop("benefit", None)
+            benefit = Benefit.objects.filter(pk=benefit_id).first() if benefit_id else None
+            if benefit_id and benefit is None:
+                raise ServiceError("benefit", _("No such benefit."))
+            values.pop("purpose")
+            grant, token = partner_authorize(
+                user=request.user,
+                partner=partner,
+                client=client,
+                benefit=benefit,
+                scope=values.get("scope", ""),
+                stated_purpose=values.get("stated_purpose", ""),
+                expires_at=values.get("expires_at"),
+            )
+            body = {**ConsentOutputSerializer(grant).data, "authorization_token": token}
+            return Response(body, status=status.HTTP_201_CREATED)
+        values.pop("benefit", None)
+        grant = services.consent_grant(user=request.user, partner=partner, client=client, **values)
         return Response(ConsentOutputSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 

@@ -15,6 +15,7 @@ from accounts.clients import client_from_request
 from accounts.forms import IdentityForm, PartnerConsentForm, SignupForm
 from accounts.models import DATA_CATEGORY_PURPOSES, ConsentGrant, ConsentPurpose
 from benefits.selectors import catalogue_for_user
+from benefits.services.partner_access import partner_authorize
 from scoring.reasons import DIMENSION_LABELS, reason_text, reasons_top
 from scoring.selectors import score_latest
 from sesame_portal.errors import ServiceError
@@ -157,14 +158,19 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
                     _consent_page_context(request, partner_form),
                     status=400,
                 )
-            services.consent_grant(
+            grant, token = partner_authorize(
                 user=request.user,
-                purpose=purpose,
                 client=client,
                 partner=partner_form.cleaned_data["partner"],
                 scope=partner_form.cleaned_data["scope"],
                 stated_purpose=partner_form.cleaned_data["stated_purpose"],
                 expires_at=partner_form.expires_at(),
+            )
+            # The partner's token is shown once, on this page.
+            return render(
+                request,
+                "benefits/authorized.html",
+                {"partner": grant.partner, "grant": grant, "token": token},
             )
         else:
             services.consent_grant(user=request.user, purpose=purpose, client=client)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, Voucher
 from benefits.models.court_list import CourtListEntry, CourtListImport
+from benefits.models.partner_api import (
+    PartnerAnomaly,
+    PartnerApiKey,
+    PartnerAuthorization,
+    PartnerQuery,
+)
 from benefits.models.partners import Partner, PartnerStatusChange
 
 __all__ = [
@@ -13,6 +19,10 @@ __all__ = [
     "CourtListEntry",
     "CourtListImport",
     "Partner",
+    "PartnerAnomaly",
+    "PartnerApiKey",
+    "PartnerAuthorization",
+    "PartnerQuery",
     "PartnerStatusChange",
     "Voucher",
 ]

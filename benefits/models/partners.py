@@ -32,6 +32,12 @@ class Partner(models.Model):
         verbose_name=_("status changed by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Abuse controls of the partner API.
+    rate_limit_per_minute = models.PositiveIntegerField(_("calls per minute"), default=120)
+    daily_quota = models.PositiveIntegerField(_("calls per day"), default=20_000)
+    suspend_on_anomaly = models.BooleanField(
+        _("suspend automatically on an anomaly"), default=False
+    )
 
     class Meta:
         verbose_name = _("partner")

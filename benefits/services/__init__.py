@@ -1,4 +1,6 @@
-"""Writes for benefits; import them from here."""
+"""Writes for benefits; import them from here. (Partner access and partner calls are
+imported from their own modules: they build on accounts' consent services, which
+themselves build on these.)"""
 
 from __future__ import annotations
 

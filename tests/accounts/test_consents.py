@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -873,7 +874,9 @@ def test_page_partner_sharing_grant_saves_the_stated_terms(owner_client, owner, 
         },
     )
 
-    assert response.status_code == 302
+    # The page shows the partner's token, once.
+    assert response.status_code == 200
+    assert re.search(r"au_[0-9a-f]{12}_", response.content.decode())
     grant = ConsentGrant.objects.get(user=owner, purpose=ConsentPurpose.PARTNER_SHARING)
     assert grant.partner == partner
     assert grant.scope == ConsentScope.SCORE_AND_SUBSCORES
@@ -899,7 +902,7 @@ def test_page_partner_sharing_until_364_days_ahead_is_accepted(owner_client, own
         },
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 200  # the page showing the partner's token
     assert consent_allows(user=owner, purpose=ConsentPurpose.PARTNER_SHARING, partner=partner)
 
 

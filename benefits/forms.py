@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ConsentScope
+from accounts.services.consent import PARTNER_SHARING_MAX_DAYS
+from benefits.models import Benefit, Partner
+
+
+class PartnerLinkForm(forms.Form):
+    """The terms a partner's link proposes (query string), confirmed by the user (POST)."""
+
+    scope = forms.ChoiceField(choices=ConsentScope.choices, initial=ConsentScope.ELIGIBILITY)
+    purpose = forms.CharField(max_length=200)
+    benefit = forms.IntegerField(required=False, min_value=1)
+    days = forms.IntegerField(min_value=1, max_value=PARTNER_SHARING_MAX_DAYS, initial=30)
+
+    def __init__(self, *args, partner: Partner, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.partner = partner
+
+    def clean_benefit(self) -> Benefit | None:
+        benefit_id = self.cleaned_data.get("benefit")
+        if benefit_id is None:
+            return None
+        benefit = Benefit.objects.filter(pk=benefit_id, partner=self.partner).first()
+        if benefit is None:
+            raise forms.ValidationError(_("This partner offers no such benefit."))
+        return benefit
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("scope") == ConsentScope.ELIGIBILITY and not cleaned.get("benefit"):
+            self.add_error("benefit", _("The link must name the benefit it is about."))
+        return cleaned
+
+    def expires_at(self) -> datetime.datetime:
+        """The end of the last day, in the portal's time zone."""
+        last = timezone.localdate() + datetime.timedelta(days=self.cleaned_data["days"])
+        return timezone.make_aware(datetime.datetime.combine(last, datetime.time.min))

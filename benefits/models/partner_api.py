@@ -1,0 +1,141 @@
+"""What the partner API needs: partners' keys, the users' authorisations of a partner,
+the log of every call, and the anomalies flagged in it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from benefits.models.catalogue import Benefit
+from benefits.models.partners import Partner
+
+
+class PartnerApiKey(models.Model):
+    """A partner's key: shown once when created, stored as its SHA-256 only. A partner
+    may hold several, to rotate them; a revoked key stops at once."""
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("partner")
+    )
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    prefix = models.CharField(_("key id"), max_length=16, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.partner})"
+
+
+class PartnerAuthorization(models.Model):
+    """The token a partner holds after a user authorised it: the partner's side of a
+    partner-sharing consent grant (its scope, purpose and expiry live on the grant, so
+    revoking the grant stops the token at the partner's next call)."""
+
+    grant = models.OneToOneField(
+        "accounts.ConsentGrant", on_delete=models.CASCADE, related_name="authorization"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="authorizations")
+    # The one benefit an eligibility-only authorisation is about.
+    benefit = models.ForeignKey(
+        Benefit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    prefix = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("partner authorisation")
+        verbose_name_plural = _("partner authorisations")
+
+    def __str__(self) -> str:
+        return f"authorisation {self.prefix} of {self.partner}"
+
+
+class PartnerQuery(models.Model):
+    """One call of the partner API: who asked about whom, for what, what was disclosed
+    and what was answered. Shown to the user under "who checked my score"."""
+
+    class Kind(models.TextChoices):
+        SCORE = "score", _("Score")
+        ELIGIBILITY = "eligibility", _("Benefit eligibility")
+        VOUCHER_VERIFY = "voucher_verify", _("Voucher check")
+        VOUCHER_REDEEM = "voucher_redeem", _("Voucher redemption")
+        IDENTITY_CHECK = "identity_check", _("Identity check")
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="queries", verbose_name=_("partner")
+    )
+    api_key = models.ForeignKey(
+        PartnerApiKey, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="partner_queries",
+    )
+    authorization = models.ForeignKey(
+        PartnerAuthorization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(_("call"), max_length=20, choices=Kind.choices)
+    purpose = models.CharField(_("stated purpose"), max_length=200, blank=True)
+    fields_disclosed = models.JSONField(_("disclosed"), default=list, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=40)  # "ok" or the error code
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("partner query")
+        verbose_name_plural = _("partner queries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["partner", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.partner_id} ({self.outcome})"
+
+
+class PartnerAnomaly(models.Model):
+    """Something in a partner's calls that looks like scraping or resale."""
+
+    class Kind(models.TextChoices):
+        VOLUME_SPIKE = "volume_spike", _("Calls far above the partner's own baseline")
+        MANY_USERS = "many_users", _("Many distinct users in a short time")
+        MANY_REFUSALS = "many_refusals", _("Many refused calls")
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="anomalies", verbose_name=_("partner")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    detail = models.JSONField(_("figures"), default=dict)
+    detected_at = models.DateTimeField(_("detected at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    suspended_partner = models.BooleanField(_("suspended the partner"), default=False)
+
+    class Meta:
+        verbose_name = _("anomaly")
+        verbose_name_plural = _("anomalies")
+        ordering = ["-detected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.partner})"

@@ -1,0 +1,285 @@
+"""The partner API (`Authorization: Api-Key <key>`): score, eligibility, vouchers and
+the identity check. Only approved partners get through, within their rate limit."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.common import ErrorSerializer
+from benefits.credentials import API_KEY_KIND, credential_matches, credential_prefix
+from benefits.models import Partner, PartnerApiKey
+from benefits.services import partner_calls
+
+KEYWORD = "Api-Key"
+
+
+class PartnerPrincipal:
+    """request.user for a partner call: the partner, never a portal user."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    pk = None
+
+    def __init__(self, partner: Partner) -> None:
+        self.partner = partner
+
+
+class PartnerKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        header = get_authorization_header(request).decode("latin-1", "replace")
+        keyword, _space, value = header.partition(" ")
+        if keyword != KEYWORD:
+            return None
+        value = value.strip()
+        prefix = credential_prefix(value, API_KEY_KIND)
+        key = (
+            PartnerApiKey.objects.select_related("partner").filter(prefix=prefix).first()
+            if prefix
+            else None
+        )
+        if key is None or key.revoked_at is not None or not credential_matches(value, key.key_hash):
+            raise exceptions.AuthenticationFailed(
+                _("This API key is not valid."), code="api_key_invalid"
+            )
+        return PartnerPrincipal(key.partner), key
+
+    def authenticate_header(self, request) -> str:
+        return KEYWORD
+
+
+class PartnerKeyScheme(OpenApiAuthenticationExtension):
+    target_class = PartnerKeyAuthentication
+    name = "partnerApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`: a key created for the partner in the admin.",
+        }
+
+
+class IsApprovedPartner(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        key = request.auth
+        if not isinstance(key, PartnerApiKey):
+            raise exceptions.NotAuthenticated(
+                _("Send your key as Authorization: Api-Key <key>."), code="api_key_missing"
+            )
+        if key.partner.status != Partner.Status.APPROVED:
+            raise exceptions.PermissionDenied(
+                _("This partner is not approved."), code="partner_not_approved"
+            )
+        return True
+
+
+ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description="api_key_missing or api_key_invalid"),
+    429: OpenApiResponse(
+        ErrorSerializer,
+        description="rate_limited or quota_exhausted, with a Retry-After header (seconds)",
+    ),
+    503: OpenApiResponse(ErrorSerializer, description="rate_limit_unavailable"),
+}
+TOKEN_ERRORS = {
+    403: OpenApiResponse(
+        ErrorSerializer,
+        description="partner_not_approved; authorization_revoked; authorization_expired; "
+        "out_of_scope (the authorisation does not cover this call)",
+    ),
+    404: OpenApiResponse(
+        ErrorSerializer,
+        description="authorization_not_found: an unknown token and another partner's token "
+        "are refused alike",
+    ),
+}
+
+
+class PartnerApiView(APIView):
+    authentication_classes = [PartnerKeyAuthentication]
+    permission_classes = [IsApprovedPartner]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Counted after authentication: the limits are per partner.
+        partner_calls.partner_rate_check(partner=request.auth.partner, now=timezone.now())
+
+    @property
+    def partner(self) -> Partner:
+        return self.request.auth.partner
+
+
+class PartnerScoreSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    band = serializers.CharField()
+    computed_at = serializers.DateTimeField()
+    dimensions = serializers.DictField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Only when the authorisation's scope is score_and_subscores.",
+    )
+
+
+class PartnerScoreApi(PartnerApiView):
+    @extend_schema(
+        tags=["partner"],
+        responses={
+            200: PartnerScoreSerializer,
+            **ERRORS,
+            **TOKEN_ERRORS,
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description="authorization_not_found; score_unavailable (no current score)",
+            ),
+        },
+        summary="The score of a person who authorised you (scope score or score_and_subscores)",
+        examples=[
+            OpenApiExample(
+                "score only",
+                value={"score": 671, "band": "very_good", "computed_at": "2026-11-21T02:00:00Z"},
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request, token: str):
+        answer = partner_calls.partner_score(
+            partner=self.partner, api_key=request.auth, token=token
+        )
+        return Response(PartnerScoreSerializer(answer).data)
+
+
+class PartnerEligibilitySerializer(serializers.Serializer):
+    benefit = serializers.IntegerField()
+    eligible = serializers.BooleanField()
+    points_away = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Only when the authorisation's scope includes the score.",
+    )
+
+
+class PartnerEligibilityApi(PartnerApiView):
+    @extend_schema(
+        tags=["partner"],
+        responses={
+            200: PartnerEligibilitySerializer,
+            **ERRORS,
+            **TOKEN_ERRORS,
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description="authorization_not_found; benefit_not_found (not one of your "
+                "benefits on offer)",
+            ),
+        },
+        summary="Whether a person who authorised you qualifies for one of your benefits",
+        examples=[
+            OpenApiExample(
+                "eligibility scope",
+                value={"benefit": 5, "eligible": True},
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request, token: str, benefit_id: int):
+        answer = partner_calls.partner_eligibility(
+            partner=self.partner, api_key=request.auth, token=token, benefit_id=benefit_id
+        )
+        return Response(PartnerEligibilitySerializer(answer).data)
+
+
+class PartnerVoucherSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    benefit = serializers.IntegerField()
+    valid = serializers.BooleanField()
+    expires_at = serializers.DateTimeField()
+    redeemed_at = serializers.DateTimeField(allow_null=True)
+
+
+VOUCHER_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="invalid_code"),
+    403: OpenApiResponse(ErrorSerializer, description="partner_not_approved"),
+    404: OpenApiResponse(ErrorSerializer, description="voucher_not_found"),
+}
+
+
+class PartnerVoucherApi(PartnerApiView):
+    @extend_schema(
+        tags=["partner"],
+        responses={200: PartnerVoucherSerializer, **ERRORS, **VOUCHER_ERRORS},
+        summary="Check a voucher of one of your benefits",
+    )
+    def get(self, request, code: str):
+        answer = partner_calls.partner_voucher_verify(
+            partner=self.partner, api_key=request.auth, code=code
+        )
+        return Response(PartnerVoucherSerializer(answer).data)
+
+
+class PartnerVoucherRedeemApi(PartnerApiView):
+    @extend_schema(
+        tags=["partner"],
+        request=None,
+        responses={
+            200: PartnerVoucherSerializer,
+            **ERRORS,
+            **VOUCHER_ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="already_redeemed"),
+            410: OpenApiResponse(ErrorSerializer, description="voucher_expired"),
+        },
+        summary="Redeem a voucher of one of your benefits (once)",
+    )
+    def post(self, request, code: str):
+        answer = partner_calls.partner_voucher_redeem(
+            partner=self.partner, api_key=request.auth, code=code
+        )
+        return Response(PartnerVoucherSerializer(answer).data)
+
+
+class IdentityCheckInputSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=60)
+    id_number = serializers.CharField(max_length=40)
+
+
+class IdentityCheckOutputSerializer(serializers.Serializer):
+    match = serializers.BooleanField()
+
+
+class PartnerIdentityCheckApi(PartnerApiView):
+    @extend_schema(
+        tags=["partner"],
+        request=IdentityCheckInputSerializer,
+        responses={
+            200: IdentityCheckOutputSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="invalid"),
+            403: OpenApiResponse(ErrorSerializer, description="partner_not_approved"),
+            **ERRORS,
+        },
+        summary="Do this name and ID number belong to a verified person who authorised you?",
+        description="Yes or no, nothing else: a stranger, a wrong name and a person who "
+        "never authorised you all give match: false.",
+        examples=[
+            OpenApiExample(
+                "request",
+                value={"full_name": "王晓明", "id_number": "110105199003071234"},
+                request_only=True,
+            ),
+            OpenApiExample("answer", value={"match": True}, response_only=True),
+        ],
+    )
+    def post(self, request):
+        data = IdentityCheckInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = partner_calls.partner_identity_check(
+            partner=self.partner, api_key=request.auth, **data.validated_data
+        )
+        return Response(IdentityCheckOutputSerializer(answer).data)

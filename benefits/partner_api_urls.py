@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from benefits import partner_api as api
+
+urlpatterns = [
+    path(
+        "authorizations/<str:token>/score/",
+        api.PartnerScoreApi.as_view(),
+        name="partner-score",
+    ),
+    path(
+        "authorizations/<str:token>/benefits/<int:benefit_id>/eligibility/",
+        api.PartnerEligibilityApi.as_view(),
+        name="partner-eligibility",
+    ),
+    path("vouchers/<str:code>/", api.PartnerVoucherApi.as_view(), name="partner-voucher"),
+    path(
+        "vouchers/<str:code>/redeem/",
+        api.PartnerVoucherRedeemApi.as_view(),
+        name="partner-voucher-redeem",
+    ),
+    path("identity-check/", api.PartnerIdentityCheckApi.as_view(), name="partner-identity-check"),
+]

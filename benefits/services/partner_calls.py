@@ -1,0 +1,316 @@
+"""What the partner API answers, and the log row every call leaves, answered or not.
+
+Each call discloses the least its authorisation allows and refuses with a code outside
+its purpose, scope or time; an unknown token and another partner's token are refused
+alike, so a partner learns nothing about people who did not authorise it."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.crypto import keyed_hash
+from accounts.models import ConsentGrant, ConsentPurpose, ConsentScope, Identity
+from accounts.resident_id import normalise_id_number, normalise_name
+from accounts.selectors import consent_allows, identity_full_name
+from benefits.credentials import TOKEN_KIND, credential_matches, credential_prefix
+from benefits.eligibility import eligibility_of
+from benefits.models import (
+    Partner,
+    PartnerApiKey,
+    PartnerAuthorization,
+    PartnerQuery,
+    Voucher,
+)
+from benefits.selectors import benefits_offered, person_of
+from scoring.selectors import score_latest
+from sesame_portal.errors import ServiceError
+
+SCORE_SCOPES = (ConsentScope.SCORE, ConsentScope.SCORE_AND_SUBSCORES)
+VOUCHER_CODE_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){3}")
+
+
+@dataclass
+class CallRecord:
+    """What the log row of one call will say; filled in as the call learns it."""
+
+    partner: Partner
+    api_key: PartnerApiKey | None
+    kind: str
+    user_id: int | None = None
+    authorization: PartnerAuthorization | None = None
+    purpose: str = ""
+    fields_disclosed: list[str] = field(default_factory=list)
+
+
+def _log(record: CallRecord, outcome: str, status_code: int) -> None:
+    PartnerQuery.objects.create(
+        partner=record.partner,
+        api_key=record.api_key,
+        user_id=record.user_id,
+        authorization=record.authorization,
+        kind=record.kind,
+        purpose=record.purpose[:200],
+        fields_disclosed=record.fields_disclosed if outcome == "ok" else [],
+        outcome=outcome,
+        status_code=status_code,
+    )
+
+
+@contextmanager
+def logged_call(
+    *, partner: Partner, api_key: PartnerApiKey | None, kind: str
+) -> Iterator[CallRecord]:
+    """Run one partner call and log it, whatever its outcome."""
+    record = CallRecord(partner=partner, api_key=api_key, kind=kind)
+    try:
+        yield record
+    except ServiceError as exc:
+        _log(record, exc.code, exc.status_code)
+        raise
+    _log(record, "ok", 200)
+
+
+# --- Rate limits ------------------------------------------------------------------------------
+
+
+def _count(key: str, ttl: int) -> int:
+    cache.add(key, 0, ttl)
+    return cache.incr(key)
+
+
+def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None) -> None:
+    """Count the call against the partner's per-minute limit and daily quota, kept in the
+    cache so that every gunicorn process shares them (Redis in production).
+
+    If the cache cannot be reached the call is refused (503): the limits exist against
+    scraping and resale, so they fail closed rather than open.
+    """
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    try:
+        per_minute = _count(f"partner-rate:{partner.pk}:{int(now.timestamp()) // 60}", 120)
+        per_day = _count(f"partner-day:{partner.pk}:{local:%Y%m%d}", 2 * 86400)
+    except Exception:  # any cache failure means "cannot count"
+        raise ServiceError(
+            "rate_limit_unavailable",
+            _("Calls cannot be counted right now; try again shortly."),
+            status_code=503,
+            retry_after=30,
+        ) from None
+    if per_minute > partner.rate_limit_per_minute:
+        raise ServiceError(
+            "rate_limited",
+            _("Too many calls this minute."),
+            status_code=429,
+            retry_after=60 - local.second,
+        )
+    if per_day > partner.daily_quota:
+        midnight = (local + datetime.timedelta(days=1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        raise ServiceError(
+            "quota_exhausted",
+            _("The daily quota of calls is used up."),
+            status_code=429,
+            retry_after=int((midnight - local).total_seconds()) + 1,
+        )
+
+
+# --- Authorisations ---------------------------------------------------------------------------
+
+
+def _authorization(record: CallRecord, token: str) -> PartnerAuthorization:
+    """The partner's own, current authorisation for this token, with its grant."""
+    prefix = credential_prefix(token, TOKEN_KIND)
+    found = (
+        PartnerAuthorization.objects.select_related("grant", "grant__revocation", "grant__user")
+        .filter(prefix=prefix)
+        .first()
+        if prefix
+        else None
+    )
+    if (
+        found is None
+        or found.partner_id != record.partner.pk
+        or not credential_matches(token, found.token_hash)
+    ):
+        raise ServiceError(
+            "authorization_not_found",
+            _("This partner holds no such authorisation."),
+            status_code=404,
+        )
+    grant = found.grant
+    record.authorization = found
+    record.user_id = grant.user_id
+    record.purpose = grant.stated_purpose
+    if hasattr(grant, "revocation") or grant.user_id is None:
+        raise ServiceError(
+            "authorization_revoked", _("The person revoked this authorisation."), status_code=403
+        )
+    if grant.expires_at is not None and grant.expires_at <= timezone.now():
+        raise ServiceError(
+            "authorization_expired", _("This authorisation has expired."), status_code=403
+        )
+    return found
+
+
+def _out_of_scope() -> ServiceError:
+    return ServiceError(
+        "out_of_scope", _("This authorisation does not cover this call."), status_code=403
+    )
+
+
+def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str) -> dict:
+    with logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.SCORE) as record:
+        authorization = _authorization(record, token)
+        grant = authorization.grant
+        if grant.scope not in SCORE_SCOPES:
+            raise _out_of_scope()
+        user = grant.user
+        snapshot = (
+            score_latest(user=user)
+            if consent_allows(user=user, purpose=ConsentPurpose.SCORING)
+            else None
+        )
+        if snapshot is None:
+            raise ServiceError(
+                "score_unavailable", _("No score can be shared for this person."), status_code=404
+            )
+        answer = {
+            "score": snapshot.score,
+            "band": snapshot.band,
+            "computed_at": snapshot.computed_at,
+        }
+        if grant.scope == ConsentScope.SCORE_AND_SUBSCORES:
+            answer["dimensions"] = snapshot.dimensions
+        record.fields_disclosed = sorted(answer)
+        return answer
+
+
+def partner_eligibility(
+    *, partner: Partner, api_key: PartnerApiKey | None, token: str, benefit_id: int
+) -> dict:
+    with logged_call(
+        partner=partner, api_key=api_key, kind=PartnerQuery.Kind.ELIGIBILITY
+    ) as record:
+        authorization = _authorization(record, token)
+        grant = authorization.grant
+        benefit = benefits_offered().filter(pk=benefit_id, partner=partner).first()
+        if benefit is None:
+            raise ServiceError(
+                "benefit_not_found", _("You offer no such benefit now."), status_code=404
+            )
+        if grant.scope == ConsentScope.ELIGIBILITY and authorization.benefit_id not in (
+            None,
+            benefit.pk,
+        ):
+            raise _out_of_scope()
+        eligibility = eligibility_of(person_of(grant.user), benefit, today=timezone.localdate())
+        answer = {"benefit": benefit.pk, "eligible": eligibility.unlocked}
+        if grant.scope in SCORE_SCOPES:
+            answer["points_away"] = eligibility.points_away
+        record.fields_disclosed = sorted(key for key in answer if key != "benefit")
+        return answer
+
+
+# --- Vouchers ----------------------------------------------------------------------------------
+
+
+def _voucher(record: CallRecord, code: str, *, lock: bool = False) -> Voucher:
+    code = (code or "").strip().upper()
+    if not VOUCHER_CODE_RE.fullmatch(code):
+        raise ServiceError(
+            "invalid_code", _("A voucher code looks like XXXX-XXXX-XXXX-XXXX."), status_code=400
+        )
+    vouchers = Voucher.objects.select_related("benefit").filter(
+        code=code, benefit__partner=record.partner
+    )
+    voucher = (vouchers.select_for_update() if lock else vouchers).first()
+    if voucher is None:
+        raise ServiceError(
+            "voucher_not_found", _("None of your benefits has this voucher."), status_code=404
+        )
+    record.user_id = voucher.user_id
+    record.purpose = voucher.benefit.title_zh
+    return voucher
+
+
+def voucher_answer(voucher: Voucher) -> dict:
+    return {
+        "code": voucher.code,
+        "benefit": voucher.benefit_id,
+        "valid": voucher.is_valid(),
+        "expires_at": voucher.expires_at,
+        "redeemed_at": voucher.redeemed_at,
+    }
+
+
+def partner_voucher_verify(*, partner: Partner, api_key: PartnerApiKey | None, code: str) -> dict:
+    with logged_call(
+        partner=partner, api_key=api_key, kind=PartnerQuery.Kind.VOUCHER_VERIFY
+    ) as record:
+        voucher = _voucher(record, code)
+        record.fields_disclosed = ["voucher_status"]
+        return voucher_answer(voucher)
+
+
+def partner_voucher_redeem(*, partner: Partner, api_key: PartnerApiKey | None, code: str) -> dict:
+    """Redeem a voucher once: the row is locked, so two redemptions at once give one."""
+    with (
+        logged_call(
+            partner=partner, api_key=api_key, kind=PartnerQuery.Kind.VOUCHER_REDEEM
+        ) as record,
+        transaction.atomic(),
+    ):
+        voucher = _voucher(record, code, lock=True)
+        if voucher.redeemed_at is not None:
+            raise ServiceError(
+                "already_redeemed", _("This voucher was already used."), status_code=409
+            )
+        now = timezone.now()
+        if voucher.expires_at <= now:
+            raise ServiceError("voucher_expired", _("This voucher has expired."), status_code=410)
+        voucher.redeemed_at = now
+        voucher.save(update_fields=["redeemed_at"])
+        record.fields_disclosed = ["voucher_status"]
+        return voucher_answer(voucher)
+
+
+# --- Identity check ---------------------------------------------------------------------------
+
+
+def partner_identity_check(
+    *, partner: Partner, api_key: PartnerApiKey | None, full_name: str, id_number: str
+) -> dict:
+    """Do this name and ID number belong to a verified person who currently authorises
+    this partner? Yes or no, and nothing else: the same "no" for a stranger, a wrong
+    name, a malformed number or a person who never authorised the partner."""
+    with logged_call(
+        partner=partner, api_key=api_key, kind=PartnerQuery.Kind.IDENTITY_CHECK
+    ) as record:
+        number, name = normalise_id_number(id_number), normalise_name(full_name)
+        identity = (
+            Identity.objects.filter(id_number_hash=keyed_hash(number)).first() if number else None
+        )
+        authorised = (
+            identity is not None
+            and ConsentGrant.objects.current()
+            .filter(user_id=identity.user_id, purpose=ConsentPurpose.PARTNER_SHARING)
+            .filter(partner=partner)
+            .exists()
+        )
+        match = authorised and identity_full_name(identity) == name
+        if authorised:
+            # Logged against the person only when they authorised this partner.
+            record.user_id = identity.user_id
+        record.fields_disclosed = ["match"]
+        return {"match": bool(match)}
