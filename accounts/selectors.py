@@ -220,6 +220,11 @@ def account_export(*, user: User) -> dict:
                 "code", "benefit_id", "benefit__title_zh", "issued_at", "expires_at", "redeemed_at"
             )
         ),
+        "partner_queries": list(
+            user.partner_queries.order_by("created_at", "id").values(
+                "partner__name", "kind", "purpose", "fields_disclosed", "outcome", "created_at"
+            )
+        ),
         "notifications": list(
             user.notifications.order_by("created_at", "id").values(
                 "kind", "params", "created_at", "read_at"

@@ -19,12 +19,15 @@ from benefits.models import (
     CourtListEntry,
     CourtListImport,
     Partner,
+    PartnerAnomaly,
+    PartnerApiKey,
+    PartnerQuery,
     PartnerStatusChange,
     Voucher,
 )
 from benefits.resources import BenefitResource, PartnerResource
 from benefits.selectors import qualifying_preview
-from benefits.services import benefit_publish, court_list_import, partner_status_set
+from benefits.services import benefit_publish, court_list_import, partner_access, partner_status_set
 from benefits.services.court_list import csv_text
 from sesame_portal.errors import ServiceError
 
@@ -46,6 +49,18 @@ class BenefitInline(admin.TabularInline):
     fields = ["title_zh", "category", "min_score", "status", "active_to", "quota"]
     readonly_fields = ["status"]
     show_change_link = True
+
+
+class PartnerApiKeyInline(admin.TabularInline):
+    model = PartnerApiKey
+    extra = 0
+    fields = ["prefix", "label", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # created from the API keys page, where the key is shown once
 
 
 class PartnerStatusChangeInline(admin.TabularInline):
@@ -76,7 +91,7 @@ class PartnerAdmin(ImportExportModelAdmin):
     list_filter = ["status", "category"]
     search_fields = ["name", "licence_number"]
     readonly_fields = ["status", "status_changed_at", "status_changed_by", "created_at"]
-    inlines = [BenefitInline, PartnerStatusChangeInline]
+    inlines = [BenefitInline, PartnerApiKeyInline, PartnerStatusChangeInline]
     actions = ["approve", "suspend", "return_to_review"]
 
     def get_queryset(self, request):
@@ -360,3 +375,89 @@ class CourtListEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class PartnerApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = PartnerApiKey
+        fields = ["partner", "label"]
+
+
+@admin.register(PartnerApiKey)
+class PartnerApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created here and shown once, in the confirmation message; only their
+    hash is stored. Rotate by creating a new key, then revoking the old one."""
+
+    form = PartnerApiKeyForm
+    list_display = ["prefix", "partner", "label", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "partner"]
+    search_fields = ["prefix", "label", "partner__name"]
+    list_select_related = ["partner"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [
+            "partner",
+            "label",
+            "prefix",
+            "created_at",
+            "created_by",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        key, value = partner_access.api_key_create(
+            partner=form.cleaned_data["partner"], label=form.cleaned_data["label"], by=request.user
+        )
+        obj.pk = key.pk
+        self.message_user(
+            request,
+            _("The new key, shown this once: %(key)s. Give it to the partner over a safe channel.")
+            % {"key": value},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Revoke selected keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        for key in queryset:
+            partner_access.api_key_revoke(key=key)
+            self.log_change(request, key, "revoked")
+        self.message_user(request, _("Revoked: they stop working at once."), messages.SUCCESS)
+
+
+@admin.register(PartnerQuery)
+class PartnerQueryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "partner", "kind", "outcome", "status_code", "user", "purpose"]
+    list_filter = ["kind", "outcome", "partner", "created_at"]
+    search_fields = ["partner__name", "purpose", "outcome"]
+    list_select_related = ["partner", "user"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the log is evidence
+
+
+@admin.register(PartnerAnomaly)
+class PartnerAnomalyAdmin(admin.ModelAdmin):
+    list_display = ["detected_at", "partner", "kind", "suspended_partner", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "kind", "partner"]
+    readonly_fields = ["partner", "kind", "detail", "detected_at", "suspended_partner"]
+    actions = ["resolve"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Mark selected anomalies resolved"), permissions=["change"])
+    def resolve(self, request, queryset):
+        queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())

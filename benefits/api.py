@@ -120,3 +120,25 @@ class VoucherListApi(APIView):
     def get(self, request):
         vouchers = selectors.vouchers_for_user(user=request.user)
         return Response(VoucherSerializer(vouchers, many=True).data)
+
+
+class QuerySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner = serializers.CharField(source="partner.name")
+    call = serializers.CharField(source="kind")
+    call_label = serializers.CharField(source="get_kind_display")
+    purpose = serializers.CharField()
+    fields_disclosed = serializers.ListField(child=serializers.CharField())
+    outcome = serializers.CharField(help_text='"ok", or the code the call was refused with.')
+    at = serializers.DateTimeField(source="created_at")
+
+
+class QueryListApi(APIView):
+    @extend_schema(
+        responses={200: QuerySerializer(many=True), **error_responses(401)},
+        summary="Who checked my score: every partner call about me, newest first",
+    )
+    def get(self, request):
+        return Response(
+            QuerySerializer(selectors.queries_for_user(user=request.user), many=True).data
+        )

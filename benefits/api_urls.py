@@ -12,4 +12,5 @@ urlpatterns = [
         name="api-benefit-claim",
     ),
     path("me/vouchers/", api.VoucherListApi.as_view(), name="api-vouchers"),
+    path("me/queries/", api.QueryListApi.as_view(), name="api-queries"),
 ]

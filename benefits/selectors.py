@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import ConsentPurpose, Identity, User
 from accounts.selectors import consent_allows
 from benefits.eligibility import Eligibility, Person, eligibility_of
-from benefits.models import Benefit, CourtListEntry, Partner, Voucher
+from benefits.models import Benefit, CourtListEntry, Partner, PartnerQuery, Voucher
 from scoring.models import ScoreSnapshot
 from scoring.selectors import score_latest
 from sesame_portal.bulk import ids_lookup
@@ -207,3 +207,12 @@ class _AtScore:
 
     def __getattr__(self, name: str):
         return getattr(self._benefit, name)
+
+
+def queries_for_user(*, user: User, limit: int = 200) -> QuerySet[PartnerQuery]:
+    """Who checked my score: every partner call about me, newest first."""
+    return (
+        PartnerQuery.objects.filter(user=user)
+        .select_related("partner")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:benefit_id>/claim/", views.claim, name="claim"),
     path("vouchers/", views.vouchers, name="vouchers"),
     path("vouchers/<int:voucher_id>/", views.voucher, name="voucher"),
+    path("queries/", views.queries, name="queries"),
     path("partners/<int:partner_id>/authorize/", views.partner_authorize, name="authorize"),
 ]

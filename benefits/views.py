@@ -118,3 +118,13 @@ def partner_authorize(request: HttpRequest, partner_id: int) -> HttpResponse:
         "benefits/authorize.html",
         {"partner": partner, "form": form, "expires_at": form.expires_at()},
     )
+
+
+@login_required
+@require_GET
+def queries(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "benefits/queries.html",
+        {"queries": selectors.queries_for_user(user=request.user)},
+    )

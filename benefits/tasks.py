@@ -1,0 +1,12 @@
+"""Benefit jobs: thin, they call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="benefits.partner_anomalies_detect", ignore_result=True)
+def partner_anomalies_detect() -> int:
+    from benefits.services.anomalies import partner_anomalies_detect as detect
+
+    return len(detect())
