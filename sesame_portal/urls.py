@@ -5,9 +5,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
+from sesame_portal.health import healthz
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("score/", include("scoring.urls")),
     path("benefits/", include("benefits.urls")),
