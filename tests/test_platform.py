@@ -175,6 +175,7 @@ def test_unknown_api_paths_answer_json_404(owner_api):
     assert response.json()["code"] == "not_found"
 
 
+@pytest.mark.django_db
 def test_healthz_answers_without_touching_the_database(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/healthz")
