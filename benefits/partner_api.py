@@ -155,7 +155,8 @@ class PartnerScoreApi(PartnerApiView):
         answer = partner_calls.partner_score(
             partner=self.partner, api_key=request.auth, token=token
         )
-        return Response(PartnerScoreSerializer(answer).data)
+        # The answer as built: it holds only what the scope allows (no null placeholders).
+        return Response(answer)
 
 
 class PartnerEligibilitySerializer(serializers.Serializer):
@@ -194,7 +195,7 @@ class PartnerEligibilityApi(PartnerApiView):
         answer = partner_calls.partner_eligibility(
             partner=self.partner, api_key=request.auth, token=token, benefit_id=benefit_id
         )
-        return Response(PartnerEligibilitySerializer(answer).data)
+        return Response(answer)
 
 
 class PartnerVoucherSerializer(serializers.Serializer):

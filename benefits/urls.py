@@ -13,4 +13,5 @@ urlpatterns = [
     path("vouchers/<int:voucher_id>/", views.voucher, name="voucher"),
     path("queries/", views.queries, name="queries"),
     path("partners/<int:partner_id>/authorize/", views.partner_authorize, name="authorize"),
+    path("authorized/<int:grant_id>/", views.authorized, name="authorized"),
 ]

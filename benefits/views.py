@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.clients import client_from_request
@@ -108,15 +109,44 @@ def partner_authorize(request: HttpRequest, partner_id: int) -> HttpResponse:
             return render(
                 request, "benefits/authorize.html", {"partner": partner, "form": form}, status=400
             )
-        return render(
-            request,
-            "benefits/authorized.html",
-            {"partner": partner, "grant": grant, "token": token},
-        )
+        return authorized_redirect(request, grant=grant, token=token)
     return render(
         request,
         "benefits/authorize.html",
         {"partner": partner, "form": form, "expires_at": form.expires_at()},
+    )
+
+
+TOKEN_SESSION_KEY = "partner_token_once"  # noqa: S105 - a session key name
+
+
+def authorized_redirect(request: HttpRequest, *, grant, token: str) -> HttpResponse:
+    """Show the partner's token after a redirect, so that reloading the page never
+    authorises again (which would supersede the token just handed out)."""
+    request.session[TOKEN_SESSION_KEY] = {"grant": grant.pk, "token": token}
+    return redirect("benefits:authorized", grant_id=grant.pk)
+
+
+@login_required
+@require_GET
+def authorized(request: HttpRequest, grant_id: int) -> HttpResponse:
+    """The token, once: it is taken out of the session as it is shown."""
+    grant = (
+        ConsentGrant.objects.select_related("partner", "authorization__benefit")
+        .filter(pk=grant_id, user=request.user, partner__isnull=False)
+        .first()
+    )
+    if grant is None:
+        raise Http404
+    pending = request.session.get(TOKEN_SESSION_KEY) or {}
+    token = None
+    if pending.get("grant") == grant.pk:
+        token = pending["token"]
+        del request.session[TOKEN_SESSION_KEY]
+    return render(
+        request,
+        "benefits/authorized.html",
+        {"partner": grant.partner, "grant": grant, "token": token},
     )
 
 
@@ -126,5 +156,36 @@ def queries(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "benefits/queries.html",
-        {"queries": selectors.queries_for_user(user=request.user)},
+        {
+            "queries": [
+                {
+                    "query": query,
+                    "shown": [DISCLOSED_LABELS.get(name, name) for name in query.fields_disclosed],
+                    "why": OUTCOME_LABELS.get(query.outcome, query.outcome),
+                }
+                for query in selectors.queries_for_user(user=request.user)
+            ]
+        },
     )
+
+
+DISCLOSED_LABELS = {
+    "score": gettext_lazy("score"),
+    "band": gettext_lazy("band"),
+    "computed_at": gettext_lazy("when it was computed"),
+    "dimensions": gettext_lazy("sub-scores"),
+    "eligible": gettext_lazy("whether you qualify"),
+    "points_away": gettext_lazy("points away"),
+    "voucher_status": gettext_lazy("voucher status"),
+    "match": gettext_lazy("whether the name and ID number are yours"),
+}
+OUTCOME_LABELS = {
+    "ok": gettext_lazy("Answered"),
+    "out_of_scope": gettext_lazy("Refused: outside what you allowed"),
+    "authorization_revoked": gettext_lazy("Refused: you revoked the authorisation"),
+    "authorization_expired": gettext_lazy("Refused: the authorisation had expired"),
+    "score_unavailable": gettext_lazy("Refused: no score to share"),
+    "benefit_not_found": gettext_lazy("Refused: no such benefit"),
+    "rate_limited": gettext_lazy("Refused: too many calls"),
+    "quota_exhausted": gettext_lazy("Refused: too many calls"),
+}

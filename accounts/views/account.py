@@ -16,6 +16,7 @@ from accounts.forms import IdentityForm, PartnerConsentForm, SignupForm
 from accounts.models import DATA_CATEGORY_PURPOSES, ConsentGrant, ConsentPurpose
 from benefits.selectors import catalogue_for_user
 from benefits.services.partner_access import partner_authorize
+from benefits.views import authorized_redirect
 from scoring.reasons import DIMENSION_LABELS, reason_text, reasons_top
 from scoring.selectors import score_latest
 from sesame_portal.errors import ServiceError
@@ -166,12 +167,8 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
                 stated_purpose=partner_form.cleaned_data["stated_purpose"],
                 expires_at=partner_form.expires_at(),
             )
-            # The partner's token is shown once, on this page.
-            return render(
-                request,
-                "benefits/authorized.html",
-                {"partner": grant.partner, "grant": grant, "token": token},
-            )
+            # The partner's token is shown once, after a redirect.
+            return authorized_redirect(request, grant=grant, token=token)
         else:
             services.consent_grant(user=request.user, purpose=purpose, client=client)
     except ServiceError as error:

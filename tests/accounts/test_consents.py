@@ -874,9 +874,11 @@ def test_page_partner_sharing_grant_saves_the_stated_terms(owner_client, owner, 
         },
     )
 
-    # The page shows the partner's token, once.
-    assert response.status_code == 200
-    assert re.search(r"au_[0-9a-f]{12}_", response.content.decode())
+    # Then a page shows the partner's token, once.
+    assert response.status_code == 302
+    shown = owner_client.get(response.url).content.decode()
+    assert re.search(r"au_[0-9a-f]{12}_", shown)
+    assert not re.search(r"au_[0-9a-f]{12}_", owner_client.get(response.url).content.decode())
     grant = ConsentGrant.objects.get(user=owner, purpose=ConsentPurpose.PARTNER_SHARING)
     assert grant.partner == partner
     assert grant.scope == ConsentScope.SCORE_AND_SUBSCORES
@@ -902,7 +904,7 @@ def test_page_partner_sharing_until_364_days_ahead_is_accepted(owner_client, own
         },
     )
 
-    assert response.status_code == 200  # the page showing the partner's token
+    assert response.status_code == 302  # to the page showing the partner's token
     assert consent_allows(user=owner, purpose=ConsentPurpose.PARTNER_SHARING, partner=partner)
 
 
