@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ConsentScope
 from accounts.services.consent import PARTNER_SHARING_MAX_DAYS
 from benefits.models import Benefit, Partner
+from benefits.selectors import benefits_offered
 
 
 class PartnerLinkForm(forms.Form):
@@ -27,7 +28,7 @@ class PartnerLinkForm(forms.Form):
         benefit_id = self.cleaned_data.get("benefit")
         if benefit_id is None:
             return None
-        benefit = Benefit.objects.filter(pk=benefit_id, partner=self.partner).first()
+        benefit = benefits_offered().filter(pk=benefit_id, partner=self.partner).first()
         if benefit is None:
             raise forms.ValidationError(_("This partner offers no such benefit."))
         return benefit

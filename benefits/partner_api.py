@@ -3,6 +3,8 @@ the identity check. Only approved partners get through, within their rate limit.
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -15,10 +17,11 @@ from rest_framework.views import APIView
 
 from accounts.api.common import ErrorSerializer
 from benefits.credentials import API_KEY_KIND, credential_matches, credential_prefix
-from benefits.models import Partner, PartnerApiKey
+from benefits.models import Partner, PartnerApiKey, PartnerQuery
 from benefits.services import partner_calls
 
 KEYWORD = "Api-Key"
+LAST_USED_PRECISION = datetime.timedelta(minutes=1)
 
 
 class PartnerPrincipal:
@@ -50,6 +53,11 @@ class PartnerKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("This API key is not valid."), code="api_key_invalid"
             )
+        now = timezone.now()
+        if key.last_used_at is None or key.last_used_at < now - LAST_USED_PRECISION:
+            # At most one write a minute per key: enough to tell a key in use from one
+            # that can be revoked.
+            PartnerApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         return PartnerPrincipal(key.partner), key
 
     def authenticate_header(self, request) -> str:
@@ -108,11 +116,25 @@ TOKEN_ERRORS = {
 class PartnerApiView(APIView):
     authentication_classes = [PartnerKeyAuthentication]
     permission_classes = [IsApprovedPartner]
+    call_kind: str  # PartnerQuery.Kind of the view's call, for refusals logged here
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Counted after authentication: the limits are per partner.
         partner_calls.partner_rate_check(partner=request.auth.partner, now=timezone.now())
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        key = getattr(self.request, "_auth", None)
+        if isinstance(key, PartnerApiKey) and not getattr(exc, "logged", False):
+            partner_calls.refusal_log(
+                partner=key.partner,
+                api_key=key,
+                kind=self.call_kind,
+                code=str(response.data.get("code", "error")),
+                status_code=response.status_code,
+            )
+        return response
 
     @property
     def partner(self) -> Partner:
@@ -131,6 +153,8 @@ class PartnerScoreSerializer(serializers.Serializer):
 
 
 class PartnerScoreApi(PartnerApiView):
+    call_kind = PartnerQuery.Kind.SCORE
+
     @extend_schema(
         tags=["partner"],
         responses={
@@ -170,6 +194,8 @@ class PartnerEligibilitySerializer(serializers.Serializer):
 
 
 class PartnerEligibilityApi(PartnerApiView):
+    call_kind = PartnerQuery.Kind.ELIGIBILITY
+
     @extend_schema(
         tags=["partner"],
         responses={
@@ -214,6 +240,8 @@ VOUCHER_ERRORS = {
 
 
 class PartnerVoucherApi(PartnerApiView):
+    call_kind = PartnerQuery.Kind.VOUCHER_VERIFY
+
     @extend_schema(
         tags=["partner"],
         responses={200: PartnerVoucherSerializer, **ERRORS, **VOUCHER_ERRORS},
@@ -227,6 +255,8 @@ class PartnerVoucherApi(PartnerApiView):
 
 
 class PartnerVoucherRedeemApi(PartnerApiView):
+    call_kind = PartnerQuery.Kind.VOUCHER_REDEEM
+
     @extend_schema(
         tags=["partner"],
         request=None,
@@ -256,6 +286,8 @@ class IdentityCheckOutputSerializer(serializers.Serializer):
 
 
 class PartnerIdentityCheckApi(PartnerApiView):
+    call_kind = PartnerQuery.Kind.IDENTITY_CHECK
+
     @extend_schema(
         tags=["partner"],
         request=IdentityCheckInputSerializer,

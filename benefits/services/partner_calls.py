@@ -75,8 +75,17 @@ def logged_call(
         yield record
     except ServiceError as exc:
         _log(record, exc.code, exc.status_code)
+        exc.logged = True  # the view's handler logs only refusals not logged here
         raise
     _log(record, "ok", 200)
+
+
+def refusal_log(
+    *, partner: Partner, api_key: PartnerApiKey | None, kind: str, code: str, status_code: int
+) -> None:
+    """Log a call refused before its own logic ran (rate limit, quota, a partner that is
+    not approved, a body that is not valid): the log and the anomaly flags see it too."""
+    _log(CallRecord(partner=partner, api_key=api_key, kind=kind), code, status_code)
 
 
 # --- Rate limits ------------------------------------------------------------------------------
@@ -188,7 +197,7 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
         answer = {
             "score": snapshot.score,
             "band": snapshot.band,
-            "computed_at": snapshot.computed_at,
+            "computed_at": timezone.localtime(snapshot.computed_at),
         }
         if grant.scope == ConsentScope.SCORE_AND_SUBSCORES:
             answer["dimensions"] = snapshot.dimensions

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import uuid
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
+from rest_framework.test import APIClient
 from stdnum.cn import ric
 
 from accounts.clients import Client
@@ -16,6 +19,7 @@ from accounts.models import ConsentPurpose, User
 from accounts.services import consent_grant, identity_verify
 from benefits.models import Benefit, BenefitCategory, Partner
 from benefits.services import unlocks_apply
+from benefits.services.partner_access import api_key_create, partner_authorize
 from scoring.bands import band_of
 from scoring.models import ModelVersion, ScoreSnapshot
 
@@ -152,3 +156,101 @@ def scored_owner(owner, model_version) -> User:
     grant_scoring(owner)
     set_score(owner, 650, {"capacity": 60, "credit_history": 70}, model_version=model_version)
     return owner
+
+
+# --- The partner API ------------------------------------------------------------------------------
+
+PARTNER_API = "/api/v1/partner"
+
+
+def make_api_key(partner: Partner, label: str = "") -> str:
+    """A new key for the partner, the way the admin makes one; returns the key itself."""
+    _key, value = api_key_create(partner=partner, label=label)
+    return value
+
+
+def authorize(
+    user: User,
+    partner: Partner,
+    scope: str = "score",
+    *,
+    benefit: Benefit | None = None,
+    days: float = 30,
+    purpose: str = "押金减免 deposit waiver",
+):
+    """The user authorises the partner (as the consent screen does); returns
+    (grant, token)."""
+    return partner_authorize(
+        user=user,
+        partner=partner,
+        scope=scope,
+        stated_purpose=purpose,
+        expires_at=in_days(days),
+        client=WEB,
+        benefit=benefit,
+    )
+
+
+def partner_client(key: str | None) -> APIClient:
+    client = APIClient()
+    if key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+def score_url(token: str) -> str:
+    return f"{PARTNER_API}/authorizations/{token}/score/"
+
+
+def eligibility_url(token: str, benefit_id: int) -> str:
+    return f"{PARTNER_API}/authorizations/{token}/benefits/{benefit_id}/eligibility/"
+
+
+def voucher_url(code: str) -> str:
+    return f"{PARTNER_API}/vouchers/{code}/"
+
+
+def redeem_url(code: str) -> str:
+    return f"{PARTNER_API}/vouchers/{code}/redeem/"
+
+
+IDENTITY_CHECK_URL = f"{PARTNER_API}/identity-check/"
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """A refusal: this status and `{code, message}`, nothing more."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"code", "message"}, body
+    assert body["code"] == code
+    assert body["message"]
+    return body
+
+
+@pytest.fixture
+def partner_cache(settings):
+    """The rate limits count in the cache. Each test counts in a namespace of its own, in
+    whichever cache is configured (per-process memory, or Redis with CACHE_URL), so the
+    counts of earlier tests, of a partner id reused after a rollback or of another xdist
+    worker sharing the Redis database never leak in; nothing is flushed, which would
+    disturb a test running beside it on the same Redis."""
+    namespace = f"test-{uuid.uuid4().hex}"
+    default = dict(settings.CACHES["default"])
+    if default["BACKEND"].endswith("LocMemCache"):
+        default["LOCATION"] = namespace
+    default["KEY_PREFIX"] = namespace
+    settings.CACHES = {**settings.CACHES, "default": default}
+    yield cache
+    if default["BACKEND"].endswith("LocMemCache"):
+        cache.clear()  # this test's own store only
+    # Redis keys of the namespace expire by themselves (two days at most).
+
+
+@pytest.fixture
+def api_key(partner) -> str:
+    return make_api_key(partner, "primary")
+
+
+@pytest.fixture
+def partner_api(api_key, partner_cache) -> APIClient:
+    return partner_client(api_key)
