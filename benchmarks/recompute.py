@@ -789,7 +789,7 @@ def _header(args, context: dict) -> list[str]:
         f"Date: {context['started_at']:%Y-%m-%d %H:%M} UTC  ",
         f"Machine: {machine()}; load average (1 min) {context['load_start']:.2f} at the start, "
         f"{context['load_end']:.2f} at the end (other work on the machine slows timings)  ",
-        f"Code: {commit()}  ",
+        f"Code: {context['commit']} (at the start of the run)  ",
         f"Versions: {context['versions']}",
         "",
         f"Database: a fresh PostgreSQL database `{args.database}` (created, migrated and "
@@ -1209,6 +1209,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
     context: dict = {
         "started_at": datetime.datetime.now(datetime.UTC),
         "load_start": os.getloadavg()[0],
+        "commit": commit(),
     }
     with connection.cursor() as cursor:
         cursor.execute("SHOW autovacuum")
