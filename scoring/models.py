@@ -242,6 +242,12 @@ class ScoreSnapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.score} for {self.user_id} at {self.computed_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def trigger_label(self) -> str:
+        from scoring.reasons import trigger_text
+
+        return trigger_text(self.trigger)
+
 
 class RecomputeRun(models.Model):
     """One recompute of everyone (nightly, or asked for by an admin), split into chunks."""
@@ -296,13 +302,19 @@ class RecomputeChunk(models.Model):
 
 
 class PendingRecompute(models.Model):
-    """A user whose recompute is queued and not started yet: changes arriving meanwhile
-    do not queue another one."""
+    """A user's per-user recompute from the moment it is queued until it is done.
+
+    Queued (started_at empty): changes arriving meanwhile ride on it instead of queueing
+    another. Running (started_at set): a new change queues again. Failed (failed_at set):
+    the worker gave up; the score home stops waiting and says so. Done: the row is gone.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"pending recompute of {self.user_id}"

@@ -4,6 +4,7 @@ rendered in the reader's language when shown."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # feature -> (why it helped, why it hurt, why it hurt because the information is missing)
 REASON_TEXTS = {
@@ -132,6 +133,15 @@ DIMENSION_LABELS = {
     "connections": _("Connections"),
 }
 
+# Short names where space is tight (the radar's axes).
+DIMENSION_SHORT_LABELS = {
+    "credit_history": pgettext_lazy("dimension, short", "Credit history"),
+    "behaviour": pgettext_lazy("dimension, short", "Behaviour"),
+    "capacity": pgettext_lazy("dimension, short", "Capacity"),
+    "identity": pgettext_lazy("dimension, short", "Identity"),
+    "connections": pgettext_lazy("dimension, short", "Connections"),
+}
+
 GENERIC = (
     _("This information helped your score."),
     _("This information lowered your score."),
@@ -150,3 +160,24 @@ def reasons_top(rows: list[dict], top: int = 3) -> tuple[list[dict], list[dict]]
     helped = [row for row in rows if row["impact"] > 0][:top]
     hurt = [row for row in reversed(rows) if row["impact"] < 0][:top]
     return helped, hurt
+
+
+TRIGGER_TEXTS = {
+    "identity_verified": _("Real name verified"),
+    "profile:work_email_verified": _("Work email verified"),
+    "profile": _("Profile updated"),
+    "consent": _("Consent granted"),
+    "consent_revoked": _("Consent withdrawn"),
+    "nightly_run": _("Nightly update"),
+    "manual_run": _("Update of everyone"),
+    "import": _("New data from sources"),
+    "asked": _("You asked for it"),
+}
+
+
+def trigger_text(trigger: str) -> str:
+    """What caused a snapshot, in words: 'profile:education_level' reads as its kind."""
+    exact = TRIGGER_TEXTS.get(trigger)
+    if exact is None:
+        exact = TRIGGER_TEXTS.get(trigger.partition(":")[0], _("Update"))
+    return str(exact)

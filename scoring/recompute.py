@@ -11,7 +11,7 @@ import datetime
 import logging
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose
@@ -208,12 +208,16 @@ def _pending_users_requeue(*, cutoff: datetime.datetime) -> int:
     from scoring.tasks import score_recompute_user
 
     stale = list(
-        PendingRecompute.objects.filter(queued_at__lt=cutoff).values_list("user_id", flat=True)[
-            :10_000
-        ]
+        PendingRecompute.objects.filter(
+            Q(started_at__isnull=True) | Q(started_at__lt=cutoff),
+            queued_at__lt=cutoff,
+            failed_at__isnull=True,
+        ).values_list("user_id", flat=True)[:10_000]
     )
     if stale:
-        PendingRecompute.objects.filter(user_id__in=stale).update(queued_at=timezone.now())
+        PendingRecompute.objects.filter(user_id__in=stale).update(
+            queued_at=timezone.now(), started_at=None
+        )
         for user_id in stale:
             score_recompute_user.delay(user_id, "requeued")
         logger.warning("re-queued %d stale per-user recomputes", len(stale))

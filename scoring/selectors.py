@@ -19,6 +19,7 @@ from scoring.models import (
     CreditAccount,
     Friendship,
     ModelVersion,
+    PendingRecompute,
     Repayment,
     ScoreSnapshot,
     UtilityBill,
@@ -227,3 +228,12 @@ def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapsh
         .order_by("-computed_at", "-id")
     )
     return history if limit is None else history[:limit]
+
+
+def score_recompute_status(*, user: User) -> str | None:
+    """ "computing" while a per-user recompute is queued or running, "failed" once the
+    worker gave up on it, None when nothing is waiting."""
+    pending = PendingRecompute.objects.filter(user_id=user.pk).values("failed_at").first()
+    if pending is None:
+        return None
+    return "failed" if pending["failed_at"] else "computing"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +41,8 @@ def score_recompute_queue(*, user: User, trigger: str) -> bool:
     Queued after the current transaction commits, so the worker sees the change; not
     queued at all without a current scoring consent; and at most one is waiting per user:
     changes arriving within the window ride on the recompute already queued (a
-    PendingRecompute row, claimed by the task when it starts). Returns whether it queued.
+    PendingRecompute row, claimed by the task when it starts). A recompute already
+    running or failed is queued afresh. Returns whether it queued.
     """
     from scoring.tasks import score_recompute_user
 
@@ -48,7 +50,13 @@ def score_recompute_queue(*, user: User, trigger: str) -> bool:
         return False
     _pending, created = PendingRecompute.objects.get_or_create(user_id=user.pk)
     if not created:
-        return False
+        requeued = (
+            PendingRecompute.objects.filter(user_id=user.pk)
+            .filter(Q(started_at__isnull=False) | Q(failed_at__isnull=False))
+            .update(queued_at=timezone.now(), started_at=None, failed_at=None)
+        )
+        if not requeued:
+            return False
     user_id = user.pk
     transaction.on_commit(
         lambda: score_recompute_user.apply_async(
@@ -70,12 +78,21 @@ def score_recompute_queue_many(*, user_ids: set[int], trigger: str) -> int:
         .filter(purpose=ConsentPurpose.SCORING, user_id__in=user_ids)
         .values_list("user_id", flat=True)
     )
-    waiting = set(
-        PendingRecompute.objects.filter(user_id__in=consenting).values_list("user_id", flat=True)
-    )
-    fresh = sorted(consenting - waiting)
+    existing = {
+        user_id: started is None and failed is None
+        for user_id, started, failed in PendingRecompute.objects.filter(
+            user_id__in=consenting
+        ).values_list("user_id", "started_at", "failed_at")
+    }
+    fresh = sorted(uid for uid in consenting if not existing.get(uid, False))
+    again = [uid for uid in fresh if uid in existing]  # running or failed: queue afresh
+    if again:
+        PendingRecompute.objects.filter(user_id__in=again).update(
+            queued_at=timezone.now(), started_at=None, failed_at=None
+        )
     PendingRecompute.objects.bulk_create(
-        [PendingRecompute(user_id=user_id) for user_id in fresh], ignore_conflicts=True
+        [PendingRecompute(user_id=uid) for uid in fresh if uid not in existing],
+        ignore_conflicts=True,
     )
     transaction.on_commit(
         lambda: [

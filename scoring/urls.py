@@ -7,5 +7,8 @@ from scoring import views
 app_name = "scoring"
 
 urlpatterns = [
+    path("panel/", views.panel, name="panel"),
+    path("recompute/", views.recompute, name="recompute"),
+    path("history/", views.history, name="history"),
     path("what-if/", views.what_if, name="what_if"),
 ]

@@ -1,16 +1,64 @@
-"""Score pages: what-if (the score home itself is accounts' home page)."""
+"""Score pages: the score home's panel (polled by htmx while a recompute runs), asking
+again after a failed recompute, the history, and what-if."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring import selectors, services
+from accounts.models import ConsentPurpose
+from accounts.selectors import consent_allows
+from scoring import charts, selectors, services
 from scoring.forms import WhatIfForm
+from scoring.home import score_home
 from sesame_portal.errors import ServiceError
+
+HISTORY_PAGE_LIMIT = 120
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest) -> HttpResponse:
+    """The score panel alone: htmx polls it while a recompute runs and swaps it in."""
+    return render(request, "scoring/_panel.html", {"home": score_home(user=request.user)})
+
+
+@login_required
+@require_POST
+def recompute(request: HttpRequest) -> HttpResponse:
+    """Ask again after a recompute failed (or whenever the person wants a fresh score)."""
+    if services.score_recompute_queue(user=request.user, trigger="asked"):
+        messages.success(request, _("Your score is being computed."))
+    else:
+        messages.info(request, _("A recompute is already on its way."))
+    if request.htmx:
+        return render(request, "scoring/_panel.html", {"home": score_home(user=request.user)})
+    return redirect("home")
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    allowed = consent_allows(user=request.user, purpose=ConsentPurpose.SCORING)
+    rows = (
+        list(selectors.score_history(user=request.user, limit=HISTORY_PAGE_LIMIT))
+        if allowed
+        else []
+    )
+    chart = charts.history([(row.computed_at, row.score) for row in rows])
+    changes = [
+        {"snapshot": row, "change": row.score - rows[i + 1].score if i + 1 < len(rows) else None}
+        for i, row in enumerate(rows)
+    ]
+    return render(
+        request,
+        "scoring/history.html",
+        {"allowed": allowed, "chart": chart, "changes": changes},
+    )
 
 
 @login_required

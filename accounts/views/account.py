@@ -14,11 +14,9 @@ from accounts import selectors, services
 from accounts.clients import client_from_request
 from accounts.forms import IdentityForm, PartnerConsentForm, SignupForm
 from accounts.models import DATA_CATEGORY_PURPOSES, ConsentGrant, ConsentPurpose
-from benefits.selectors import catalogue_for_user
 from benefits.services.partner_access import partner_authorize
 from benefits.views import authorized_redirect
-from scoring.reasons import DIMENSION_LABELS, reason_text, reasons_top
-from scoring.selectors import score_latest
+from scoring.home import score_home
 from sesame_portal.errors import ServiceError
 
 # Which form field a service error code belongs to; the rest are shown above the form.
@@ -35,39 +33,7 @@ _PARTNER_FIELDS = {
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    identity = selectors.identity_for_user(user=request.user)
-    scoring_allowed = selectors.consent_allows(user=request.user, purpose=ConsentPurpose.SCORING)
-    completion = selectors.profile_completion(selectors.profile_get(user=request.user))
-    # The score is shown only while the scoring consent is current.
-    snapshot = score_latest(user=request.user) if scoring_allowed else None
-    score = None
-    if snapshot is not None:
-        helped, hurt = reasons_top(snapshot.reasons)
-        score = {
-            "snapshot": snapshot,
-            "dimensions": [(DIMENSION_LABELS[k], v) for k, v in snapshot.dimensions.items()],
-            "helped": [reason_text(r["code"]) for r in helped],
-            "hurt": [reason_text(r["code"]) for r in hurt],
-        }
-    benefits = None
-    if score is not None:
-        _person, entries = catalogue_for_user(user=request.user)
-        locked = [e for e in entries if not e.eligibility.unlocked]
-        benefits = {
-            "unlocked": len(entries) - len(locked),
-            "next": locked[0] if locked else None,
-        }
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "identity": identity,
-            "scoring_allowed": scoring_allowed,
-            "completion": completion,
-            "score": score,
-            "benefits": benefits,
-        },
-    )
+    return render(request, "accounts/home.html", {"home": score_home(user=request.user)})
 
 
 @login_required

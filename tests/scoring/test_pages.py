@@ -28,7 +28,7 @@ def test_home_shows_the_score_band_dimensions_and_reasons(scored):
 
     page = client.get("/").content.decode()
 
-    assert f'<span class="big-number">{snapshot.score}</span>' in page
+    assert f'text-anchor="middle">{snapshot.score}</text>' in page
     assert snapshot.get_band_display() in page
     assert page.count("<meter") == len(snapshot.dimensions)
     assert "What helped" in page or "What hurt" in page
@@ -41,7 +41,8 @@ def test_home_hides_the_score_once_scoring_consent_is_revoked(scored):
 
     page = client.get("/").content.decode()
 
-    assert f'<span class="big-number">{snapshot.score}</span>' not in page
+    assert 'class="gauge"' not in page
+    assert f">{snapshot.score}<" not in page
 
 
 def test_what_if_page_shows_the_new_score_and_saves_nothing(scored):

@@ -1,0 +1,160 @@
+"""Everything the score home shows, read in one place for the page and its htmx poll:
+the state the person is in, the score with its charts and reasons, tips and benefit
+progress. A fixed number of queries, whatever the history's length or the catalogue's."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from accounts import selectors as accounts_selectors
+from accounts.models import ConsentPurpose, User
+from benefits.selectors import CatalogueEntry, catalogue_for_user, is_court_listed
+from scoring import charts
+from scoring.features import FEATURES
+from scoring.models import ScoreSnapshot
+from scoring.reasons import (
+    DIMENSION_LABELS,
+    DIMENSION_SHORT_LABELS,
+    reason_text,
+    reasons_top,
+)
+from scoring.selectors import score_history, score_latest, score_recompute_status
+from scoring.tips import Tip, tips_for
+
+HISTORY_ON_HOME = 12
+NIGHTLY_TASK = "scoring.recompute_nightly"
+CREDIT_HISTORY_FEATURES = tuple(f.name for f in FEATURES if f.dimension == "credit_history")
+
+
+@dataclass
+class ScoreView:
+    snapshot: ScoreSnapshot
+    gauge: charts.Gauge
+    radar: charts.Radar
+    dimensions: list[tuple[str, int]]
+    history: charts.History | None
+    helped: list[dict]  # {text, points}
+    hurt: list[dict]
+    thin_file: bool
+
+
+@dataclass
+class ScoreHome:
+    identity: object | None
+    scoring_allowed: bool
+    completion: int
+    status: str | None  # "computing", "failed" or None
+    court_listed: bool
+    score: ScoreView | None
+    next_recompute: datetime.datetime | None
+    tips: list[Tip] = field(default_factory=list)
+    benefits_unlocked: int = 0
+    benefit_next: CatalogueEntry | None = None
+
+    @property
+    def polling(self) -> bool:
+        return self.status == "computing"
+
+
+def nightly_next(*, now: datetime.datetime) -> datetime.datetime | None:
+    """When the nightly recompute of everyone runs next, from its beat schedule (which
+    admins may change); None when it is disabled or not on a crontab."""
+    task = (
+        PeriodicTask.objects.filter(task=NIGHTLY_TASK, enabled=True)
+        .select_related("crontab")
+        .order_by("pk")
+        .first()
+    )
+    if task is None or task.crontab is None:
+        return None
+    return crontab_next(task.crontab.schedule, after=now, tz=ZoneInfo(str(task.crontab.timezone)))
+
+
+def crontab_next(schedule, *, after: datetime.datetime, tz: ZoneInfo) -> datetime.datetime | None:
+    """The first time after `after` that a Celery crontab fires, in its own time zone
+    (celery's own estimate measures from the wall clock, not from a given moment)."""
+    local = after.astimezone(tz)
+    for offset in range(367):
+        day = local.date() + datetime.timedelta(days=offset)
+        if (
+            day.month not in schedule.month_of_year
+            or day.day not in schedule.day_of_month
+            or day.isoweekday() % 7 not in schedule.day_of_week  # crontab: 0 is Sunday
+        ):
+            continue
+        for hour in sorted(schedule.hour):
+            for minute in sorted(schedule.minute):
+                fire = datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=tz)
+                if fire > local:
+                    return fire
+    return None
+
+
+def is_thin_file(snapshot: ScoreSnapshot) -> bool:
+    """No credit history on record: the score leans on the rest, and says so."""
+    features = snapshot.features or {}
+    return all(features.get(name) is None for name in CREDIT_HISTORY_FEATURES)
+
+
+def _reasons(rows: list[dict]) -> list[dict]:
+    """Text and size in whole points (at least 1: a listed reason moved the score)."""
+    return [
+        {"text": reason_text(r["code"]), "points": max(1, round(abs(r["impact"])))} for r in rows
+    ]
+
+
+def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
+    dimensions = [
+        (str(DIMENSION_LABELS.get(key, key)), int(value))
+        for key, value in snapshot.dimensions.items()
+    ]
+    recent = score_history(user=user, limit=HISTORY_ON_HOME).values_list("computed_at", "score")
+    helped, hurt = reasons_top(snapshot.reasons)
+    return ScoreView(
+        snapshot=snapshot,
+        gauge=charts.gauge(snapshot.score),
+        radar=charts.radar(
+            [
+                (str(DIMENSION_SHORT_LABELS.get(k, k)), int(v))
+                for k, v in snapshot.dimensions.items()
+            ]
+        ),
+        dimensions=dimensions,
+        history=charts.history(list(recent)),
+        helped=_reasons(helped),
+        hurt=_reasons(hurt),
+        thin_file=is_thin_file(snapshot),
+    )
+
+
+def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome:
+    now = now or timezone.now()
+    identity = accounts_selectors.identity_for_user(user=user)
+    allowed = accounts_selectors.consent_allows(user=user, purpose=ConsentPurpose.SCORING)
+    profile = accounts_selectors.profile_get(user=user)
+    # The score is shown only while the scoring consent is current.
+    snapshot = score_latest(user=user) if allowed else None
+    home = ScoreHome(
+        identity=identity,
+        scoring_allowed=allowed,
+        completion=accounts_selectors.profile_completion(profile),
+        status=score_recompute_status(user=user) if allowed else None,
+        court_listed=identity is not None and is_court_listed(user),
+        score=score_view(snapshot, user=user) if snapshot else None,
+        next_recompute=nightly_next(now=now) if allowed else None,
+    )
+    if identity is not None and allowed:
+        home.tips = tips_for(
+            user=user, profile=profile, snapshot=snapshot, today=timezone.localdate(now)
+        )
+    if snapshot is not None and not home.court_listed:
+        _person, entries = catalogue_for_user(user=user, now=now)
+        locked = [e for e in entries if not e.eligibility.unlocked]
+        home.benefits_unlocked = len(entries) - len(locked)
+        home.benefit_next = next((e for e in locked if e.eligibility.points_away), None)
+    return home

@@ -1,0 +1,110 @@
+"""Tips to improve a score, tied to what the person can actually do today: an overdue
+instalment or bill to pay, a profile step not done, a work email to verify. Each names
+one action and where to take it. A fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import EMPLOYED_OCCUPATIONS, Profile, User
+from accounts.profile_sections import SECTIONS
+from scoring.models import Repayment, ScoreSnapshot, UtilityBill
+
+MAX_TIPS = 4
+HIGH_CARD_UTILISATION = 0.5
+
+
+@dataclass(frozen=True)
+class Tip:
+    text: str
+    url: str
+    action: str
+
+
+def tips_for(
+    *, user: User, profile: Profile, snapshot: ScoreSnapshot | None, today: datetime.date
+) -> list[Tip]:
+    """The most useful first: money overdue, then the profile, then habits."""
+    tips: list[Tip] = []
+    what_if = reverse("scoring:what_if")
+
+    overdue = Repayment.objects.filter(user=user, paid_date__isnull=True, due_date__lt=today)
+    count = overdue.count()
+    if count:
+        tips.append(
+            Tip(
+                ngettext(
+                    "%(count)d instalment is overdue and unpaid: repaying it helps your "
+                    "score more than anything else.",
+                    "%(count)d instalments are overdue and unpaid: repaying them helps your "
+                    "score more than anything else.",
+                    count,
+                )
+                % {"count": count},
+                what_if,
+                _("See what repaying would do"),
+            )
+        )
+    bill = (
+        UtilityBill.objects.filter(user=user, paid_date__isnull=True, due_date__lt=today)
+        .order_by("due_date")
+        .first()
+    )
+    if bill is not None:
+        tips.append(
+            Tip(
+                _("Your %(kind)s bill due on %(date)s is unpaid. Bills paid on time count.")
+                % {"kind": bill.get_kind_display().lower(), "date": date_format(bill.due_date)},
+                what_if,
+                _("See what paying bills on time would do"),
+            )
+        )
+
+    missing = [s for s in SECTIONS if s.used_by_score and not s.is_complete(profile)]
+    if missing:
+        names = ", ".join(str(s.title) for s in missing[:3])
+        tips.append(
+            Tip(
+                ngettext(
+                    "Complete %(count)d profile step (%(names)s): each step counts.",
+                    "Complete %(count)d profile steps (%(names)s…): each step counts.",
+                    len(missing),
+                )
+                % {"count": len(missing), "names": names},
+                reverse("accounts:profile_step", args=[missing[0].key]),
+                _("Continue my profile"),
+            )
+        )
+    if (
+        profile.occupation in EMPLOYED_OCCUPATIONS
+        and profile.work_email_verified_at is None
+        and not any(s.key == "occupation" for s in missing)
+    ):
+        tips.append(
+            Tip(
+                _("Verify your work email with a code: a verified employer counts more."),
+                reverse("accounts:profile_step", args=["occupation"]),
+                _("Verify my work email"),
+            )
+        )
+
+    utilisation = (snapshot.features or {}).get("ch_card_utilisation") if snapshot else None
+    if utilisation is not None and utilisation > HIGH_CARD_UTILISATION:
+        tips.append(
+            Tip(
+                _(
+                    "Your credit cards use %(share)d%% of their limits. Keeping balances "
+                    "under 30%% helps."
+                )
+                % {"share": round(100 * utilisation)},
+                what_if,
+                _("Try it in what-if"),
+            )
+        )
+    return tips[:MAX_TIPS]
