@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,7 @@ from accounts.api.common import error_responses
 from accounts.models import ConsentPurpose
 from accounts.selectors import consent_allows
 from scoring import selectors, services
+from scoring.explain import changes_explain
 from scoring.reasons import reason_text, reasons_top
 from sesame_portal.errors import ServiceError
 
@@ -85,24 +86,57 @@ class ScoreApi(APIView):
         return Response(ScoreOutputSerializer(snapshot_payload(snapshot)).data)
 
 
+class ChangePartSerializer(serializers.Serializer):
+    item = serializers.CharField(
+        source="key", help_text='A feature name, "model" (base points) or "limits" (350-950).'
+    )
+    dimension = serializers.CharField(allow_null=True)
+    points = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class ChangeEventSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    text = serializers.CharField()
+
+
+class ScoreChangeSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="This score minus the one before it.")
+    broken_down = serializers.BooleanField(
+        help_text="False when the earlier score was stored without its points."
+    )
+    dimensions = DimensionsSerializer(help_text="Points of the change in each dimension.")
+    parts = ChangePartSerializer(many=True, help_text="Non-zero parts; they add up to total.")
+    events = ChangeEventSerializer(many=True)
+
+
 class ScoreHistoryItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
     score = serializers.IntegerField()
     band = serializers.CharField()
     computed_at = serializers.DateTimeField()
     model_version = serializers.CharField(source="model_version.version")
     trigger = serializers.CharField()
+    trigger_text = serializers.CharField(source="trigger_label")
     dimensions = DimensionsSerializer()
+    change = serializers.SerializerMethodField()
+
+    @extend_schema_field(ScoreChangeSerializer(allow_null=True))
+    def get_change(self, snapshot):
+        change = self.context["changes"].get(snapshot.pk)
+        return None if change is None else ScoreChangeSerializer(change).data
 
 
 class ScoreHistoryApi(APIView):
     @extend_schema(
         responses={200: ScoreHistoryItemSerializer(many=True), **error_responses(401, 403)},
-        summary="My score history, newest first",
+        summary="My score history, newest first, each score with why it changed",
     )
     def get(self, request):
         _require_scoring_consent(request.user)
-        history = selectors.score_history(user=request.user)
-        return Response(ScoreHistoryItemSerializer(history, many=True).data)
+        history = list(selectors.score_history(user=request.user))
+        context = {"changes": changes_explain(history)}
+        return Response(ScoreHistoryItemSerializer(history, many=True, context=context).data)
 
 
 class WhatIfInputSerializer(serializers.Serializer):

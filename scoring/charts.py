@@ -128,6 +128,7 @@ class HistoryPoint:
     y: float
     score: int
     at: datetime.datetime
+    key: object = None  # what the point stands for (a snapshot id), for links
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,13 @@ def _score_range(scores: Sequence[int]) -> tuple[int, int]:
     return low, high
 
 
-def history(snapshots: Sequence[tuple[datetime.datetime, int]]) -> History | None:
-    """snapshots: (computed_at, score), any order. None when there is nothing to draw."""
+def history(snapshots: Sequence[tuple]) -> History | None:
+    """snapshots: (computed_at, score) or (computed_at, score, key), any order. None when
+    there is nothing to draw."""
     if not snapshots:
         return None
-    ordered = sorted(snapshots)
-    scores = [score for _at, score in ordered]
+    ordered = sorted(snapshots, key=lambda row: row[:2])
+    scores = [row[1] for row in ordered]
     low, high = _score_range(scores)
     plot_w = HISTORY_W - HISTORY_LEFT - HISTORY_RIGHT
     plot_h = HISTORY_H - HISTORY_TOP - HISTORY_BOTTOM
@@ -170,12 +172,13 @@ def history(snapshots: Sequence[tuple[datetime.datetime, int]]) -> History | Non
         return round(HISTORY_TOP + plot_h * (high - score) / (high - low), 2)
 
     points = []
-    for index, (at, score) in enumerate(ordered):
+    for index, (at, score, *key) in enumerate(ordered):
         if span > 0:
             share = (at - start).total_seconds() / span
         else:
             share = 0.5 if len(ordered) == 1 else index / (len(ordered) - 1)
-        points.append(HistoryPoint(round(HISTORY_LEFT + plot_w * share, 2), y_of(score), score, at))
+        x = round(HISTORY_LEFT + plot_w * share, 2)
+        points.append(HistoryPoint(x, y_of(score), score, at, key[0] if key else None))
     boundaries = sorted({low, high} | {b for _n, b, _h in BANDS if low < b < high})
     return History(
         points=points,

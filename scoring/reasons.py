@@ -133,6 +133,33 @@ DIMENSION_LABELS = {
     "connections": _("Connections"),
 }
 
+# Each feature's name, as a change in points is explained by it.
+FEATURE_LABELS = {
+    "ch_on_time_rate": _("Instalments repaid on time"),
+    "ch_worst_overdue_days": _("Longest overdue repayment"),
+    "ch_overdue_unpaid": _("Overdue and unpaid instalments"),
+    "ch_months_since_delinquency": _("Time since a serious delay"),
+    "ch_oldest_account_months": _("Length of credit history"),
+    "ch_card_utilisation": _("Credit card use of limits"),
+    "ch_new_microloans_12m": _("New online microloans"),
+    "bh_active_months_12m": _("Regular payment activity"),
+    "bh_spend_volatility": _("Steadiness of spending"),
+    "bh_categories_per_month": _("Variety of everyday spending"),
+    "bh_bills_on_time_rate": _("Utility bills paid on time"),
+    "cp_income_rank": _("Declared income"),
+    "cp_assets": _("Property and vehicle"),
+    "cp_provident_fund_months": _("Housing provident fund"),
+    "cp_wealth_log10": _("Savings and wealth products"),
+    "id_verified": _("Real-name verification"),
+    "id_profile_completion": _("Profile completion"),
+    "id_work_email_verified": _("Verified work email"),
+    "id_years_at_address": _("Years at your address"),
+    "id_education_rank": _("Education"),
+    "cn_verified_friends": _("Verified friends"),
+    "cn_friends_mean_score": _("Friends' scores"),
+    "cn_friends_court_list_share": _("Friends on the court list"),
+}
+
 # Short names where space is tight (the radar's axes).
 DIMENSION_SHORT_LABELS = {
     "credit_history": pgettext_lazy("dimension, short", "Credit history"),

@@ -212,10 +212,16 @@ def tables_load(
     )
 
 
+# A snapshot names its model version; the artifact and the card (tens of kilobytes each)
+# are not read along with every snapshot.
+MODEL_VERSION_HEAVY = ("model_version__artifact", "model_version__card")
+
+
 def score_latest(*, user: User) -> ScoreSnapshot | None:
     return (
         ScoreSnapshot.objects.filter(user=user)
         .select_related("model_version")
+        .defer(*MODEL_VERSION_HEAVY)
         .order_by("-computed_at", "-id")
         .first()
     )
@@ -225,6 +231,7 @@ def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapsh
     history = (
         ScoreSnapshot.objects.filter(user=user)
         .select_related("model_version")
+        .defer(*MODEL_VERSION_HEAVY)
         .order_by("-computed_at", "-id")
     )
     return history if limit is None else history[:limit]

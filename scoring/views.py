@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import ConsentPurpose
 from accounts.selectors import consent_allows
 from scoring import charts, selectors, services
+from scoring.explain import changes_explain
 from scoring.forms import WhatIfForm
 from scoring.home import score_home
 from sesame_portal.errors import ServiceError
@@ -43,21 +44,28 @@ def recompute(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
+    """Every score with its change; `?at=<id>` (a tapped point) explains that one."""
     allowed = consent_allows(user=request.user, purpose=ConsentPurpose.SCORING)
     rows = (
         list(selectors.score_history(user=request.user, limit=HISTORY_PAGE_LIMIT))
         if allowed
         else []
     )
-    chart = charts.history([(row.computed_at, row.score) for row in rows])
-    changes = [
-        {"snapshot": row, "change": row.score - rows[i + 1].score if i + 1 < len(rows) else None}
-        for i, row in enumerate(rows)
-    ]
+    explained = changes_explain(rows)
+    wanted = request.GET.get("at", "")
+    selected = rows[0] if rows else None
+    if wanted.isdigit():
+        selected = next((row for row in rows if row.pk == int(wanted)), selected)
     return render(
         request,
         "scoring/history.html",
-        {"allowed": allowed, "chart": chart, "changes": changes},
+        {
+            "allowed": allowed,
+            "chart": charts.history([(row.computed_at, row.score, row.pk) for row in rows]),
+            "rows": [(row, explained.get(row.pk)) for row in rows],
+            "selected": selected,
+            "change": explained.get(selected.pk) if selected else None,
+        },
     )
 
 
