@@ -11,4 +11,5 @@ urlpatterns = [
     path("recompute/", views.recompute, name="recompute"),
     path("history/", views.history, name="history"),
     path("what-if/", views.what_if, name="what_if"),
+    path("how-it-works/", views.how_it_works, name="how_it_works"),
 ]

@@ -16,6 +16,7 @@ from scoring import charts, selectors, services
 from scoring.explain import changes_explain
 from scoring.forms import WhatIfForm
 from scoring.home import score_home
+from scoring.model_facts import model_public_facts
 from sesame_portal.errors import ServiceError
 
 HISTORY_PAGE_LIMIT = 120
@@ -67,6 +68,13 @@ def history(request: HttpRequest) -> HttpResponse:
             "change": explained.get(selected.pk) if selected else None,
         },
     )
+
+
+@require_GET
+def how_it_works(request: HttpRequest) -> HttpResponse:
+    """Public: what each dimension uses and never uses, how often scores change, and the
+    current model's headline figures, fairness gaps included."""
+    return render(request, "scoring/how_it_works.html", {"facts": model_public_facts()})
 
 
 @login_required

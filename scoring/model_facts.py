@@ -1,0 +1,52 @@
+"""What the public model page says: each dimension's items, the active model's version
+and headline figures from its card, and the score gaps by gender and age band."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from scoring.features import DIMENSIONS, FEATURES
+from scoring.home import nightly_next
+from scoring.models import ModelVersion
+from scoring.reasons import DIMENSION_LABELS, FEATURE_LABELS
+
+
+@dataclass(frozen=True)
+class DimensionFacts:
+    key: str
+    label: str
+    items: list[str]
+
+
+def model_public_facts() -> dict:
+    version = (
+        ModelVersion.objects.filter(kind=ModelVersion.Kind.PORTAL, is_active=True)
+        .defer("artifact")
+        .first()
+    )
+    card = version.card if version else {}
+    metrics = card.get("metrics", {})
+    fairness = card.get("fairness", {})
+    gender = fairness.get("gender", {})
+    return {
+        "dimensions": [
+            DimensionFacts(
+                key=dimension,
+                label=str(DIMENSION_LABELS[dimension]),
+                items=[str(FEATURE_LABELS[f.name]) for f in FEATURES if f.dimension == dimension],
+            )
+            for dimension in DIMENSIONS
+        ],
+        "version": version,
+        "auc": metrics.get("auc"),
+        "gini": metrics.get("gini"),
+        "ks": metrics.get("ks"),
+        "test_rows": metrics.get("test_rows"),
+        "source": card.get("source"),
+        "gender_means": gender.get("mean_score", {}),
+        "gender_gap": gender.get("gap_male_minus_female"),
+        "age_means": fairness.get("age_band", {}),
+        "next_run": nightly_next(now=timezone.now()),
+    }
