@@ -36,7 +36,7 @@ class ScoreView:
     snapshot: ScoreSnapshot
     gauge: charts.Gauge
     radar: charts.Radar
-    dimensions: list[tuple[str, int]]
+    dimensions: list[tuple[str, int, bool]]  # label, sub-score, no data behind it
     history: charts.History | None
     helped: list[dict]  # {text, points}
     hurt: list[dict]
@@ -109,8 +109,9 @@ def _reasons(rows: list[dict]) -> list[dict]:
 
 
 def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
+    thin = is_thin_file(snapshot)
     dimensions = [
-        (str(DIMENSION_LABELS.get(key, key)), int(value))
+        (str(DIMENSION_LABELS.get(key, key)), int(value), thin and key == "credit_history")
         for key, value in snapshot.dimensions.items()
     ]
     recent = score_history(user=user, limit=HISTORY_ON_HOME).values_list("computed_at", "score")
@@ -128,7 +129,7 @@ def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
         history=charts.history(list(recent)),
         helped=_reasons(helped),
         hurt=_reasons(hurt),
-        thin_file=is_thin_file(snapshot),
+        thin_file=thin,
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from accounts.models import EMPLOYED_OCCUPATIONS, Profile, User
 from accounts.profile_sections import SECTIONS
@@ -68,7 +68,8 @@ def tips_for(
 
     missing = [s for s in SECTIONS if s.used_by_score and not s.is_complete(profile)]
     if missing:
-        names = ", ".join(str(s.title) for s in missing[:3])
+        # Lists take the language's own separator (、 in Chinese).
+        names = pgettext("list separator", ", ").join(str(s.title) for s in missing[:3])
         tips.append(
             Tip(
                 ngettext(
