@@ -6,8 +6,12 @@ from __future__ import annotations
 import segno
 
 
-def voucher_qr_svg(code: str) -> str:
-    qr = segno.make(code, error="m", micro=False)
+def qr_svg(text: str, *, title: str) -> str:
+    qr = segno.make(text, error="m", micro=False)
     return qr.svg_inline(
-        scale=5, border=2, svgclass="qr", lineclass=None, title=code, omitsize=True
+        scale=5, border=2, svgclass="qr", lineclass=None, title=title, omitsize=True
     )
+
+
+def voucher_qr_svg(code: str) -> str:
+    return qr_svg(code, title=code)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import IncomeBand
+from scoring.models import ScoreProof
 
 
 class WhatIfForm(forms.Form):
@@ -41,3 +42,38 @@ class WhatIfForm(forms.Form):
         if data.get("income_band"):
             changes["income_band"] = data["income_band"]
         return changes
+
+
+class ProofForm(forms.Form):
+    shows = forms.ChoiceField(
+        label=_("What the merchant sees"),
+        choices=ScoreProof.Shows.choices,
+        widget=forms.RadioSelect,
+        initial=ScoreProof.Shows.AT_LEAST,
+    )
+    threshold = forms.IntegerField(
+        label=_("At least"),
+        required=False,
+        min_value=350,
+        max_value=950,
+        help_text=_("The merchant sees only yes or no, never your score."),
+    )
+    lifetime = forms.ChoiceField(
+        label=_("Valid for"),
+        choices=[
+            ("1h", _("1 hour")),
+            ("1d", _("1 day")),
+            ("7d", _("7 days")),
+            ("30d", _("30 days")),
+        ],
+        initial="1d",
+    )
+    show_name = forms.BooleanField(
+        label=_("Also show my name, masked (like 李*龙)"), required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("shows") == ScoreProof.Shows.AT_LEAST and cleaned.get("threshold") is None:
+            self.add_error("threshold", _("Say which score the merchant asks for."))
+        return cleaned

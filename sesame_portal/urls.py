@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
+from scoring.proof_views import proof_public
 from sesame_portal.health import healthz
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("score/", include("scoring.urls")),
     path("benefits/", include("benefits.urls")),
+    path("proof/<str:token>/", proof_public, name="proof_public"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
