@@ -1,0 +1,129 @@
+"""Trust features in a real Chromium at 375 px: tap a point on the history chart to see
+why the score changed, in points that add up; share a proof of the score and open it as a
+merchant would, in another browser; revoke it and see the merchant's page refuse it."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.clients import Client
+from accounts.models import User
+from accounts.services import consent_grant, identity_verify
+from scoring import selectors
+from scoring.models import ScoreSnapshot
+from scoring.services import score_recompute
+from tests.browser.helpers import assert_no_horizontal_scroll, log_in, new_phone_context
+from tests.conftest import PASSWORD, make_id_number
+from tests.scoring.conftest import set_profile, solid_file, store_model, trained  # noqa: F401
+
+POINTS = re.compile("^([+\u2212\u00b1])(\\d+)$")  # +12, minus 12, plus-minus 0
+
+
+@pytest.fixture
+def scored_twice(
+    transactional_db,
+    trained,  # noqa: F811
+    consent_texts,
+) -> tuple[User, ScoreSnapshot]:
+    """A user with an ordinary file scored yesterday, then again after declaring 10
+    years of housing provident fund."""
+    selectors._cache.clear()
+    store_model(trained)
+    user = User.objects.create_user(username="trusting", password=PASSWORD)
+    identity_verify(user=user, full_name="李小龙", id_number=make_id_number(sequence="501"))
+    consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
+    solid_file(user)
+    first = score_recompute(user=user, trigger="identity_verified")
+    ScoreSnapshot.objects.filter(pk=first.pk).update(
+        computed_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    set_profile(user, provident_fund_months=120)
+    second = score_recompute(user=user, trigger="profile:provident_fund")
+    assert second.score != first.score
+    yield user, second
+    selectors._cache.clear()
+
+
+def _signed(text: str) -> int:
+    sign, number = POINTS.match(text.strip()).groups()
+    return int(number) * (-1 if sign == "\u2212" else 1)
+
+
+def test_tap_a_point_to_see_why_the_score_changed(page, live_server, screenshot, scored_twice):
+    user, latest = scored_twice
+    previous = ScoreSnapshot.objects.filter(user=user).exclude(pk=latest.pk).get()
+    log_in(page, live_server, "trusting")
+    page.goto(live_server.url + "/score/history/")
+    assert_no_horizontal_scroll(page)
+
+    # Tap the older point first: the first score has nothing to compare with.
+    page.locator(f'svg.history-chart a[href="?at={previous.pk}#change"] .history-hit').click()
+    expect(page.locator("#change")).to_contain_text("第一个信用分")
+
+    page.locator(f'svg.history-chart a[href="?at={latest.pk}#change"] .history-hit').click()
+    change = page.locator("#change")
+    expect(change).to_contain_text("变化原因")
+    expect(change).to_contain_text("住房公积金")
+    total = _signed(change.locator(".change-total .points").inner_text())
+    assert total == latest.score - previous.score
+    lists = change.locator("ul.change-list")
+    by_dimension = [_signed(t) for t in lists.nth(0).locator(".points").all_inner_texts()]
+    by_item = [_signed(t) for t in lists.nth(1).locator(".points").all_inner_texts()]
+    assert sum(by_dimension) == total
+    assert sum(by_item) == total
+    expect(change.locator("ul.events")).to_contain_text("资料有更新")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "trust-zh-history-change")
+
+
+def test_share_a_proof_open_it_as_a_merchant_and_revoke_it(
+    page, browser, browser_log, live_server, screenshot, scored_twice
+):
+    _user, latest = scored_twice
+    log_in(page, live_server, "trusting")
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="向商户出示信用证明").click()
+    expect(page).to_have_url(re.compile(r"/score/proofs/$"))
+    page.fill("#id_threshold", str(latest.score - 10))
+    page.check("#id_show_name")
+    page.click("main form.form button[type=submit]")
+    expect(page.locator(".qr-box svg")).to_be_visible()
+    link = page.locator(".token-box").inner_text().strip()
+    assert link.startswith(live_server.url + "/proof/")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "trust-zh-proof-created")
+
+    # The merchant opens the link in their own browser, not logged in.
+    merchant_context = new_phone_context(browser, browser_log)
+    merchant = merchant_context.new_page()
+    try:
+        merchant.goto(link)
+        expect(merchant.locator("h1")).to_have_text("芝麻门户出具的真实证明")
+        expect(merchant.locator(".proof-answer")).to_contain_text("是")
+        expect(merchant.locator("main")).to_contain_text("李*龙")
+        assert str(latest.score) not in merchant.locator("main").inner_text()
+        assert_no_horizontal_scroll(merchant)
+        screenshot(merchant, "trust-zh-proof-merchant")
+
+        # A link altered by hand is refused.
+        response = merchant.goto(link[:-6] + "xxxxx/")
+        assert response.status == 404
+        expect(merchant.locator("h1")).to_have_text("不是真实的证明")
+
+        # The holder sees the opening, then revokes the proof.
+        page.reload()
+        expect(page.locator("section[aria-labelledby=openings-title] time")).to_have_count(1)
+        page.get_by_role("button", name="撤销此证明").click()
+        expect(page.locator(".messages")).to_contain_text("证明已撤销")
+
+        response = merchant.goto(link)
+        assert response.status == 410
+        expect(merchant.locator("h1")).to_have_text("该证明已被持有人撤销")
+        screenshot(merchant, "trust-zh-proof-revoked")
+    finally:
+        merchant_context.close()
