@@ -39,6 +39,7 @@ urlpatterns = [
     path("profile/work-email/code/", views.profile_work_email_code, name="work_email_code"),
     path("profile/work-email/resend/", views.profile_work_email_resend, name="work_email_resend"),
     path("profile/<slug:section>/", views.profile_step, name="profile_step"),
+    path("profile/<slug:section>/clear/", views.profile_clear, name="profile_clear"),
     path("identity/", views.identity, name="identity"),
     path("notifications/", views.notifications, name="notifications"),
     path("consents/", views.consents, name="consents"),

@@ -7,6 +7,7 @@ from accounts.services.deletion import account_delete
 from accounts.services.housekeeping import IDENTITY_ATTEMPT_RETENTION, accounts_housekeeping
 from accounts.services.identity import identity_keys_rotate, identity_verify
 from accounts.services.profile import (
+    profile_section_clear,
     profile_section_save,
     profile_update,
     work_email_challenge_start,
@@ -23,6 +24,7 @@ __all__ = [
     "consent_revoke",
     "identity_keys_rotate",
     "identity_verify",
+    "profile_section_clear",
     "profile_section_save",
     "profile_update",
     "user_register",

@@ -82,6 +82,18 @@ def profile_section_save(*, user: User, section: str, values: dict[str, Any]) ->
     return profile_update(user=user, sections={section: values})
 
 
+def profile_section_clear(*, user: User, section: str) -> list[str]:
+    """Delete every answer of one section (and a work email's verification with it);
+    the score is recomputed without them."""
+    if section not in SECTION_BY_KEY:
+        raise ServiceError("section", _("No such profile section."), status_code=404)
+    empty = {
+        name: None if Profile._meta.get_field(name).null else ""
+        for name in SECTION_BY_KEY[section].fields
+    }
+    return profile_update(user=user, sections={section: empty})
+
+
 def _code_hash(challenge_email: str, user_id: int, code: str) -> str:
     return keyed_hash(f"work-email:{user_id}:{challenge_email}:{code}")
 

@@ -14,6 +14,7 @@ from accounts.views.account import (
 from accounts.views.my_data import my_data, my_data_export
 from accounts.views.notifications import notifications
 from accounts.views.profile import (
+    profile_clear,
     profile_overview,
     profile_step,
     profile_work_email_code,
@@ -30,6 +31,7 @@ __all__ = [
     "my_data",
     "my_data_export",
     "notifications",
+    "profile_clear",
     "profile_overview",
     "profile_step",
     "profile_work_email_code",

@@ -13,7 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import PROFILE_FORMS, WorkEmailCodeForm
+from accounts.models import ConsentPurpose
 from accounts.profile_sections import SECTION_BY_KEY, SECTIONS, next_section
+from scoring import provenance
+from scoring.selectors import score_latest
 from sesame_portal.errors import ServiceError
 
 
@@ -82,6 +85,12 @@ def profile_overview(request: HttpRequest) -> HttpResponse:
     profile = selectors.profile_get(user=request.user)
     sections = selectors.profile_sections_status(profile)
     first_open = next((s for s in sections if not s["complete"]), None)
+    # Points only while the score may be shown.
+    snapshot = (
+        score_latest(user=request.user)
+        if selectors.consent_allows(user=request.user, purpose=ConsentPurpose.SCORING)
+        else None
+    )
     return render(
         request,
         "accounts/profile/overview.html",
@@ -89,8 +98,28 @@ def profile_overview(request: HttpRequest) -> HttpResponse:
             "completion": selectors.profile_completion(profile),
             "sections": sections,
             "first_open": first_open,
+            "sources": provenance.profile_sources(user=request.user, snapshot=snapshot),
+            "identity": provenance.identity_source(user=request.user, snapshot=snapshot),
+            "categories": provenance.data_categories(user=request.user, snapshot=snapshot),
         },
     )
+
+
+@login_required
+@require_POST
+def profile_clear(request: HttpRequest, section: str) -> HttpResponse:
+    if section not in SECTION_BY_KEY:
+        raise Http404
+    if services.profile_section_clear(user=request.user, section=section):
+        messages.success(
+            request,
+            _(
+                "Deleted: %(section)s. Your score is recomputed without it; you can enter it "
+                "again at any time."
+            )
+            % {"section": SECTION_BY_KEY[section].title},
+        )
+    return redirect("accounts:profile")
 
 
 @login_required
