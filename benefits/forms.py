@@ -19,10 +19,14 @@ class PartnerLinkForm(forms.Form):
     purpose = forms.CharField(max_length=200)
     benefit = forms.IntegerField(required=False, min_value=1)
     days = forms.IntegerField(min_value=1, max_value=PARTNER_SHARING_MAX_DAYS, initial=30)
+    # Minimum disclosure: a link may ask for the exact score, but only a box the person
+    # ticks themselves lets it through.
+    show_score = forms.BooleanField(required=False)
 
-    def __init__(self, *args, partner: Partner, **kwargs) -> None:
+    def __init__(self, *args, partner: Partner, confirming: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.partner = partner
+        self.confirming = confirming
 
     def clean_benefit(self) -> Benefit | None:
         benefit_id = self.cleaned_data.get("benefit")
@@ -37,6 +41,15 @@ class PartnerLinkForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("scope") == ConsentScope.ELIGIBILITY and not cleaned.get("benefit"):
             self.add_error("benefit", _("The link must name the benefit it is about."))
+        shows_score = cleaned.get("scope") in (
+            ConsentScope.SCORE,
+            ConsentScope.SCORE_AND_SUBSCORES,
+        )
+        if self.confirming and shows_score and not cleaned.get("show_score"):
+            self.add_error(
+                "show_score",
+                _("Tick the box to show your exact score, or share only whether you qualify."),
+            )
         return cleaned
 
     def expires_at(self) -> datetime.datetime:

@@ -88,8 +88,12 @@ def partner_authorize(request: HttpRequest, partner_id: int) -> HttpResponse:
     if partner is None:
         raise Http404
     data = request.POST if request.method == "POST" else request.GET
-    form = PartnerLinkForm(data, partner=partner)
+    form = PartnerLinkForm(data, partner=partner, confirming=request.method == "POST")
     if not form.is_valid():
+        if set(form.errors) == {"show_score"}:
+            # The link is fine; the person has not chosen to show the score yet.
+            context = {"partner": partner, "form": form, "expires_at": form.expires_at()}
+            return render(request, "benefits/authorize.html", context, status=400)
         return render(
             request, "benefits/authorize.html", {"partner": partner, "form": form}, status=400
         )

@@ -40,7 +40,7 @@ def authorize_url(partner_id: int, **terms) -> str:
 
 def authorise(client: Client, partner: Partner, terms: dict) -> str:
     """Confirm the terms on the screen; returns the token the next page shows."""
-    response = client.post(authorize_url(partner.pk), terms)
+    response = client.post(authorize_url(partner.pk), terms | {"show_score": "on"})
     assert response.status_code == 302, response.content
     return TOKEN_RE.search(client.get(response["Location"]).content.decode()).group()
 
@@ -230,7 +230,7 @@ def test_authorising_records_the_grant_and_shows_the_token_once(person, scored_o
     hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
     assert {k: hidden[k] for k in terms} == {k: str(v) for k, v in terms.items()}
 
-    response = person.post(authorize_url(partner.pk), hidden)
+    response = person.post(authorize_url(partner.pk), hidden | {"show_score": "on"})
 
     # Shown after a redirect, so that a reload never authorises again.
     grant = ConsentGrant.objects.get(purpose=ConsentPurpose.PARTNER_SHARING)
@@ -427,3 +427,41 @@ def test_a_link_for_a_benefit_not_on_offer_is_refused(person, partner):
 
     assert response.status_code == 400
     assert not PartnerAuthorization.objects.exists()
+
+
+# Minimum disclosure ---------------------------------------------------------------------------
+
+
+def test_the_exact_score_needs_the_persons_own_tick(person, scored_owner, partner):
+    terms = {"scope": "score", "purpose": "租车押金减免", "days": 30}
+    response = person.post(authorize_url(partner.pk), terms)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Tick the box to show your exact score" in page
+    assert NOT_VALID not in page  # the link itself is fine
+    assert 'name="show_score"' in page
+    assert not ConsentGrant.objects.filter(purpose=ConsentPurpose.PARTNER_SHARING).exists()
+
+
+def test_a_link_cannot_tick_the_box_for_the_person(person, scored_owner, partner):
+    terms = {"scope": "score", "purpose": "租车押金减免", "days": 30, "show_score": "on"}
+    form = person.get(authorize_url(partner.pk, **terms)).content.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert "show_score" not in hidden
+    assert 'name="show_score" id="id_show_score">' in form  # shown unticked
+    assert person.post(authorize_url(partner.pk), hidden).status_code == 400
+    assert not ConsentGrant.objects.filter(purpose=ConsentPurpose.PARTNER_SHARING).exists()
+
+
+def test_a_score_link_naming_a_benefit_can_be_narrowed_to_eligibility(
+    person, scored_owner, partner, benefit
+):
+    terms = {"scope": "score", "benefit": benefit.pk, "purpose": "单车免押", "days": 7}
+    form = person.get(authorize_url(partner.pk, **terms)).content.decode()
+    assert "Share only whether I qualify for" in form
+    # The narrowing button sends scope=eligibility after the link's hidden scope.
+    response = person.post(authorize_url(partner.pk), terms | {"scope": ["score", "eligibility"]})
+    assert response.status_code == 302, response.content
+    grant = ConsentGrant.objects.get(purpose=ConsentPurpose.PARTNER_SHARING)
+    assert grant.scope == "eligibility"
+    assert grant.authorization.benefit == benefit
