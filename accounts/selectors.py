@@ -230,4 +230,24 @@ def account_export(*, user: User) -> dict:
                 "kind", "params", "created_at", "read_at"
             )
         ),
+        "disputes": list(
+            user.disputes.order_by("created_at", "id").values(
+                "kind",
+                "record_summary",
+                "statement",
+                "status",
+                "resolution",
+                "created_at",
+                "due_at",
+                "resolved_at",
+            )
+        ),
+        "personal_statement": (
+            user.personal_statement.text if hasattr(user, "personal_statement") else None
+        ),
+        "score_proofs": list(
+            user.score_proofs.order_by("created_at", "id").values(
+                "shows", "threshold", "show_name", "created_at", "expires_at", "revoked_at"
+            )
+        ),
     }

@@ -1,16 +1,28 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from scoring.artifacts import ArtifactIntegrityError
-from scoring.models import ModelVersion, RecomputeRun, ScoreSnapshot
+from scoring.disputes import dispute_transition, dispute_transition_check
+from scoring.models import (
+    Dispute,
+    DisputeAttachment,
+    DisputeEvent,
+    ModelVersion,
+    RecomputeRun,
+    ScoreSnapshot,
+)
 from scoring.services import model_version_activate
+from sesame_portal.errors import ServiceError
 
 
 @admin.register(ModelVersion)
@@ -140,3 +152,93 @@ class RecomputeRunAdmin(admin.ModelAdmin):
     @admin.display(description=_("progress"))
     def progress_display(self, obj) -> str:
         return f"{obj.chunks_done}/{obj.chunks_total} ({obj.progress} %)"
+
+
+class DisputeAnswerForm(forms.ModelForm):
+    """An admin answers through the status and a note; the rest is the person's."""
+
+    note = forms.CharField(
+        label=_("Note for the person (required to reject)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    class Meta:
+        model = Dispute
+        fields = ["status"]
+
+    def clean(self):
+        cleaned = super().clean()
+        status, note = cleaned.get("status"), cleaned.get("note", "")
+        if status and (status != self.instance.status or note.strip()):
+            try:
+                dispute_transition_check(current=self.instance.status, status=status, note=note)
+            except ServiceError as error:
+                raise forms.ValidationError(error.message) from error
+        return cleaned
+
+
+class DisputeEventInline(admin.TabularInline):
+    model = DisputeEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "status", "note"]
+
+    # The timeline is written by the transitions, never edited by hand.
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    form = DisputeAnswerForm
+    list_display = ["pk", "user", "kind", "record_summary", "status", "due_at", "days_left"]
+    list_filter = ["status", "kind"]
+    search_fields = ["user__username", "record_summary"]
+    ordering = ["due_at"]
+    readonly_fields = [
+        "user",
+        "kind",
+        "record_id",
+        "field",
+        "record_summary",
+        "statement",
+        "evidence",
+        "created_at",
+        "due_at",
+        "resolved_at",
+        "resolution",
+    ]
+    inlines = [DisputeEventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    @admin.display(description=_("days left"))
+    def days_left(self, obj: Dispute):
+        if not obj.is_open:
+            return None
+        return (obj.due_at - timezone.now()).days
+
+    @admin.display(description=_("evidence"))
+    def evidence(self, obj: Dispute):
+        attachment = DisputeAttachment.objects.filter(dispute=obj).only("name", "size").first()
+        if attachment is None:
+            return None
+        url = reverse("scoring:dispute_attachment", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a> ({} KB)', url, attachment.name, attachment.size // 1024
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False  # people file disputes; admins answer them
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Checked by the form; the transition writes the status, the timeline and, on a
+        # correction, queues the recompute.
+        dispute_transition(
+            dispute=obj, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+        )

@@ -77,3 +77,27 @@ class ProofForm(forms.Form):
         if cleaned.get("shows") == ScoreProof.Shows.AT_LEAST and cleaned.get("threshold") is None:
             self.add_error("threshold", _("Say which score the merchant asks for."))
         return cleaned
+
+
+class DisputeForm(forms.Form):
+    statement = forms.CharField(
+        label=_("What is wrong, and what is right"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    attachment = forms.FileField(
+        label=_("Evidence (optional)"),
+        required=False,
+        help_text=_("A PDF, JPEG or PNG file of at most 5 MB, such as a receipt."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+
+class StatementForm(forms.Form):
+    text = forms.CharField(
+        label=_("Personal statement"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Up to 300 characters, shown with your data. Leave empty to remove it."),
+    )

@@ -377,3 +377,105 @@ class ScoreProofOpening(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} at {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+class Dispute(models.Model):
+    """A person contests one of their records (异议申诉): a repayment, a utility bill, the
+    court-list match or a profile answer. Admins answer within 20 days; a correction
+    recomputes the score. The record shows as under review meanwhile."""
+
+    class Kind(models.TextChoices):
+        REPAYMENT = "repayment", _("A repayment")
+        BILL = "bill", _("A utility bill")
+        COURT_LIST = "court_list", _("The court-list match")
+        PROFILE = "profile", _("A profile answer")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        UNDER_REVIEW = "under_review", _("Under review")
+        CORRECTED = "corrected", _("Corrected")
+        REJECTED = "rejected", _("Rejected")
+
+    OPEN = (Status.RECEIVED, Status.UNDER_REVIEW)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="disputes"
+    )
+    kind = models.CharField(_("record"), max_length=12, choices=Kind.choices)
+    # The disputed record: a Repayment or UtilityBill id, or a profile field name.
+    record_id = models.PositiveBigIntegerField(_("record id"), null=True, blank=True)
+    field = models.CharField(_("profile field"), max_length=40, blank=True)
+    record_summary = models.CharField(_("record as it stood"), max_length=200)
+    statement = models.TextField(_("statement"), max_length=2000)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    due_at = models.DateTimeField(_("answer due by"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["user", "kind"])]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} ({self.get_kind_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class DisputeAttachment(models.Model):
+    """The optional evidence, kept in the database (so backups and access rules cover
+    it) and handed out only to its owner and to staff."""
+
+    dispute = models.OneToOneField(Dispute, on_delete=models.CASCADE, related_name="attachment")
+    name = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size"))
+    data = models.BinaryField(_("content"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DisputeEvent(models.Model):
+    """The dispute's timeline, as the person sees it."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=12, choices=Dispute.Status.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("dispute event")
+        verbose_name_plural = _("dispute events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PersonalStatement(models.Model):
+    """本人声明: a short statement the person adds, shown with their data."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_statement"
+    )
+    text = models.CharField(_("personal statement"), max_length=300)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("personal statement")
+        verbose_name_plural = _("personal statements")
+
+    def __str__(self) -> str:
+        return f"statement of {self.user_id}"

@@ -199,6 +199,7 @@ TRIGGER_TEXTS = {
     "manual_run": _("Update of everyone"),
     "import": _("New data from sources"),
     "asked": _("You asked for it"),
+    "dispute_corrected": _("A disputed record was corrected"),
 }
 
 

@@ -1,0 +1,118 @@
+"""Disputes and the personal statement: the records a person may contest, filing a
+dispute with optional evidence, its timeline, and the evidence file itself."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from scoring import disputes
+from scoring.forms import DisputeForm, StatementForm
+from scoring.models import DisputeAttachment, PersonalStatement
+from sesame_portal.errors import ServiceError
+
+_ATTACHMENT_ERRORS = {"attachment_too_large", "attachment_type", "attachment"}
+
+
+@login_required
+@require_GET
+def records(request: HttpRequest) -> HttpResponse:
+    statement = PersonalStatement.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "scoring/records.html",
+        {
+            "records": disputes.records_for_user(user=request.user),
+            "disputes": disputes.disputes_for_user(user=request.user),
+            "statement_form": StatementForm(initial={"text": statement.text if statement else ""}),
+            "statement": statement,
+        },
+    )
+
+
+def _record_args(data) -> tuple[str, int | None, str]:
+    record = data.get("record", "")
+    return (
+        data.get("kind", ""),
+        int(record) if record.isdigit() and len(record) < 19 else None,
+        data.get("field", "")[:40],
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dispute_new(request: HttpRequest) -> HttpResponse:
+    kind, record_id, field = _record_args(request.POST if request.method == "POST" else request.GET)
+    try:
+        summary = disputes._record_summary(
+            user=request.user, kind=kind, record_id=record_id, field=field
+        )
+    except ServiceError as error:
+        raise Http404 from error
+    form = DisputeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dispute = disputes.dispute_file(
+                user=request.user,
+                kind=kind,
+                record_id=record_id,
+                field=field,
+                statement=form.cleaned_data["statement"],
+                attachment=form.cleaned_data["attachment"],
+            )
+        except ServiceError as error:
+            target = "attachment" if error.code in _ATTACHMENT_ERRORS else "statement"
+            form.add_error(None if error.code == "already_disputed" else target, error.message)
+        else:
+            messages.success(request, _("Your dispute is received. We answer within 20 days."))
+            return redirect("scoring:dispute", dispute_id=dispute.pk)
+    return render(
+        request,
+        "scoring/dispute_new.html",
+        {"form": form, "summary": summary, "kind": kind, "record_id": record_id, "field": field},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_GET
+def dispute_detail(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    dispute = disputes.disputes_for_user(user=request.user).filter(pk=dispute_id).first()
+    if dispute is None:
+        raise Http404
+    attachment = DisputeAttachment.objects.filter(dispute=dispute).only("name", "size").first()
+    return render(request, "scoring/dispute.html", {"dispute": dispute, "attachment": attachment})
+
+
+@login_required
+@require_GET
+def dispute_attachment(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    """The evidence, to its owner or to staff only; always downloaded, never rendered."""
+    owner = Q() if request.user.is_staff else Q(dispute__user=request.user)
+    attachment = DisputeAttachment.objects.filter(owner, dispute_id=dispute_id).first()
+    if attachment is None:
+        raise Http404
+    response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)
+    response["Content-Disposition"] = f'attachment; filename="dispute-{dispute_id}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def statement(request: HttpRequest) -> HttpResponse:
+    form = StatementForm(request.POST)
+    if form.is_valid():
+        saved = disputes.statement_set(user=request.user, text=form.cleaned_data["text"])
+        messages.success(
+            request, _("Your statement is saved.") if saved else _("Your statement is removed.")
+        )
+    else:
+        messages.error(request, _("Keep the statement to 300 characters."))
+    return redirect("scoring:records")

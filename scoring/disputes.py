@@ -1,0 +1,291 @@
+"""Disputes (异议申诉) and personal statements (本人声明).
+
+A person disputes one of their own records with a statement and, optionally, one file of
+evidence (PDF, JPEG or PNG, at most 5 MB, checked by its content, not its name). Admins
+answer within 20 days: under review, then corrected (the record was fixed and the score is
+recomputed) or rejected with a reason. Every step is on the person's timeline.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.models import Identity, Profile, User
+from accounts.profile_sections import SECTIONS
+from benefits.models import CourtListEntry
+from scoring.models import (
+    Dispute,
+    DisputeAttachment,
+    DisputeEvent,
+    PersonalStatement,
+    Repayment,
+    UtilityBill,
+)
+from scoring.services import score_recompute_queue
+from sesame_portal.errors import ServiceError
+
+ANSWER_WITHIN = datetime.timedelta(days=20)
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+STATEMENT_MAX = 2000
+# File types by their first bytes: what the file is, whatever it is called.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+TRANSITIONS = {
+    Dispute.Status.RECEIVED: {
+        Dispute.Status.UNDER_REVIEW,
+        Dispute.Status.CORRECTED,
+        Dispute.Status.REJECTED,
+    },
+    Dispute.Status.UNDER_REVIEW: {Dispute.Status.CORRECTED, Dispute.Status.REJECTED},
+}
+PROFILE_FIELDS = tuple(name for section in SECTIONS for name in section.fields)
+
+
+@dataclass(frozen=True)
+class DisputableRecord:
+    kind: str
+    record_id: int | None
+    field: str
+    summary: str
+    dispute: Dispute | None  # the open dispute about it, if any
+
+
+def _repayment_summary(row: Repayment) -> str:
+    due = date_format(row.due_date)
+    if row.paid_date is None:
+        return _("Instalment of %(amount)s due on %(date)s: unpaid") % {
+            "amount": row.amount,
+            "date": due,
+        }
+    if row.days_overdue:
+        return _("Instalment of %(amount)s due on %(date)s: paid %(days)s days late") % {
+            "amount": row.amount,
+            "date": due,
+            "days": row.days_overdue,
+        }
+    return _("Instalment of %(amount)s due on %(date)s: paid on time") % {
+        "amount": row.amount,
+        "date": due,
+    }
+
+
+def _bill_summary(row: UtilityBill) -> str:
+    values = {"kind": row.get_kind_display(), "date": date_format(row.due_date)}
+    if row.paid_date is None:
+        return _("%(kind)s bill due on %(date)s: unpaid") % values
+    if row.paid_date > row.due_date:
+        return _("%(kind)s bill due on %(date)s: paid late on %(paid)s") % (
+            values | {"paid": date_format(row.paid_date)}
+        )
+    return _("%(kind)s bill due on %(date)s: paid on time") % values
+
+
+def _profile_summary(profile: Profile, name: str) -> str:
+    field = Profile._meta.get_field(name)
+    value = getattr(profile, name)
+    if isinstance(value, bool):
+        shown = _("Yes") if value else _("No")
+    elif field.choices:
+        shown = dict(field.flatchoices).get(value, value)
+    else:
+        shown = value
+    return f"{field.verbose_name}: {shown}"
+
+
+def _court_listed(user: User) -> bool:
+    return CourtListEntry.objects.filter(
+        id_number_hash__in=Identity.objects.filter(user=user).values("id_number_hash")
+    ).exists()
+
+
+def records_for_user(*, user: User, today: datetime.date | None = None) -> list[DisputableRecord]:
+    """What the person may dispute: late or unpaid instalments (24 months) and bills
+    (12 months), the court-list match, and their profile answers; a fixed number of
+    queries. Records with an open dispute carry it."""
+    today = today or timezone.localdate()
+    open_disputes = {
+        (d.kind, d.record_id, d.field): d
+        for d in Dispute.objects.filter(user=user, status__in=Dispute.OPEN)
+    }
+
+    def record(kind: str, record_id: int | None, field: str, summary: str) -> DisputableRecord:
+        return DisputableRecord(
+            kind, record_id, field, summary, open_disputes.get((kind, record_id, field))
+        )
+
+    rows: list[DisputableRecord] = []
+    if _court_listed(user):
+        rows.append(record(Dispute.Kind.COURT_LIST, None, "", _("On the court list")))
+    for repayment in Repayment.objects.filter(
+        Q(days_overdue__gt=0) | Q(paid_date__isnull=True, due_date__lt=today),
+        user=user,
+        due_date__gt=today - datetime.timedelta(days=730),
+    ).order_by("-due_date"):
+        rows.append(record(Dispute.Kind.REPAYMENT, repayment.pk, "", _repayment_summary(repayment)))
+    for bill in UtilityBill.objects.filter(
+        user=user, due_date__gt=today - datetime.timedelta(days=365), due_date__lt=today
+    ).order_by("-due_date"):
+        if bill.paid_date is None or bill.paid_date > bill.due_date:
+            rows.append(record(Dispute.Kind.BILL, bill.pk, "", _bill_summary(bill)))
+    profile = Profile.objects.filter(user=user).first()
+    if profile is not None:
+        for name in PROFILE_FIELDS:
+            if getattr(profile, name) not in (None, ""):
+                rows.append(
+                    record(Dispute.Kind.PROFILE, None, name, _profile_summary(profile, name))
+                )
+    return rows
+
+
+def _record_summary(*, user: User, kind: str, record_id: int | None, field: str) -> str:
+    """The disputed record as it stands, if it is the user's; else not_found."""
+    summary = None
+    if kind == Dispute.Kind.REPAYMENT and record_id:
+        row = Repayment.objects.filter(user=user, pk=record_id).first()
+        summary = _repayment_summary(row) if row else None
+    elif kind == Dispute.Kind.BILL and record_id:
+        row = UtilityBill.objects.filter(user=user, pk=record_id).first()
+        summary = _bill_summary(row) if row else None
+    elif kind == Dispute.Kind.COURT_LIST:
+        summary = _("On the court list") if _court_listed(user) else None
+    elif kind == Dispute.Kind.PROFILE and field in PROFILE_FIELDS:
+        profile = Profile.objects.filter(user=user).first()
+        if profile is not None and getattr(profile, field) not in (None, ""):
+            summary = _profile_summary(profile, field)
+    if summary is None:
+        raise ServiceError("not_found", _("No such record of yours."), status_code=404)
+    return summary
+
+
+def _attachment_type(upload: UploadedFile) -> str:
+    if upload.size > ATTACHMENT_MAX_BYTES:
+        raise ServiceError(
+            "attachment_too_large", _("The file is larger than 5 MB."), status_code=413
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, content_type in SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    raise ServiceError("attachment_type", _("Attach a PDF, JPEG or PNG file."), status_code=415)
+
+
+def dispute_file(
+    *,
+    user: User,
+    kind: str,
+    record_id: int | None,
+    field: str,
+    statement: str,
+    attachment: UploadedFile | None = None,
+) -> Dispute:
+    statement = (statement or "").strip()
+    if not statement:
+        raise ServiceError("statement", _("Say what is wrong and what is right."))
+    if len(statement) > STATEMENT_MAX:
+        raise ServiceError("statement", _("Keep the statement to 2,000 characters."))
+    if kind not in Dispute.Kind.values:
+        raise ServiceError("not_found", _("No such record of yours."), status_code=404)
+    record_id = record_id if kind in (Dispute.Kind.REPAYMENT, Dispute.Kind.BILL) else None
+    field = field if kind == Dispute.Kind.PROFILE else ""
+    summary = _record_summary(user=user, kind=kind, record_id=record_id, field=field)
+    content_type = _attachment_type(attachment) if attachment else None
+    now = timezone.now()
+    with transaction.atomic():
+        # One open dispute per record: the row lock on the user serialises two filings.
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        if Dispute.objects.filter(
+            user=user, kind=kind, record_id=record_id, field=field, status__in=Dispute.OPEN
+        ).exists():
+            raise ServiceError(
+                "already_disputed",
+                _("This record is already under dispute: see its timeline."),
+                status_code=409,
+            )
+        dispute = Dispute.objects.create(
+            user=user,
+            kind=kind,
+            record_id=record_id,
+            field=field,
+            record_summary=summary[:200],
+            statement=statement,
+            created_at=now,
+            due_at=now + ANSWER_WITHIN,
+        )
+        DisputeEvent.objects.create(dispute=dispute, at=now, status=Dispute.Status.RECEIVED)
+        if attachment is not None:
+            data = attachment.read()
+            try:
+                DisputeAttachment.objects.create(
+                    dispute=dispute,
+                    name=(attachment.name or "evidence")[-120:],
+                    content_type=content_type,
+                    size=len(data),
+                    data=data,
+                )
+            except IntegrityError as error:  # pragma: no cover - one per dispute by design
+                raise ServiceError("attachment", _("The file could not be kept.")) from error
+    return dispute
+
+
+def dispute_transition_check(*, current: str, status: str, note: str) -> None:
+    if status not in TRANSITIONS.get(current, set()):
+        raise ServiceError(
+            "transition",
+            _("A dispute that is %(now)s cannot become %(next)s.")
+            % {
+                "now": Dispute.Status(current).label,
+                "next": Dispute.Status(status).label if status in Dispute.Status.values else status,
+            },
+        )
+    if status == Dispute.Status.REJECTED and not (note or "").strip():
+        raise ServiceError("reason", _("Say why the dispute is rejected."))
+
+
+def dispute_transition(*, dispute: Dispute, status: str, note: str = "") -> Dispute:
+    """An admin's answer. Rejecting needs a reason; correcting recomputes the score."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        current = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if status == current.status and not note:
+            return current
+        dispute_transition_check(current=current.status, status=status, note=note)
+        now = timezone.now()
+        current.status = status
+        if status in (Dispute.Status.CORRECTED, Dispute.Status.REJECTED):
+            current.resolved_at = now
+            current.resolution = note
+        current.save(update_fields=["status", "resolved_at", "resolution"])
+        DisputeEvent.objects.create(dispute=current, at=now, status=status, note=note)
+        if status == Dispute.Status.CORRECTED:
+            score_recompute_queue(user=current.user, trigger="dispute_corrected")
+    return current
+
+
+def disputes_for_user(*, user: User):
+    return Dispute.objects.filter(user=user).order_by("-created_at").prefetch_related("events")
+
+
+def statement_set(*, user: User, text: str) -> PersonalStatement | None:
+    """Set, change or (with an empty text) remove the personal statement."""
+    text = (text or "").strip()
+    if len(text) > 300:
+        raise ServiceError("statement", _("Keep the statement to 300 characters."))
+    if not text:
+        PersonalStatement.objects.filter(user=user).delete()
+        return None
+    statement, _created = PersonalStatement.objects.update_or_create(
+        user=user, defaults={"text": text, "updated_at": timezone.now()}
+    )
+    return statement
