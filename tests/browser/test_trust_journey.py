@@ -19,7 +19,14 @@ from scoring.models import ScoreSnapshot
 from scoring.services import score_recompute
 from tests.browser.helpers import assert_no_horizontal_scroll, log_in, new_phone_context
 from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import set_profile, solid_file, store_model, trained  # noqa: F401
+from tests.scoring.conftest import (  # noqa: F401
+    add_repayment,
+    days_ago,
+    set_profile,
+    solid_file,
+    store_model,
+    trained,
+)
 
 POINTS = re.compile("^([+\u2212\u00b1])(\\d+)$")  # +12, minus 12, plus-minus 0
 
@@ -127,3 +134,54 @@ def test_share_a_proof_open_it_as_a_merchant_and_revoke_it(
         screenshot(merchant, "trust-zh-proof-revoked")
     finally:
         merchant_context.close()
+
+
+def test_file_a_dispute_and_see_an_admin_answer_it(
+    page, browser, browser_log, live_server, screenshot, scored_twice, admin_user, tmp_path
+):
+    user, _latest = scored_twice
+    loan = user.credit_accounts.order_by("pk").first()
+    add_repayment(loan, due=days_ago(40), days_overdue=9)
+    log_in(page, live_server, "trusting")
+    page.goto(live_server.url + "/score/records/")
+    row = page.locator("ul.query-list li", has_text="逾期 9 天")
+    row.get_by_role("link", name="提出申诉").click()
+    page.fill("#id_statement", "这一期我按时还了\uff0c银行回单附后。")
+    receipt = tmp_path / "receipt.pdf"
+    receipt.write_bytes(b"%PDF-1.4\n%receipt\n%%EOF\n")
+    page.set_input_files("#id_attachment", str(receipt))
+    page.click("main form.form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("申诉已收到")
+    expect(page.locator("main")).to_contain_text("已受理")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "trust-zh-dispute-received")
+    page.goto(live_server.url + "/score/records/")
+    records = page.locator("section[aria-labelledby=records-title] li", has_text="逾期 9 天")
+    expect(records).to_contain_text("申诉中")
+
+    # An admin answers it in the admin: rejected, with a reason.
+    admin_context = new_phone_context(browser, browser_log)
+    admin = admin_context.new_page()
+    try:
+        admin.goto(live_server.url + "/admin/login/")
+        admin.fill("#id_username", admin_user.username)
+        admin.fill("#id_password", PASSWORD)
+        admin.click("input[type=submit]")
+        admin.goto(live_server.url + "/admin/scoring/dispute/")
+        admin.locator("#result_list tbody tr").first.locator("a").first.click()
+        admin.select_option("#id_status", "rejected")
+        admin.click("input[name=_save]")
+        expect(admin.locator(".errornote, .errorlist").first).to_be_visible()
+        admin.select_option("#id_status", "rejected")
+        admin.fill("#id_note", "银行确认该期于到期后第 9 天入账。")
+        admin.click("input[name=_save]")
+        expect(admin.locator(".messagelist")).to_be_visible()
+        screenshot(admin, "trust-admin-dispute-answered")
+    finally:
+        admin_context.close()
+
+    page.goto(live_server.url + "/score/records/")
+    page.locator("section[aria-labelledby=disputes-title] a").first.click()
+    expect(page.locator("main")).to_contain_text("已驳回")
+    expect(page.locator("main")).to_contain_text("银行确认该期于到期后第 9 天入账。")
+    screenshot(page, "trust-zh-dispute-answered")
