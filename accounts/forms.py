@@ -341,3 +341,30 @@ class PasswordConfirmForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class NotificationEmailForm(forms.Form):
+    """Email on or off; asks for an address only when the account has none."""
+
+    by_email = forms.BooleanField(
+        label=_("Email me when my score or benefits change"), required=False
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.email:
+            del self.fields["email"]
+
+    def clean(self):
+        cleaned = super().clean()
+        missing = "email" in self.fields and not cleaned.get("email")
+        if cleaned.get("by_email") and missing and not self.has_error("email"):
+            self.add_error("email", _("Enter the email address to send them to."))
+        return cleaned

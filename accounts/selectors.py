@@ -16,6 +16,7 @@ from accounts.models import (
     ConsentText,
     FieldMark,
     Identity,
+    NotificationPreference,
     Profile,
     User,
 )
@@ -227,9 +228,12 @@ def account_export(*, user: User) -> dict:
         ),
         "notifications": list(
             user.notifications.order_by("created_at", "id").values(
-                "kind", "params", "created_at", "read_at"
+                "kind", "params", "created_at", "read_at", "emailed_at"
             )
         ),
+        "notification_preference": NotificationPreference.objects.filter(user=user)
+        .values("by_email", "language")
+        .first(),
         "disputes": list(
             user.disputes.order_by("created_at", "id").values(
                 "kind",

@@ -11,10 +11,11 @@ import datetime
 import logging
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accounts.models import ConsentGrant, ConsentPurpose
+from accounts.models import ConsentGrant, ConsentPurpose, NotificationPreference
+from accounts.notifications import notification_emails_queue, score_changes_notify
 from benefits.services.unlocks import unlocks_apply, unlocks_close_without_consent
 from scoring.features import features_compute
 from scoring.models import (
@@ -129,6 +130,35 @@ def snapshots_insert(snapshots: list[ScoreSnapshot]) -> None:
     )
 
 
+def _score_changes(
+    *, run: RecomputeRun, user_ids: list[int], computed_at: datetime.datetime, skip: set[int]
+) -> list[tuple[int, int | None, int | None, int, int, bool]]:
+    """The snapshots this delivery of a chunk wrote (none when an earlier delivery wrote
+    them: those carry its moment) as (user id, previous snapshot id, previous score,
+    snapshot id, score, wants email), users in `skip` left out. One query: each user's
+    new and previous snapshots are probes into the (user, computed_at) index."""
+    previous = ScoreSnapshot.objects.filter(
+        user_id=OuterRef("user_id"), computed_at__lt=OuterRef("computed_at")
+    ).order_by("-computed_at", "-id")
+    rows = (
+        # The run is checked below, not in SQL: PostgreSQL's statistics cannot know a run
+        # that started tonight, so it would scan the run's index, ever longer as the
+        # night goes on, instead of probing the users' own index.
+        ScoreSnapshot.objects.filter(user_id__in=user_ids, computed_at=computed_at)
+        .annotate(
+            previous_id=Subquery(previous.values("id")[:1]),
+            previous_score=Subquery(previous.values("score")[:1]),
+            by_email=Exists(
+                NotificationPreference.objects.filter(user_id=OuterRef("user_id"), by_email=True)
+            ),
+        )
+        .values_list(
+            "user_id", "previous_id", "previous_score", "id", "score", "by_email", "run_id"
+        )
+    )
+    return [row[:6] for row in rows if row[6] == run.pk and row[0] not in skip]
+
+
 def recompute_chunk_process(*, chunk_id: int) -> int:
     """Score one chunk; return how many users were scored now (0 if it was done)."""
     chunk = RecomputeChunk.objects.select_related("run", "run__model_version").get(pk=chunk_id)
@@ -154,12 +184,23 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
                     user_id__in=user_ids, computed_at__gt=computed_at
                 ).values_list("user_id", flat=True)
             )
-            unlocks_apply(
+            changes = _score_changes(
+                run=run, user_ids=user_ids, computed_at=computed_at, skip=newer
+            )
+            notified = score_changes_notify(
+                changes=[change[:5] for change in changes], at=computed_at
+            )
+            unlocked, locked = unlocks_apply(
                 scores=[
                     (s.user_id, s.score, s.dimensions) for s in snapshots if s.user_id not in newer
                 ],
                 now=computed_at,
             )
+            # One email task for the chunk, for the users who asked for email: it finds
+            # their score and benefit notifications by the chunk's moment.
+            emailed = [change[0] for change in changes if change[5]]
+            if emailed and (notified or unlocked or locked):
+                notification_emails_queue(user_ids=emailed, at=computed_at)
         created = len(snapshots)
     with transaction.atomic():
         # Compare-and-set: only the first delivery to finish counts the chunk as done.

@@ -16,6 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ConsentGrant, ConsentPurpose, User
+from accounts.notifications import (
+    notification_email_wanted,
+    notification_emails_queue,
+    score_changes_notify,
+)
 from accounts.selectors import consent_allows
 from benefits.services.unlocks import unlocks_apply
 from scoring.artifacts import ArtifactIntegrityError, LoadedModel, artifact_dump, artifact_sha256
@@ -190,6 +195,12 @@ def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
         # One recompute per user at a time: the second waits and then sees the first.
         User.objects.select_for_update().filter(pk=user.pk).exists()
         result = scores_compute(model=model, features=_features_for(user))[0]
+        previous = (
+            ScoreSnapshot.objects.filter(user=user)
+            .order_by("-computed_at", "-id")
+            .values_list("id", "score")
+            .first()
+        ) or (None, None)
         snapshot = ScoreSnapshot.objects.create(
             user=user,
             score=result["score"],
@@ -201,7 +212,16 @@ def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
             model_version_id=model.model_version_id,
             trigger=trigger[:60],
         )
-        unlocks_apply(scores=[(user.pk, snapshot.score, snapshot.dimensions)])
+        at = snapshot.computed_at
+        notified = score_changes_notify(
+            changes=[(user.pk, *previous, snapshot.pk, snapshot.score)], at=at
+        )
+        # The unlock notifications share the snapshot's moment, so one email has both.
+        unlocked, locked = unlocks_apply(
+            scores=[(user.pk, snapshot.score, snapshot.dimensions)], now=at
+        )
+        if (notified or unlocked or locked) and notification_email_wanted(user=user):
+            notification_emails_queue(user_ids=[user.pk], at=at)
         return snapshot
 
 

@@ -213,6 +213,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Sesame Portal <no-reply@localhost>")
+# The portal's public address, for links in emails (requests build their own).
+PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000")
 
 # Security headers. HTTPS-only flags follow PRODUCTION so a plain-HTTP local run works.
 SESSION_COOKIE_SECURE = PRODUCTION

@@ -11,7 +11,7 @@ from accounts.models.consent import (
     ConsentScope,
     ConsentText,
 )
-from accounts.models.notifications import Notification
+from accounts.models.notifications import Notification, NotificationPreference
 from accounts.models.profile import (
     EMPLOYED_OCCUPATIONS,
     EducationLevel,
@@ -39,6 +39,7 @@ __all__ = [
     "IdentityAttempt",
     "IncomeBand",
     "Notification",
+    "NotificationPreference",
     "Occupation",
     "Profile",
     "User",

@@ -13,6 +13,8 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         BENEFIT_UNLOCKED = "benefit_unlocked", _("Benefit unlocked")
         BENEFIT_LOCKED = "benefit_locked", _("Benefit locked")
+        # params: {"from": score, "to": score, "snapshot_id": id, "previous_id": id}
+        SCORE_CHANGED = "score_changed", _("Score changed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -21,12 +23,47 @@ class Notification(models.Model):
     params = models.JSONField(_("details"), default=dict)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Set when it went out by email: a task delivered twice sends nothing twice.
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            # The inbox (newest first) and the email task (one moment) of a user whose
+            # score changes most nights.
+            models.Index(fields=["user", "-created_at"], name="accounts_notif_user_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class NotificationPreference(models.Model):
+    """How a user wants to hear of changes besides the portal's inbox. No row: inbox only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    by_email = models.BooleanField(_("email me when my score or benefits change"), default=False)
+    # Emails have no request to take a language from: they are written in the one the
+    # user was reading when they turned them on.
+    language = models.CharField(
+        _("email language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{'email' if self.by_email else 'inbox only'} for {self.user_id}"
