@@ -18,6 +18,7 @@ from benefits.forms import PartnerLinkForm
 from benefits.models import BenefitCategory, Partner
 from benefits.qr import voucher_qr_svg
 from benefits.services import partner_access
+from scoring.proofs import proof_openings_for_user
 from sesame_portal.errors import ServiceError
 
 
@@ -168,7 +169,9 @@ def queries(request: HttpRequest) -> HttpResponse:
                     "why": OUTCOME_LABELS.get(query.outcome, query.outcome),
                 }
                 for query in selectors.queries_for_user(user=request.user)
-            ]
+            ],
+            # Openings of the person's shareable proofs are checks of their score too.
+            "openings": proof_openings_for_user(user=request.user),
         },
     )
 

@@ -181,3 +181,12 @@ def _logged(answer: ProofAnswer) -> str:
     if answer.meets is not None:
         return "yes" if answer.meets else "no"
     return answer.band_code
+
+
+def proof_openings_for_user(*, user: User, limit: int = 200):
+    """Every opening of the person's proofs, newest first (for "who checked my score")."""
+    return (
+        ScoreProofOpening.objects.filter(proof__user=user)
+        .select_related("proof")
+        .order_by("-opened_at", "-id")[:limit]
+    )

@@ -296,3 +296,9 @@ def test_export_holds_disputes_and_the_statement(filed):
     assert exported["personal_statement"] == "Late once, in hospital."
     assert [row["record_summary"] for row in exported["disputes"]] == [dispute.record_summary]
     assert exported["disputes"][0]["status"] == "received"
+
+
+def test_the_statement_is_shown_on_my_data(person):
+    _user, _late, _bill, client = person
+    client.post("/score/statement/", {"text": "Late once, in hospital."})
+    assert "Late once, in hospital." in client.get("/accounts/me/data/").content.decode()

@@ -248,3 +248,13 @@ def test_proof_pages_need_a_login_but_the_public_page_does_not(holder):
     assert anonymous.get("/score/proofs/").status_code == 302
     assert anonymous.get(f"/score/proofs/{proof.pk}/").status_code == 302
     assert anonymous.get(f"/proof/{proof_token(proof)}/").status_code == 200
+
+
+def test_proof_openings_are_in_who_checked_my_score(holder):
+    user, _snapshot = holder
+    proof = _create(user, threshold=350)
+    _open(proof)
+    page = _client(user).get("/benefits/queries/").content.decode()
+    assert "Openings of my proofs" in page
+    assert "Score at least 350: yes or no" in page
+    assert page.count("<time") >= 1
