@@ -6,11 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as account_views
 from scoring.proof_views import proof_public
-from sesame_portal.health import healthz
+from sesame_portal.health import healthz, readyz
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),
     path("score/", include("scoring.urls")),
     path("benefits/", include("benefits.urls")),

@@ -6,6 +6,7 @@ than the live server, logged a Content Security Policy refusal, or threw an unca
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,8 +14,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
+from django_guid.log_filters import CorrelationId
+from pythonjsonlogger.json import JsonFormatter
 
-from tests.browser.helpers import new_phone_context
+from sesame_portal.request_log import RedactRequestPaths
+from tests.browser.helpers import LOG_SECRETS, new_phone_context
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -120,6 +125,26 @@ def browser_log(live_server) -> BrowserLog:
     return BrowserLog(allowed_netloc=urlsplit(live_server.url).netloc)
 
 
+class _LogLines(logging.Handler):
+    """The portal's log lines during one test, formatted as production writes them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        config = settings.LOGGING
+        self.setFormatter(
+            JsonFormatter(
+                config["formatters"]["json"]["fmt"],
+                rename_fields=config["formatters"]["json"]["rename_fields"],
+            )
+        )
+        self.addFilter(CorrelationId())
+        self.addFilter(RedactRequestPaths())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
 @pytest.fixture
 def page(browser, browser_log, live_server, transactional_db, consent_texts) -> Iterator:
     context = new_phone_context(browser, browser_log)
@@ -128,11 +153,17 @@ def page(browser, browser_log, live_server, transactional_db, consent_texts) -> 
         "console", lambda message: browser_log.console.append(f"[{message.type}] {message.text}")
     )
     page.on("pageerror", lambda error: browser_log.page_errors.append(str(error)))
+    logs = _LogLines()
+    logging.getLogger().addHandler(logs)
     try:
         yield page
     finally:
         context.close()
+        logging.getLogger().removeHandler(logs)
     browser_log.assert_clean()
+    assert any('"route"' in line for line in logs.lines), "no request was logged"
+    leaked = [line for line in logs.lines if LOG_SECRETS.search(line)]
+    assert not leaked, "personal data or a credential in the logs:\n" + "\n".join(leaked[:5])
 
 
 @pytest.fixture

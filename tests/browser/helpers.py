@@ -8,6 +8,16 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
+# What must never reach a log: resident ID numbers, the names the journeys verify, and
+# credentials (partner keys and tokens, proof links, voucher codes).
+LOG_SECRETS = re.compile(
+    r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"|李小龙|王芳"
+    r"|\b(?:sk|au)_[0-9a-f]{12}_"
+    r"|/proof/ey"
+    r"|\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b"
+)
+
 VIEWPORT = {"width": 375, "height": 812}
 FORM_SUBMIT = "main form.form button[type=submit]"
 

@@ -1,0 +1,115 @@
+"""Operations: liveness and readiness, the request id, and logs without personal data."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from django.test import Client
+
+from sesame_portal import health
+from sesame_portal.request_log import RedactRequestPaths
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_and_readyz_when_everything_answers(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "broker": "ok", "cache": "ok"},
+    }
+
+
+@pytest.mark.parametrize("failing", ["database", "broker", "cache"])
+def test_readyz_names_what_is_down_and_says_nothing_else(client, monkeypatch, failing):
+    def down():
+        raise ConnectionError("redis://:secret-password@10.0.0.5:6379/0 refused")
+
+    monkeypatch.setitem(health.CHECKS, failing, down)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"][failing] == "error"
+    assert "secret-password" not in response.content.decode()
+
+
+def test_every_response_carries_a_request_id(client):
+    first = client.get("/healthz")["X-Request-ID"]
+    assert len(first) == 32
+    assert client.get("/healthz")["X-Request-ID"] != first
+    given = "0f1e2d3c4b5a49788796a5b4c3d2e1f0"  # a uuid4, as a proxy would send it
+    assert client.get("/healthz", HTTP_X_REQUEST_ID=given)["X-Request-ID"] == given
+    forged = client.get("/healthz", HTTP_X_REQUEST_ID="<script>alert(1)</script>")
+    assert forged["X-Request-ID"] != "<script>alert(1)</script>"
+
+
+def test_the_request_line_logs_the_route_not_the_path(client, caplog):
+    caplog.set_level(logging.INFO)
+    client.get("/proof/eyJwIjoxfQ:abc:secret-token-part/")
+    client.get("/benefits/partners/1/authorize/?purpose=%E7%A7%9F%E8%BD%A6&scope=score")
+    lines = [r for r in caplog.records if r.name == "sesame_portal.requests"]
+    assert [r.route for r in lines] == [
+        "/proof/<str:token>/",
+        "/benefits/partners/<int:partner_id>/authorize/",
+    ]
+    text = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    assert "secret-token-part" not in text
+    assert "租车" not in text
+
+
+def test_djangos_not_found_warning_is_redacted():
+    client = Client()
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Keep()
+    handler.addFilter(RedactRequestPaths())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        client.get("/proof/eyJwIjoxfQ:abc:another-secret/")
+    finally:
+        logger.removeHandler(handler)
+    assert records
+    assert all("another-secret" not in r.getMessage() for r in records)
+    assert all(r.request == "/proof/<str:token>/" for r in records)
+
+
+def test_log_lines_are_json_with_the_request_id(settings):
+    from pythonjsonlogger.json import JsonFormatter
+
+    formatter = JsonFormatter(
+        settings.LOGGING["formatters"]["json"]["fmt"],
+        rename_fields=settings.LOGGING["formatters"]["json"]["rename_fields"],
+    )
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+    record.correlation_id = "abc"
+    line = json.loads(formatter.format(record))
+    assert line["message"] == "hello"
+    assert line["request_id"] == "abc"
+    assert line["level"] == "INFO"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"message": "verify 11010519900307123X"}',
+        '{"message": "name 李小龙"}',
+        '{"message": "key sk_0123456789ab_xyz"}',
+        '{"message": "GET /proof/eyJwIjoxfQ:abc/"}',
+        '{"message": "voucher 7K3M-Q9XW-2B4N-HT6P"}',
+    ],
+)
+def test_the_log_check_of_the_browser_journeys_finds_secrets(line):
+    from tests.browser.helpers import LOG_SECRETS
+
+    assert LOG_SECRETS.search(line)
+    assert not LOG_SECRETS.search('{"route": "/proof/<str:token>/", "request_id": "' + "a" * 32)
