@@ -244,7 +244,8 @@ def notification_emails_queue(*, user_ids: Iterable[int], at: datetime.datetime)
     if not ids:
         return
     stamp = at.isoformat()
-    transaction.on_commit(lambda: task.delay(ids, stamp))
+    # robust: a broker that is down must not fail the request that already committed.
+    transaction.on_commit(lambda: task.delay(ids, stamp), robust=True)
 
 
 def _portal_url(path: str) -> str:

@@ -72,7 +72,8 @@ def recompute_run_start(
             run.finished_at = timezone.now()
         run.save(update_fields=["chunks_total", "finished_at"])
         chunk_ids = list(run.chunks.values_list("pk", flat=True))
-        transaction.on_commit(lambda: [recompute_chunk.delay(pk) for pk in chunk_ids])
+        # robust: the sweep re-queues chunks whose message never left.
+        transaction.on_commit(lambda: [recompute_chunk.delay(pk) for pk in chunk_ids], robust=True)
     return run
 
 

@@ -63,10 +63,13 @@ def score_recompute_queue(*, user: User, trigger: str) -> bool:
         if not requeued:
             return False
     user_id = user.pk
+    # robust: with the broker down the change still saves; the PendingRecompute row
+    # stays and the sweep publishes it again once the broker is back.
     transaction.on_commit(
         lambda: score_recompute_user.apply_async(
             (user_id, trigger), countdown=RECOMPUTE_WINDOW_SECONDS
-        )
+        ),
+        robust=True,
     )
     return True
 
@@ -103,7 +106,8 @@ def score_recompute_queue_many(*, user_ids: set[int], trigger: str) -> int:
         lambda: [
             score_recompute_user.apply_async((user_id, trigger), countdown=RECOMPUTE_WINDOW_SECONDS)
             for user_id in fresh
-        ]
+        ],
+        robust=True,
     )
     return len(fresh)
 

@@ -3,6 +3,9 @@ with `{code, message}` JSON like every other API error, people get a page."""
 
 from __future__ import annotations
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -37,10 +40,30 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+# The database restarting or unreachable: a short outage, not a bug. Persistent
+# connections are health-checked, so the next request reconnects by itself.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        return _unavailable(request)
     if _is_api(request):
         return JsonResponse(
             {"code": "server_error", "message": _("Something went wrong on our side.")},
             status=500,
         )
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        response = JsonResponse(
+            {"code": "unavailable", "message": _("The service is briefly unavailable.")},
+            status=503,
+        )
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -25,7 +25,9 @@ def request_log_middleware(get_response):
     def middleware(request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = get_response(request)
-        user = getattr(request, "user", None)
+        # Only a user the request already loaded: loading one here could hit a database
+        # that is down, after the response was made.
+        user = getattr(request, "_cached_user", None)
         logger.info(
             "request",
             extra={

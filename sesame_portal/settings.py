@@ -151,6 +151,8 @@ if _cache_url.startswith(("redis://", "rediss://")):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
+            # Fail fast when Redis is down: rate limits then refuse (503), pages go on.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 elif _cache_url:

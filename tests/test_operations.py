@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 
 import pytest
 from django.test import Client
 
+from accounts.models import User
 from sesame_portal import health
 from sesame_portal.request_log import RedactRequestPaths
 
@@ -113,3 +115,72 @@ def test_the_log_check_of_the_browser_journeys_finds_secrets(line):
 
     assert LOG_SECRETS.search(line)
     assert not LOG_SECRETS.search('{"route": "/proof/<str:token>/", "request_id": "' + "a" * 32)
+
+
+def test_a_database_outage_is_a_503_with_retry_after_not_a_500(client, monkeypatch):
+    from django.db import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(importlib.import_module("accounts.views.account"), "score_home", down)
+    client.raise_request_exception = False
+    user = User.objects.create_user("u1", "x")
+    client.force_login(user)
+    page = client.get("/")
+    assert page.status_code == 503
+    assert page["Retry-After"] == "5"
+    assert "One moment" in page.content.decode()
+
+    monkeypatch.setattr("scoring.api.selectors.score_latest", down)
+    monkeypatch.setattr("scoring.api._require_scoring_consent", lambda user: None)
+    api = client.get("/api/v1/me/score/")
+    assert api.status_code == 503
+    assert api.json()["code"] == "unavailable"
+
+
+def test_any_other_failure_is_still_a_500(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(importlib.import_module("accounts.views.account"), "score_home", broken)
+    client.raise_request_exception = False
+    user = User.objects.create_user("u2", "x")
+    client.force_login(user)
+    assert client.get("/").status_code == 500
+
+
+def test_a_change_saves_when_the_broker_is_down_and_the_sweep_publishes_it_later(
+    monkeypatch, django_capture_on_commit_callbacks, consent_texts
+):
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    from accounts.clients import Client as WebClient
+    from accounts.services import consent_grant, profile_section_save
+    from scoring.models import PendingRecompute
+    from scoring.recompute import PENDING_STALE_AFTER, recompute_sweep
+
+    user = User.objects.create_user("offline", "x")
+    consent_grant(user=user, purpose="scoring", client=WebClient(channel="web"))
+    PendingRecompute.objects.all().delete()
+
+    def broker_down(*args, **kwargs):
+        raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("scoring.tasks.score_recompute_user.apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        profile_section_save(
+            user=user, section="provident_fund", values={"provident_fund_months": 24}
+        )
+    assert user.profile.provident_fund_months == 24
+    pending = PendingRecompute.objects.get(user=user)
+
+    published = []
+    monkeypatch.setattr(
+        "scoring.tasks.score_recompute_user.delay", lambda *args: published.append(args)
+    )
+    PendingRecompute.objects.filter(pk=pending.pk).update(
+        queued_at=pending.queued_at - PENDING_STALE_AFTER * 2
+    )
+    recompute_sweep()
+    assert published == [(user.pk, "requeued")]
