@@ -325,7 +325,7 @@ def main(argv: list[str]) -> int:
     )
     print(text)
     if args.write:
-        results_write(SECTION, text)
+        results_write(f"{SECTION}\n\n{text}", SECTION)
     return 0
 
 
