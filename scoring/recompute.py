@@ -43,6 +43,31 @@ def _consenting_user_ids(first: int | None = None, last: int | None = None) -> l
     return sorted(set(grants.values_list("user_id", flat=True)))
 
 
+def _chunk_bounds(chunk_size: int) -> list[tuple[int, int]]:
+    """(first, last) user id of each chunk of consenting users, read as one ordered stream
+    from the database: memory grows with the number of chunks, not of users."""
+    ids = (
+        ConsentGrant.objects.current()
+        .filter(purpose=ConsentPurpose.SCORING)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+        .iterator(chunk_size=20_000)
+    )
+    bounds: list[tuple[int, int]] = []
+    first, count = None, 0
+    for user_id in ids:
+        if count == 0:
+            first = user_id
+        count += 1
+        if count == chunk_size:
+            bounds.append((first, user_id))
+            count = 0
+    if count:
+        bounds.append((first, user_id))
+    return bounds
+
+
 def recompute_run_start(
     *, kind: str = RecomputeRun.Kind.NIGHTLY, chunk_size: int = CHUNK_SIZE
 ) -> RecomputeRun:
@@ -51,21 +76,13 @@ def recompute_run_start(
 
     version = model_active(kind=ModelVersion.Kind.PORTAL)
     unlocks_close_without_consent()
-    user_ids = _consenting_user_ids()
+    bounds = _chunk_bounds(chunk_size) if version is not None else []
     with transaction.atomic():
         run = RecomputeRun.objects.create(kind=kind, chunk_size=chunk_size, model_version=version)
-        chunks = (
-            [
-                RecomputeChunk(
-                    run=run,
-                    first_user_id=user_ids[i],
-                    last_user_id=user_ids[min(i + chunk_size, len(user_ids)) - 1],
-                )
-                for i in range(0, len(user_ids), chunk_size)
-            ]
-            if version is not None
-            else []
-        )
+        chunks = [
+            RecomputeChunk(run=run, first_user_id=first, last_user_id=last)
+            for first, last in bounds
+        ]
         RecomputeChunk.objects.bulk_create(chunks)
         run.chunks_total = len(chunks)
         if not chunks:
