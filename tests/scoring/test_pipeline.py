@@ -5,13 +5,8 @@ middle of a run that loses nobody."""
 from __future__ import annotations
 
 import datetime
-import os
 import signal
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -25,8 +20,7 @@ from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process, recompute_run_start, recompute_sweep
 from scoring.services import score_recompute
 from tests.scoring.conftest import store_model
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.worker import wait_for, worker_kill, worker_start
 
 
 def _consenting_ids() -> set[int]:
@@ -39,63 +33,6 @@ def _consenting_ids() -> set[int]:
 
 def _people(count: int, seed: int) -> None:
     population_save(population_draw(users=count, seed=seed), prefix=f"pipe{seed}")
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    user = settings.get("USER") or "postgres"
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    return (
-        f"postgres://{user}{password}@{settings.get('HOST') or '127.0.0.1'}:"
-        f"{settings.get('PORT') or 5432}/{settings['NAME']}"
-    )
-
-
-def _start_worker(log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_ALLOW_ASYNC_UNSAFE": ""}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "sesame_portal",
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _kill(worker: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-        worker.wait(timeout=30)
-
-
-def _wait_for(condition, *, timeout: float, step: float = 0.25, between=None) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        if between:
-            between()
-        time.sleep(step)
-    return condition()
 
 
 @pytest.mark.django_db
@@ -184,19 +121,19 @@ def test_a_real_worker_recomputes_a_user_after_a_profile_change(trained, tmp_pat
     store_model(trained)
     _people(3, seed=44)
     user = User.objects.filter(pk__in=_consenting_ids()).order_by("pk").first()
-    worker = _start_worker(tmp_path / "worker.log")
+    worker = worker_start(tmp_path / "worker.log")
     try:
         profile_section_save(
             user=user, section="provident_fund", values={"provident_fund_months": 48}
         )
-        computed = _wait_for(
+        computed = wait_for(
             lambda: ScoreSnapshot.objects.filter(
                 user=user, trigger="profile:provident_fund"
             ).exists(),
             timeout=60,
         )
     finally:
-        _kill(worker, signal.SIGTERM)
+        worker_kill(worker, signal.SIGTERM)
     assert computed, (tmp_path / "worker.log").read_text()[-3000:]
     snapshot = ScoreSnapshot.objects.get(user=user, trigger="profile:provident_fund")
     assert snapshot.features["cp_provident_fund_months"] == 48
@@ -209,24 +146,22 @@ def test_a_worker_killed_mid_run_loses_nobody_and_scores_nobody_twice(
     store_model(trained)
     _people(1500, seed=45)
     log = tmp_path / "worker.log"
-    worker = _start_worker(log)
+    worker = worker_start(log)
     try:
         run = recompute_run_start(chunk_size=100)
-        started = _wait_for(
-            lambda: RecomputeRun.objects.get(pk=run.pk).chunks_done >= 2, timeout=90
-        )
+        started = wait_for(lambda: RecomputeRun.objects.get(pk=run.pk).chunks_done >= 2, timeout=90)
         assert started, log.read_text()[-3000:]
-        _kill(worker)  # SIGKILL: no warm shutdown, the chunk in hand is not acknowledged
+        worker_kill(worker)  # SIGKILL: no warm shutdown, the chunk in hand is not acknowledged
         killed_at = RecomputeRun.objects.get(pk=run.pk).chunks_done
-        worker = _start_worker(log)
-        finished = _wait_for(
+        worker = worker_start(log)
+        finished = wait_for(
             lambda: RecomputeRun.objects.get(pk=run.pk).finished_at is not None,
             timeout=180,
             step=0.5,
             between=lambda: recompute_sweep(stale_after=datetime.timedelta(seconds=5)),
         )
     finally:
-        _kill(worker, signal.SIGTERM)
+        worker_kill(worker, signal.SIGTERM)
     run.refresh_from_db()
     assert finished, log.read_text()[-3000:]
     assert killed_at < run.chunks_total, "the kill came after the run had finished"
