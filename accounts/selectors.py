@@ -7,6 +7,7 @@ import datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.crypto import decrypt_text
 from accounts.models import (
@@ -104,6 +105,20 @@ def profile_sections_status(profile: Profile) -> list[dict]:
         }
         for s in SECTIONS
     ]
+
+
+def profile_value_display(profile: Profile, name: str) -> str:
+    """One profile answer as a person reads it ("" when unanswered): choices by their
+    label, yes/no in words."""
+    field = Profile._meta.get_field(name)
+    value = getattr(profile, name)
+    if value in (None, ""):
+        return ""
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
 
 
 def profile_field_marks(profile: Profile, fields: tuple[str, ...]) -> list[dict]:

@@ -49,7 +49,7 @@ def _record_args(data) -> tuple[str, int | None, str]:
 def dispute_new(request: HttpRequest) -> HttpResponse:
     kind, record_id, field = _record_args(request.POST if request.method == "POST" else request.GET)
     try:
-        summary = disputes._record_summary(
+        summary = disputes.record_summary(
             user=request.user, kind=kind, record_id=record_id, field=field
         )
     except ServiceError as error:

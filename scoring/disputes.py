@@ -12,15 +12,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.models import Identity, Profile, User
+from accounts.models import Profile, User
 from accounts.profile_sections import SECTIONS
-from benefits.models import CourtListEntry
+from accounts.selectors import profile_value_display
+from benefits.selectors import is_court_listed
 from scoring.models import (
     Dispute,
     DisputeAttachment,
@@ -92,21 +93,8 @@ def _bill_summary(row: UtilityBill) -> str:
 
 
 def _profile_summary(profile: Profile, name: str) -> str:
-    field = Profile._meta.get_field(name)
-    value = getattr(profile, name)
-    if isinstance(value, bool):
-        shown = _("Yes") if value else _("No")
-    elif field.choices:
-        shown = dict(field.flatchoices).get(value, value)
-    else:
-        shown = value
-    return f"{field.verbose_name}: {shown}"
-
-
-def _court_listed(user: User) -> bool:
-    return CourtListEntry.objects.filter(
-        id_number_hash__in=Identity.objects.filter(user=user).values("id_number_hash")
-    ).exists()
+    label = Profile._meta.get_field(name).verbose_name
+    return f"{label}: {profile_value_display(profile, name)}"
 
 
 def records_for_user(*, user: User, today: datetime.date | None = None) -> list[DisputableRecord]:
@@ -125,7 +113,7 @@ def records_for_user(*, user: User, today: datetime.date | None = None) -> list[
         )
 
     rows: list[DisputableRecord] = []
-    if _court_listed(user):
+    if is_court_listed(user):
         rows.append(record(Dispute.Kind.COURT_LIST, None, "", _("On the court list")))
     for repayment in Repayment.objects.filter(
         Q(days_overdue__gt=0) | Q(paid_date__isnull=True, due_date__lt=today),
@@ -148,7 +136,7 @@ def records_for_user(*, user: User, today: datetime.date | None = None) -> list[
     return rows
 
 
-def _record_summary(*, user: User, kind: str, record_id: int | None, field: str) -> str:
+def record_summary(*, user: User, kind: str, record_id: int | None, field: str) -> str:
     """The disputed record as it stands, if it is the user's; else not_found."""
     summary = None
     if kind == Dispute.Kind.REPAYMENT and record_id:
@@ -158,7 +146,7 @@ def _record_summary(*, user: User, kind: str, record_id: int | None, field: str)
         row = UtilityBill.objects.filter(user=user, pk=record_id).first()
         summary = _bill_summary(row) if row else None
     elif kind == Dispute.Kind.COURT_LIST:
-        summary = _("On the court list") if _court_listed(user) else None
+        summary = _("On the court list") if is_court_listed(user) else None
     elif kind == Dispute.Kind.PROFILE and field in PROFILE_FIELDS:
         profile = Profile.objects.filter(user=user).first()
         if profile is not None and getattr(profile, field) not in (None, ""):
@@ -199,7 +187,7 @@ def dispute_file(
         raise ServiceError("not_found", _("No such record of yours."), status_code=404)
     record_id = record_id if kind in (Dispute.Kind.REPAYMENT, Dispute.Kind.BILL) else None
     field = field if kind == Dispute.Kind.PROFILE else ""
-    summary = _record_summary(user=user, kind=kind, record_id=record_id, field=field)
+    summary = record_summary(user=user, kind=kind, record_id=record_id, field=field)
     content_type = _attachment_type(attachment) if attachment else None
     now = timezone.now()
     with transaction.atomic():
@@ -226,16 +214,13 @@ def dispute_file(
         DisputeEvent.objects.create(dispute=dispute, at=now, status=Dispute.Status.RECEIVED)
         if attachment is not None:
             data = attachment.read()
-            try:
-                DisputeAttachment.objects.create(
-                    dispute=dispute,
-                    name=(attachment.name or "evidence")[-120:],
-                    content_type=content_type,
-                    size=len(data),
-                    data=data,
-                )
-            except IntegrityError as error:  # pragma: no cover - one per dispute by design
-                raise ServiceError("attachment", _("The file could not be kept.")) from error
+            DisputeAttachment.objects.create(
+                dispute=dispute,
+                name=(attachment.name or "evidence")[-120:],
+                content_type=content_type,
+                size=len(data),
+                data=data,
+            )
     return dispute
 
 

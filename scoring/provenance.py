@@ -8,12 +8,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import ConsentPurpose, FieldMark, Profile, User
 from accounts.profile_sections import SECTIONS
-from accounts.selectors import consent_grants_for_user, identity_for_user, profile_get
+from accounts.selectors import (
+    consent_grants_for_user,
+    identity_for_user,
+    profile_get,
+    profile_value_display,
+)
 from scoring.models import ScoreSnapshot
 
 # The score's items that read each section (profile completion reads them all).
@@ -48,18 +52,6 @@ class SectionSource:
     points: int | None  # None: the score does not use it, or there is no score
 
 
-def _display(profile: Profile, name: str) -> str:
-    field = Profile._meta.get_field(name)
-    value = getattr(profile, name)
-    if value in (None, ""):
-        return ""
-    if isinstance(value, bool):
-        return str(_("Yes") if value else _("No"))
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)
-
-
 def _impacts(snapshot: ScoreSnapshot | None) -> dict[str, float]:
     if snapshot is None:
         return {}
@@ -74,7 +66,7 @@ def profile_sources(*, user: User, snapshot: ScoreSnapshot | None) -> list[Secti
     for section in SECTIONS:
         items = []
         for name in section.fields:
-            value = _display(profile, name)
+            value = profile_value_display(profile, name)
             if not value:
                 continue
             mark = profile.field_marks.get(name) or {}
