@@ -4,6 +4,7 @@ how it writes its own section of RESULTS.md. Imported by the scripts in this fol
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import re
 import shlex
@@ -78,3 +79,9 @@ def results_write(section: str, heading: str, path: Path = RESULTS) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + body
     path.write_text(text, encoding="utf-8")
+
+
+def log(text: str) -> None:
+    """Progress on stderr, stamped, so that stdout carries only the figures."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%H:%M:%S")
+    print(f"[{stamp}] {text}", file=sys.stderr, flush=True)

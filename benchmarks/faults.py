@@ -39,7 +39,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _environment import ROOT, command, commit, machine, results_write
+from _environment import ROOT, command, commit, log, machine, results_write
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PORT = 5440
@@ -47,11 +47,6 @@ REDIS_PORT = 6390
 WEB_PORT = 8797
 SECTION = "## Fault scenarios (benchmarks/faults.py)"
 PATHS = ("/", "/benefits/", "/readyz")
-
-
-def log(text: str) -> None:
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%H:%M:%S")
-    print(f"[{stamp}] {text}", file=sys.stderr, flush=True)
 
 
 def _as_postgres(*args: str) -> None:

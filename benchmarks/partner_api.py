@@ -28,7 +28,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _environment import ROOT, command, commit, machine, results_write
+from _environment import ROOT, command, commit, log, machine, results_write
 
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS_CACHE = "redis://127.0.0.1:6379/7"
@@ -37,11 +37,6 @@ PORT = 8799
 HISTORY = 60  # snapshots of the person queried
 SECTION = "## Partner score query under gunicorn (benchmarks/partner_api.py)"
 RATIO_BAR = 0.5
-
-
-def log(text: str) -> None:
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%H:%M:%S")
-    print(f"[{stamp}] {text}", file=sys.stderr, flush=True)
 
 
 def _admin(sql: str) -> None:

@@ -68,7 +68,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from _environment import RESULTS, ROOT, command, commit, machine, results_write
+from _environment import RESULTS, ROOT, command, commit, log, machine, results_write
 
 SECTION = "## Recompute pipeline (benchmarks/recompute.py)"
 UNLOCKS_SECTION = "## Recompute with benefit unlocks (benchmarks/recompute.py)"
@@ -127,11 +127,6 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database: lower-case letters, digits and underscores")
     return args
-
-
-def log(text: str) -> None:
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%H:%M:%S")
-    print(f"[{stamp}] {text}", file=sys.stderr, flush=True)
 
 
 # --- the database --------------------------------------------------------------------

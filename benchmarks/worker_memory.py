@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import recompute
-from _environment import ROOT, command, commit, machine
+from _environment import ROOT, command, commit, log, machine
 
 
 def _status_mb(field: str) -> float:
@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
     code = commit()
     generation = None
     if not args.reuse:
-        recompute.log(f"creating database {args.database}…")
+        log(f"creating database {args.database}…")
         recompute.database_create(args.database)
     recompute._django_setup(args.database)
     from django.core.management import call_command
@@ -106,7 +106,7 @@ def main(argv: list[str]) -> int:
         if not args.reuse:
             call_command("migrate", verbosity=0)
             recompute.model_setup()
-            recompute.log(f"generating {args.users:,} users…")
+            log(f"generating {args.users:,} users…")
             generation = recompute.population_generate(
                 argparse.Namespace(
                     users=args.users,
@@ -118,7 +118,7 @@ def main(argv: list[str]) -> int:
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
         connections.close_all()
-        recompute.log("a fresh worker process runs every chunk…")
+        log("a fresh worker process runs every chunk…")
         done = subprocess.run(  # noqa: S603 - this interpreter and this script
             [
                 sys.executable,
@@ -134,7 +134,7 @@ def main(argv: list[str]) -> int:
         figures = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         if not args.keep_db and not args.reuse:
-            recompute.log(f"dropping database {args.database}…")
+            log(f"dropping database {args.database}…")
             recompute.database_drop(args.database)
     f = figures
     text = (
