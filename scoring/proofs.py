@@ -22,6 +22,7 @@ from accounts.selectors import consent_allows, identity_for_user, identity_full_
 from scoring.bands import BANDS
 from scoring.models import ScoreProof, ScoreProofOpening, ScoreSnapshot
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.selectors import score_latest
 from sesame_portal.errors import ServiceError
 
 SALT = "scoring.proof"
@@ -144,10 +145,7 @@ def _answer(proof: ScoreProof, now: datetime.datetime) -> ProofAnswer:
         return ProofAnswer("expired", proof)
     user = proof.user
     snapshot = (
-        ScoreSnapshot.objects.filter(user=user)
-        .order_by("-computed_at", "-id")
-        .only("score", "band")
-        .first()
+        score_latest(user=user)
         if consent_allows(user=user, purpose=ConsentPurpose.SCORING)
         else None
     )
