@@ -35,6 +35,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "activated_at",
         "auc",
         "auc_ratio",
+        "integrity_failed_at",
     ]
     list_filter = ["kind", "is_active"]
     readonly_fields = [
@@ -45,6 +46,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "is_active",
         "activated_at",
         "activated_by",
+        "integrity_failed_at",
+        "integrity_error",
         "model_card",
     ]
     exclude = ["artifact", "card"]

@@ -180,6 +180,12 @@ class ModelVersion(models.Model):
     activated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set when the artifact last failed its check (missing, changed or unreadable);
+    # cleared when it verifies again. Shown to admins as an alert.
+    integrity_failed_at = models.DateTimeField(
+        _("integrity check failed at"), null=True, blank=True
+    )
+    integrity_error = models.CharField(_("integrity error"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("model version")

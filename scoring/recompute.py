@@ -17,7 +17,9 @@ from django.utils import timezone
 from accounts.models import ConsentGrant, ConsentPurpose, NotificationPreference
 from accounts.notifications import notification_emails_queue, score_changes_notify
 from benefits.services.unlocks import unlocks_apply, unlocks_close_without_consent
+from scoring.artifacts import ArtifactIntegrityError
 from scoring.features import features_compute
+from scoring.model_health import model_verified
 from scoring.models import (
     ModelVersion,
     PendingRecompute,
@@ -25,7 +27,7 @@ from scoring.models import (
     RecomputeRun,
     ScoreSnapshot,
 )
-from scoring.selectors import model_active, model_load, tables_load
+from scoring.selectors import model_active, tables_load
 from scoring.services import scores_compute
 from sesame_portal.bulk import copy_insert
 
@@ -75,6 +77,11 @@ def recompute_run_start(
     from scoring.tasks import recompute_chunk
 
     version = model_active(kind=ModelVersion.Kind.PORTAL)
+    if version is not None:
+        try:
+            model_verified(version)
+        except ArtifactIntegrityError:
+            version = None  # nobody is rescored; the admins have been alerted
     unlocks_close_without_consent()
     bounds = _chunk_bounds(chunk_size) if version is not None else []
     with transaction.atomic():
@@ -183,7 +190,7 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
     if chunk.done_at is not None or chunk.run.model_version is None:
         return 0
     run = chunk.run
-    model = model_load(run.model_version)
+    model = model_verified(run.model_version)
     user_ids = _consenting_user_ids(chunk.first_user_id, chunk.last_user_id)
     created = 0
     if user_ids:

@@ -23,12 +23,13 @@ from accounts.notifications import (
 )
 from accounts.selectors import consent_allows
 from benefits.services.unlocks import unlocks_apply
-from scoring.artifacts import ArtifactIntegrityError, LoadedModel, artifact_dump, artifact_sha256
+from scoring.artifacts import LoadedModel, artifact_dump, artifact_sha256
 from scoring.bands import band_of
 from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
+from scoring.model_health import model_usable, model_verified
 from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
-from scoring.selectors import model_active, model_load, tables_load
+from scoring.selectors import tables_load
 from sesame_portal.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -176,15 +177,9 @@ def _features_for(user: User, *, as_of: datetime.date | None = None) -> pd.DataF
 
 
 def _portal_model() -> LoadedModel | None:
-    version = model_active(kind=ModelVersion.Kind.PORTAL)
-    if version is None:
-        return None
-    try:
-        return model_load(version)
-    except ArtifactIntegrityError:
-        # Admins are alerted through the error log; users keep their last good scores.
-        logger.exception("active model failed its integrity check")
-        return None
+    # A model that fails its integrity check is never used: users keep their last good
+    # scores and the admins are alerted (scoring.model_health).
+    return model_usable(kind=ModelVersion.Kind.PORTAL)
 
 
 def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
@@ -255,7 +250,7 @@ def model_version_create(
 
 def model_version_activate(*, model_version: ModelVersion, by: User | None = None) -> ModelVersion:
     """Make this version the active one of its kind; the previous stays for rollback."""
-    model_load(model_version)  # never activate an artifact that does not verify
+    model_verified(model_version)  # never activate an artifact that does not verify
     with transaction.atomic():
         ModelVersion.objects.filter(kind=model_version.kind, is_active=True).exclude(
             pk=model_version.pk
