@@ -184,3 +184,28 @@ def test_a_change_saves_when_the_broker_is_down_and_the_sweep_publishes_it_later
     )
     recompute_sweep()
     assert published == [(user.pk, "requeued")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_workers_log_lines_are_json(tmp_path, monkeypatch):
+    """Celery keeps the portal's logging (CELERY_WORKER_HIJACK_ROOT_LOGGER off): the
+    worker's own lines and its task lines are JSON objects, like the web's."""
+    from scoring.tasks import score_recompute_user
+    from tests.worker import Worker, broker_purge, wait_for
+
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    broker_purge()
+    user = User.objects.create_user("logged", "x")
+    worker = Worker(tmp_path / "worker.log").start(wait_ready=60)
+    try:
+        score_recompute_user.delay(user.pk, "log-test")
+        done = wait_for(lambda: "succeeded" in worker.log.read_text(), timeout=60)
+    finally:
+        worker.stop()
+    assert done, worker.log_tail()
+    lines = [line for line in worker.log.read_text().splitlines() if line.startswith("{")]
+    records = [json.loads(line) for line in lines]
+    messages = {record["message"].split(" ")[-1] for record in records}
+    assert "ready." in messages, worker.log_tail()
+    assert any("succeeded" in record["message"] for record in records), worker.log_tail()
+    assert all({"asctime", "level", "name", "message"} <= set(record) for record in records)
