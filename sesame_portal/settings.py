@@ -218,7 +218,16 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 MEDIA_ROOT = VAR_DIR / "media"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10  # a slow relay must not hold a worker
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Sesame Portal <no-reply@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Who gets operational alerts (a model that fails its integrity check, server errors).
+ADMINS = [("", address) for address in env_list("ADMINS", [])]
 # The portal's public address, for links in emails (requests build their own).
 PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000")
 
