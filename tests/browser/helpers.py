@@ -62,3 +62,72 @@ def assert_tab_bar_leaves_content_visible(page) -> None:
     )
     tabbar_top = page.locator("nav.tabbar").bounding_box()["y"]
     assert content_bottom <= tabbar_top, f"{page.url}: the tab bar covers the end of the page"
+
+
+# Stored script ------------------------------------------------------------------------------
+
+# Installed before any page script: it records every alert, confirm and prompt, and defines
+# nothing else (above all not the marker a payload would set).
+DIALOG_RECORDER = """
+(() => {
+  const calls = [];
+  Object.defineProperty(window, "__dialogCalls", { value: calls });
+  for (const name of ["alert", "confirm", "prompt"]) {
+    const original = window[name];
+    window[name] = function (...args) {
+      calls.push(name + ": " + args.join(" "));
+      return original.apply(this, args);
+    };
+  }
+})();
+"""
+
+# What a page says about script that should not be there: the marker a payload sets, the
+# dialogs recorded, event-handler attributes or scripts that mention the marker, links
+# that run script, and the document's title.
+_SCRIPT_EVIDENCE = """
+(marker) => {
+  const found = [];
+  for (const element of document.querySelectorAll("*")) {
+    for (const attribute of element.attributes) {
+      const name = attribute.name.toLowerCase();
+      if (name.startsWith("on") && attribute.value.includes(marker)) {
+        found.push(`<${element.tagName.toLowerCase()} ${name}="${attribute.value}">`);
+      }
+      if (["href", "src", "action", "formaction", "xlink:href", "data"].includes(name)
+          && /^\\s*javascript:/i.test(attribute.value)) {
+        found.push(`<${element.tagName.toLowerCase()} ${name}="${attribute.value}">`);
+      }
+    }
+    if (element.tagName.toLowerCase() === "script" && element.textContent.includes(marker)) {
+      found.push(`<script>${element.textContent}</script>`);
+    }
+  }
+  return {
+    ran: window[marker] === undefined ? null : String(window[marker]),
+    dialogs: Array.from(window.__dialogCalls || []),
+    found,
+    title: document.title,
+    text: document.body ? document.body.innerText : "",
+  };
+}
+"""
+
+
+def watch_for_script(page) -> list[str]:
+    """Record dialogs on `page` from its next navigation on: the init script above, and
+    Playwright's own dialog event (dismissed and listed). Returns that list."""
+    dialogs: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.add_init_script(DIALOG_RECORDER)
+    page.on("dialog", on_dialog)
+    return dialogs
+
+
+def script_evidence(page, marker: str) -> dict:
+    """`window[marker]`, the dialogs, and any element that would run script naming it."""
+    return page.evaluate(_SCRIPT_EVIDENCE, marker)
