@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ExportForm
 
+from benefits.forms import JSONField
 from benefits.models import (
     Benefit,
     BenefitUnlock,
@@ -95,7 +97,13 @@ class PartnerAdmin(ImportExportModelAdmin):
     actions = ["approve", "suspend", "return_to_review"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(benefits_total=Count("benefits"))
+        # A stable order, so that the partner picker pages consistently.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(benefits_total=Count("benefits"))
+            .order_by("name", "pk")
+        )
 
     @admin.display(description=_("benefits"), ordering="benefits_total")
     def benefit_count(self, obj) -> int:
@@ -180,6 +188,7 @@ class BenefitAdmin(ImportExportModelAdmin):
     list_select_related = ["partner"]
     autocomplete_fields = ["partner"]
     readonly_fields = ["status", "published_at", "published_by", "qualifying_now"]
+    formfield_overrides = {models.JSONField: {"form_class": JSONField}}
     actions = ["publish", "unpublish"]
     fieldsets = [
         (None, {"fields": ["partner", "category", "status", "published_at", "published_by"]}),
