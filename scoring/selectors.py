@@ -227,6 +227,17 @@ def score_latest(*, user: User) -> ScoreSnapshot | None:
     )
 
 
+def score_latest_summary(*, user_id: int) -> ScoreSnapshot | None:
+    """The latest score with only its score, band, time and sub-scores: what a partner can
+    be shown, without reading the reasons and features stored beside them."""
+    return (
+        ScoreSnapshot.objects.filter(user_id=user_id)
+        .only("score", "band", "computed_at", "dimensions")
+        .order_by("-computed_at", "-id")
+        .first()
+    )
+
+
 def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapshot]:
     history = (
         ScoreSnapshot.objects.filter(user=user)

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +32,7 @@ from benefits.models import (
     Voucher,
 )
 from benefits.selectors import benefits_offered, person_of
-from scoring.selectors import score_latest
+from scoring.selectors import score_latest_summary
 from sesame_portal.errors import ServiceError
 
 SCORE_SCOPES = (ConsentScope.SCORE, ConsentScope.SCORE_AND_SUBSCORES)
@@ -91,9 +92,23 @@ def refusal_log(
 # --- Rate limits ------------------------------------------------------------------------------
 
 
-def _count(key: str, ttl: int) -> int:
-    cache.add(key, 0, ttl)
-    return cache.incr(key)
+def _counts(*counters: tuple[str, int]) -> list[int]:
+    """Add one to each (key, time to live) counter, created at zero if missing, and return
+    the new values: one round trip (a pipeline) on Redis, the cache API elsewhere."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        keys = [backend.make_and_validate_key(key) for key, _ttl in counters]
+        client = backend._cache.get_client(keys[0], write=True)
+        pipeline = client.pipeline(transaction=False)
+        for key, (_name, ttl) in zip(keys, counters, strict=True):
+            pipeline.set(key, 0, ex=ttl, nx=True)
+            pipeline.incr(key)
+        return pipeline.execute()[1::2]
+    values = []
+    for key, ttl in counters:
+        cache.add(key, 0, ttl)
+        values.append(cache.incr(key))
+    return values
 
 
 def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None) -> None:
@@ -106,8 +121,10 @@ def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None
     now = now or timezone.now()
     local = timezone.localtime(now)
     try:
-        per_minute = _count(f"partner-rate:{partner.pk}:{int(now.timestamp()) // 60}", 120)
-        per_day = _count(f"partner-day:{partner.pk}:{local:%Y%m%d}", 2 * 86400)
+        per_minute, per_day = _counts(
+            (f"partner-rate:{partner.pk}:{int(now.timestamp()) // 60}", 120),
+            (f"partner-day:{partner.pk}:{local:%Y%m%d}", 2 * 86400),
+        )
     except Exception:  # any cache failure means "cannot count"
         raise ServiceError(
             "rate_limit_unavailable",
@@ -186,7 +203,7 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
             raise _out_of_scope()
         user = grant.user
         snapshot = (
-            score_latest(user=user)
+            score_latest_summary(user_id=user.pk)
             if consent_allows(user=user, purpose=ConsentPurpose.SCORING)
             else None
         )

@@ -1031,8 +1031,11 @@ def test_the_quota_starts_again_the_next_day(partner, partner_cache):
 
 
 def test_when_the_cache_fails_calls_are_refused_with_503(partner_api, token):
-    with mock.patch(
-        "django.core.cache.cache.incr", side_effect=ConnectionError("cache unreachable")
+    unreachable = ConnectionError("cache unreachable")
+    # The cache API counts on local memory; on Redis both counters go in one pipeline.
+    with (
+        mock.patch("django.core.cache.cache.incr", side_effect=unreachable),
+        mock.patch("redis.client.Pipeline.execute", side_effect=unreachable),
     ):
         response = partner_api.get(score_url(token))
 
