@@ -88,12 +88,17 @@ class CatalogueEntry:
 
 
 def catalogue_for_user(
-    *, user: User, category: str | None = None, now: datetime.datetime | None = None
+    *,
+    user: User,
+    category: str | None = None,
+    now: datetime.datetime | None = None,
+    person: Person | None = None,
 ) -> tuple[Person, list[CatalogueEntry]]:
     """The catalogue as this user sees it: unlocked first (lowest threshold first), then
-    the rest, nearest first. A fixed number of queries, whatever the catalogue's size."""
+    the rest, nearest first. A fixed number of queries, whatever the catalogue's size.
+    A caller that already read the user's score passes `person` (see `person_of`)."""
     now = now or timezone.now()
-    person = person_of(user)
+    person = person or person_of(user)
     benefits = list(
         benefits_offered(now=now, category=category).annotate(
             outstanding=Count(

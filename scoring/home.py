@@ -13,7 +13,7 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts import selectors as accounts_selectors
 from accounts.models import ConsentPurpose, User
-from benefits.selectors import CatalogueEntry, catalogue_for_user, is_court_listed
+from benefits.selectors import CatalogueEntry, catalogue_for_user, people_for
 from scoring import charts
 from scoring.features import FEATURES
 from scoring.models import ScoreSnapshot
@@ -140,12 +140,16 @@ def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome
     profile = accounts_selectors.profile_get(user=user)
     # The score is shown only while the scoring consent is current.
     snapshot = score_latest(user=user) if allowed else None
+    # The user as eligibility sees them (as `person_of` would, from what is read above).
+    person = people_for(
+        [(user.pk, snapshot.score, snapshot.dimensions) if snapshot else (user.pk, None, {})]
+    )[0]
     home = ScoreHome(
         identity=identity,
         scoring_allowed=allowed,
         completion=accounts_selectors.profile_completion(profile),
         status=score_recompute_status(user=user) if allowed else None,
-        court_listed=identity is not None and is_court_listed(user),
+        court_listed=person.court_listed,
         score=score_view(snapshot, user=user) if snapshot else None,
         next_recompute=nightly_next(now=now) if allowed else None,
     )
@@ -154,7 +158,7 @@ def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome
             user=user, profile=profile, snapshot=snapshot, today=timezone.localdate(now)
         )
     if snapshot is not None and not home.court_listed:
-        _person, entries = catalogue_for_user(user=user, now=now)
+        _person, entries = catalogue_for_user(user=user, now=now, person=person)
         locked = [e for e in entries if not e.eligibility.unlocked]
         home.benefits_unlocked = len(entries) - len(locked)
         home.benefit_next = next((e for e in locked if e.eligibility.points_away), None)
