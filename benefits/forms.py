@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,27 @@ from accounts.models import ConsentScope
 from accounts.services.consent import PARTNER_SHARING_MAX_DAYS
 from benefits.models import Benefit, Partner
 from benefits.selectors import benefits_offered
+
+
+class JSONField(forms.JSONField):
+    """Django's JSON form field, refusing as invalid JSON what the decoder rejects with
+    something other than a JSONDecodeError: a document nested deeper than Python's
+    recursion limit (`[[[[...]]]]`, a RecursionError) or a number of more than 4,300
+    digits (a ValueError). Either escaped as a server error instead of a message."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except (RecursionError, ValueError):
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": value}
+            ) from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except (RecursionError, ValueError):
+            return InvalidJSONInput(data)  # shown back as typed, like any invalid JSON
 
 
 class PartnerLinkForm(forms.Form):
