@@ -87,6 +87,8 @@ class PartnerConsentForm(forms.Form):
     expires_on = forms.DateField(
         label=_("Until (inclusive)"),
         widget=forms.DateInput(attrs={"type": "date"}),
+        # The day after must exist too: expires_at() ends the chosen day at midnight.
+        validators=[MaxValueValidator(datetime.date.max - datetime.timedelta(days=1))],
     )
 
     def expires_at(self) -> datetime.datetime:

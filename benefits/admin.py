@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin import widgets
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
@@ -167,6 +168,23 @@ class PartnerAdmin(ImportExportModelAdmin):
         )
 
 
+class AutocompleteSelect(widgets.AutocompleteSelect):
+    """Django's autocomplete, which looks the submitted value up to show it again when
+    the form is refused: a value that cannot be a primary key (`"abc"`, or a number past
+    the column's range) would make that lookup a server error, so it shows no choice."""
+
+    def optgroups(self, name, value, attr=None):
+        pk = self.field.remote_field.model._meta.pk
+        usable = []
+        for choice in value:
+            try:
+                pk.run_validators(pk.to_python(choice))
+            except ValidationError:
+                continue
+            usable.append(choice)
+        return super().optgroups(name, usable, attr)
+
+
 @admin.register(Benefit)
 class BenefitAdmin(ImportExportModelAdmin):
     resource_classes = [BenefitResource]
@@ -199,6 +217,13 @@ class BenefitAdmin(ImportExportModelAdmin):
         ),
         (_("Offer"), {"fields": ["active_from", "active_to", "quota", "voucher_days"]}),
     ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         now = timezone.now()

@@ -19,27 +19,37 @@ from sesame_portal.errors import ServiceError
 _ATTACHMENT_ERRORS = {"attachment_too_large", "attachment_type", "attachment"}
 
 
-@login_required
-@require_GET
-def records(request: HttpRequest) -> HttpResponse:
+def _records_page(
+    request: HttpRequest, statement_form: StatementForm | None = None, *, status: int = 200
+) -> HttpResponse:
     statement = PersonalStatement.objects.filter(user=request.user).first()
+    if statement_form is None:
+        statement_form = StatementForm(initial={"text": statement.text if statement else ""})
     return render(
         request,
         "scoring/records.html",
         {
             "records": disputes.records_for_user(user=request.user),
             "disputes": disputes.disputes_for_user(user=request.user),
-            "statement_form": StatementForm(initial={"text": statement.text if statement else ""}),
+            "statement_form": statement_form,
             "statement": statement,
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def records(request: HttpRequest) -> HttpResponse:
+    return _records_page(request)
 
 
 def _record_args(data) -> tuple[str, int | None, str]:
     record = data.get("record", "")
     return (
         data.get("kind", ""),
-        int(record) if record.isdigit() and len(record) < 19 else None,
+        # isdecimal, not isdigit: int() refuses superscripts such as "²".
+        int(record) if record.isdecimal() and len(record) < 19 else None,
         data.get("field", "")[:40],
     )
 
@@ -54,7 +64,7 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
         )
     except ServiceError as error:
         raise Http404 from error
-    form = DisputeForm(request.POST or None, request.FILES or None)
+    form = DisputeForm(request.POST, request.FILES) if request.method == "POST" else DisputeForm()
     if request.method == "POST" and form.is_valid():
         try:
             dispute = disputes.dispute_file(
@@ -108,11 +118,11 @@ def dispute_attachment(request: HttpRequest, dispute_id: int) -> HttpResponse:
 @require_POST
 def statement(request: HttpRequest) -> HttpResponse:
     form = StatementForm(request.POST)
-    if form.is_valid():
-        saved = disputes.statement_set(user=request.user, text=form.cleaned_data["text"])
-        messages.success(
-            request, _("Your statement is saved.") if saved else _("Your statement is removed.")
-        )
-    else:
-        messages.error(request, _("Keep the statement to 300 characters."))
+    if not form.is_valid():
+        # The page again, with what was typed and what is wrong with it.
+        return _records_page(request, form, status=400)
+    saved = disputes.statement_set(user=request.user, text=form.cleaned_data["text"])
+    messages.success(
+        request, _("Your statement is saved.") if saved else _("Your statement is removed.")
+    )
     return redirect("scoring:records")

@@ -21,7 +21,7 @@ from sesame_portal.errors import ServiceError
 @login_required
 @require_http_methods(["GET", "POST"])
 def proof_list(request: HttpRequest) -> HttpResponse:
-    form = ProofForm(request.POST or None)
+    form = ProofForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             proof = proofs.proof_create(user=request.user, **form.cleaned_data)

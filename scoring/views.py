@@ -55,7 +55,8 @@ def history(request: HttpRequest) -> HttpResponse:
     explained = changes_explain(rows)
     wanted = request.GET.get("at", "")
     selected = rows[0] if rows else None
-    if wanted.isdigit():
+    # isdecimal, not isdigit: int() refuses superscripts such as "²" and overlong numbers.
+    if wanted.isdecimal() and len(wanted) < 19:
         selected = next((row for row in rows if row.pk == int(wanted)), selected)
     return render(
         request,

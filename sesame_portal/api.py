@@ -6,11 +6,23 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from sesame_portal.errors import ServiceError
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, which lets a document nested deeper than Python's recursion
+    limit (`[[[[...]]]]`, a few hundred kilobytes) escape as a RecursionError: a server
+    error. Such a body is malformed like any other."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError() from None
 
 
 def _first_message(detail) -> str:

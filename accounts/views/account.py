@@ -45,7 +45,7 @@ def account(request: HttpRequest) -> HttpResponse:
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_register(
@@ -64,7 +64,8 @@ def signup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def identity(request: HttpRequest) -> HttpResponse:
     current = selectors.identity_for_user(user=request.user)
-    form = IdentityForm(request.POST or None) if current is None else None
+    posted = request.POST if request.method == "POST" else None
+    form = IdentityForm(posted) if current is None else None
     if form is not None and request.method == "POST" and form.is_valid():
         try:
             services.identity_verify(user=request.user, **form.cleaned_data)

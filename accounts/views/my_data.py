@@ -37,7 +37,7 @@ def my_data_export(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_data(request: HttpRequest) -> HttpResponse:
-    form = PasswordConfirmForm(request.POST or None)
+    form = PasswordConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.account_delete(user=request.user, password=form.cleaned_data["password"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from django.db import transaction
 from django.utils import timezone
@@ -51,10 +52,22 @@ def _columns(header: list[str]) -> tuple[int, int]:
     return name_col, id_col
 
 
+def _csv_rows(text: str) -> Iterator[list[str]]:
+    """The rows of the file. A lone carriage return ends a line, as in old spreadsheet
+    exports; what the csv module cannot read at all is refused with the line it stopped at."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error:
+        raise ServiceError(
+            "csv", _("The file is not valid CSV (line %(line)d).") % {"line": reader.line_num}
+        ) from None
+
+
 def court_list_import(*, text: str, file_name: str, by: User | None = None) -> CourtListImport:
     """Add every valid row to the court list and close the benefits of listed users."""
     today = timezone.localdate()
-    rows = csv.reader(io.StringIO(text))
+    rows = _csv_rows(text)
     header = next(rows, None)
     if header is None:
         raise ServiceError("empty", _("The file is empty."))
