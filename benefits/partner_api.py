@@ -40,7 +40,7 @@ class PartnerKeyAuthentication(BaseAuthentication):
     def authenticate(self, request):
         header = get_authorization_header(request).decode("latin-1", "replace")
         keyword, _space, value = header.partition(" ")
-        if keyword != KEYWORD:
+        if keyword.lower() != KEYWORD.lower():  # schemes are case-insensitive (RFC 9110)
             return None
         value = value.strip()
         prefix = credential_prefix(value, API_KEY_KIND)

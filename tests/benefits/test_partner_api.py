@@ -1104,3 +1104,12 @@ def test_a_method_the_api_does_not_offer_is_a_clean_405(partner_api, token):
     response = partner_api.delete(score_url(token))
 
     assert_error(response, 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("scheme", ["api-key", "API-KEY", "Api-key"])
+def test_the_scheme_name_is_case_insensitive(scheme, partner, token):
+    """HTTP authentication schemes are case-insensitive (RFC 9110, 11.1)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {make_api_key(partner)}")
+
+    assert client.get(score_url(token)).status_code == 200
