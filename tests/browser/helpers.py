@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
+from scoring.bands import band_of
+from scoring.models import ModelVersion, ScoreSnapshot
 from tests.conftest import PASSWORD
 
 # What must never reach a log: resident ID numbers, the names the journeys verify, and
@@ -20,6 +22,26 @@ LOG_SECRETS = re.compile(
 
 VIEWPORT = {"width": 375, "height": 812}
 FORM_SUBMIT = "main form.form button[type=submit]"
+
+
+def snapshot_store(user, score: int, dimensions: dict):
+    """A score written by hand (no model run), so that a page shows exactly this score:
+    under a stand-in model version that no recompute ever loads."""
+    version, _ = ModelVersion.objects.get_or_create(
+        version="browser-hand-written",
+        defaults={"kind": ModelVersion.Kind.PORTAL, "artifact": b"{}", "sha256": "0" * 64},
+    )
+    return ScoreSnapshot.objects.create(
+        user=user,
+        score=score,
+        band=band_of(score),
+        dimensions=dimensions,
+        contributions={},
+        reasons=[],
+        features={},
+        model_version=version,
+        trigger="test",
+    )
 
 
 def url_pattern(live_server, path: str) -> re.Pattern[str]:

@@ -17,12 +17,12 @@ from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, CourtListEntry, Partner, PartnerStatusChange, Voucher
 from benefits.selectors import qualifying_preview
 from benefits.services.unlocks import unlocks_apply
-from scoring.bands import band_of
-from scoring.models import ModelVersion, ScoreSnapshot
+from scoring.models import ScoreSnapshot
 from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
     log_in,
+    snapshot_store,
     url_pattern,
 )
 from tests.conftest import PASSWORD, make_id_number
@@ -63,14 +63,6 @@ def catalogue(transactional_db) -> list[Benefit]:
     return demo_benefits_load()
 
 
-def _model_version() -> ModelVersion:
-    version, _ = ModelVersion.objects.get_or_create(
-        version="browser-benefits",
-        defaults={"kind": ModelVersion.Kind.PORTAL, "artifact": b"{}", "sha256": "0" * 64},
-    )
-    return version
-
-
 def _scored_user(
     username: str, score: int = SCORE, *, sequence: int = 101, consent: bool = True
 ) -> tuple[User, ScoreSnapshot]:
@@ -81,17 +73,7 @@ def _scored_user(
     )
     if consent:
         consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
-    snapshot = ScoreSnapshot.objects.create(
-        user=user,
-        score=score,
-        band=band_of(score),
-        dimensions=DIMENSIONS,
-        contributions={},
-        reasons=[],
-        features={},
-        model_version=_model_version(),
-        trigger="test",
-    )
+    snapshot = snapshot_store(user, score, DIMENSIONS)
     return user, snapshot
 
 

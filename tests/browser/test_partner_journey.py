@@ -24,13 +24,12 @@ from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, Partner, PartnerAuthorization, PartnerQuery
 from benefits.services import partner_status_set
 from benefits.services.partner_access import api_key_create
-from scoring.bands import band_of
-from scoring.models import ModelVersion, ScoreSnapshot
 from tests.browser.helpers import (
     FORM_SUBMIT,
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
     log_in,
+    snapshot_store,
     url_pattern,
 )
 from tests.conftest import PASSWORD, make_id_number
@@ -79,21 +78,7 @@ def _scored_user(username: str, *, sequence: int = 101) -> User:
         user=user, full_name="李小龙", id_number=make_id_number(sequence=f"{sequence:03d}")
     )
     consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
-    version, _ = ModelVersion.objects.get_or_create(
-        version="browser-partner",
-        defaults={"kind": ModelVersion.Kind.PORTAL, "artifact": b"{}", "sha256": "0" * 64},
-    )
-    ScoreSnapshot.objects.create(
-        user=user,
-        score=SCORE,
-        band=band_of(SCORE),
-        dimensions=DIMENSIONS,
-        contributions={},
-        reasons=[],
-        features={},
-        model_version=version,
-        trigger="test",
-    )
+    snapshot_store(user, SCORE, DIMENSIONS)
     return user
 
 

@@ -42,14 +42,14 @@ from benefits.services import court_list_import
 from benefits.services.partner_access import api_key_create
 from benefits.services.partner_calls import partner_eligibility, partner_voucher_verify
 from benefits.services.unlocks import unlocks_apply
-from scoring.bands import band_of
-from scoring.models import Dispute, DisputeAttachment, ModelVersion, ScoreSnapshot
+from scoring.models import Dispute, DisputeAttachment
 from scoring.proofs import proof_create, proof_token
 from tests.browser.helpers import (
     FORM_SUBMIT,
     log_in,
     new_phone_context,
     script_evidence,
+    snapshot_store,
     url_pattern,
     watch_for_script,
 )
@@ -195,21 +195,7 @@ def _scored_user(username: str, *, sequence: int, user_agent: str = "") -> User:
     user = User.objects.create_user(username=username, password=PASSWORD)
     identity_verify(user=user, full_name="张伟", id_number=make_id_number(sequence=f"{sequence}"))
     consent_grant(user=user, purpose="scoring", client=Client(channel="web", user_agent=user_agent))
-    version, _ = ModelVersion.objects.get_or_create(
-        version="browser-xss",
-        defaults={"kind": ModelVersion.Kind.PORTAL, "artifact": b"{}", "sha256": "0" * 64},
-    )
-    ScoreSnapshot.objects.create(
-        user=user,
-        score=SCORE,
-        band=band_of(SCORE),
-        dimensions=DIMENSIONS,
-        contributions={},
-        reasons=[],
-        features={},
-        model_version=version,
-        trigger="test",
-    )
+    snapshot_store(user, SCORE, DIMENSIONS)
     return user
 
 

@@ -31,13 +31,13 @@ from accounts.services import consent_grant, identity_verify
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, BenefitCategory, Partner, PartnerStatusChange, Voucher
 from scoring import selectors
-from scoring.bands import band_of
 from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
 from tests.browser.helpers import (
     FORM_SUBMIT,
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
     log_in,
+    snapshot_store,
     url_pattern,
 )
 from tests.conftest import PASSWORD, make_id_number
@@ -459,21 +459,8 @@ def _scored_user(username: str, score: int) -> User:
     """A verified, consenting user with one stored score (written by hand)."""
     user = _verified_user(username)
     consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
-    version, _ = ModelVersion.objects.get_or_create(
-        version="whole-admin",
-        defaults={"kind": ModelVersion.Kind.PORTAL, "artifact": b"{}", "sha256": "0" * 64},
-    )
-    ScoreSnapshot.objects.create(
-        user=user,
-        score=score,
-        band=band_of(score),
-        dimensions={"credit_history": 70, "behaviour": 70, "capacity": 70, "identity": 70},
-        contributions={},
-        reasons=[],
-        features={},
-        model_version=version,
-        trigger="test",
-    )
+    dimensions = {"credit_history": 70, "behaviour": 70, "capacity": 70, "identity": 70}
+    snapshot_store(user, score, dimensions)
     return user
 
 
