@@ -9,11 +9,10 @@ from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Su
 from django.utils import timezone
 
 from accounts.models import ConsentPurpose, Identity, User
-from accounts.selectors import consent_allows
 from benefits.eligibility import Eligibility, Person, eligibility_of
 from benefits.models import Benefit, CourtListEntry, Partner, PartnerQuery, Voucher
 from scoring.models import ScoreSnapshot
-from scoring.selectors import score_latest
+from scoring.selectors import score_usable
 from sesame_portal.bulk import ids_lookup
 
 
@@ -61,16 +60,16 @@ def people_for(scores: list[tuple[int, int | None, dict]]) -> list[Person]:
     return people
 
 
+def person_with(*, user_id: int, snapshot: ScoreSnapshot | None) -> Person:
+    """The user as eligibility sees them with this score (None: no score may be used)."""
+    if snapshot is None:
+        return people_for([(user_id, None, {})])[0]
+    return people_for([(user_id, snapshot.score, snapshot.dimensions)])[0]
+
+
 def person_of(user: User) -> Person:
     """The user as eligibility sees them: their latest score only while they consent."""
-    snapshot = (
-        score_latest(user=user)
-        if consent_allows(user=user, purpose=ConsentPurpose.SCORING)
-        else None
-    )
-    if snapshot is None:
-        return people_for([(user.pk, None, {})])[0]
-    return people_for([(user.pk, snapshot.score, snapshot.dimensions)])[0]
+    return person_with(user_id=user.pk, snapshot=score_usable(user=user))
 
 
 def is_court_listed(user: User) -> bool:

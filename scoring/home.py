@@ -13,7 +13,7 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts import selectors as accounts_selectors
 from accounts.models import ConsentPurpose, User
-from benefits.selectors import CatalogueEntry, catalogue_for_user, people_for
+from benefits.selectors import CatalogueEntry, catalogue_for_user, person_with
 from scoring import charts
 from scoring.features import FEATURES
 from scoring.models import ScoreSnapshot
@@ -140,10 +140,8 @@ def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome
     profile = accounts_selectors.profile_get(user=user)
     # The score is shown only while the scoring consent is current.
     snapshot = score_latest(user=user) if allowed else None
-    # The user as eligibility sees them (as `person_of` would, from what is read above).
-    person = people_for(
-        [(user.pk, snapshot.score, snapshot.dimensions) if snapshot else (user.pk, None, {})]
-    )[0]
+    # The user as eligibility sees them, from what is read above (see `person_of`).
+    person = person_with(user_id=user.pk, snapshot=snapshot)
     home = ScoreHome(
         identity=identity,
         scoring_allowed=allowed,

@@ -22,7 +22,7 @@ from accounts.selectors import consent_allows, identity_for_user, identity_full_
 from scoring.bands import BANDS
 from scoring.models import ScoreProof, ScoreProofOpening, ScoreSnapshot
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
-from scoring.selectors import score_latest
+from scoring.selectors import score_usable
 from sesame_portal.errors import ServiceError
 
 SALT = "scoring.proof"
@@ -144,11 +144,7 @@ def _answer(proof: ScoreProof, now: datetime.datetime) -> ProofAnswer:
     if proof.expires_at <= now:
         return ProofAnswer("expired", proof)
     user = proof.user
-    snapshot = (
-        score_latest(user=user)
-        if consent_allows(user=user, purpose=ConsentPurpose.SCORING)
-        else None
-    )
+    snapshot = score_usable(user=user)
     if snapshot is None:
         return ProofAnswer("unavailable", proof)
     name = ""

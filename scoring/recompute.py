@@ -17,9 +17,8 @@ from django.utils import timezone
 from accounts.models import ConsentGrant, ConsentPurpose, NotificationPreference
 from accounts.notifications import notification_emails_queue, score_changes_notify
 from benefits.services.unlocks import unlocks_apply, unlocks_close_without_consent
-from scoring.artifacts import ArtifactIntegrityError
 from scoring.features import features_compute
-from scoring.model_health import model_verified
+from scoring.model_health import model_usable, model_verified
 from scoring.models import (
     ModelVersion,
     PendingRecompute,
@@ -27,7 +26,7 @@ from scoring.models import (
     RecomputeRun,
     ScoreSnapshot,
 )
-from scoring.selectors import model_active, tables_load
+from scoring.selectors import tables_load
 from scoring.services import scores_compute
 from sesame_portal.bulk import copy_insert
 
@@ -38,8 +37,12 @@ STALE_AFTER = datetime.timedelta(minutes=2)
 PENDING_STALE_AFTER = datetime.timedelta(minutes=10)
 
 
+def _scoring_grants():
+    return ConsentGrant.objects.current().filter(purpose=ConsentPurpose.SCORING)
+
+
 def _consenting_user_ids(first: int | None = None, last: int | None = None) -> list[int]:
-    grants = ConsentGrant.objects.current().filter(purpose=ConsentPurpose.SCORING)
+    grants = _scoring_grants()
     if first is not None:
         grants = grants.filter(user_id__gte=first, user_id__lte=last)
     return sorted(set(grants.values_list("user_id", flat=True)))
@@ -49,8 +52,7 @@ def _chunk_bounds(chunk_size: int) -> list[tuple[int, int]]:
     """(first, last) user id of each chunk of consenting users, read as one ordered stream
     from the database: memory grows with the number of chunks, not of users."""
     ids = (
-        ConsentGrant.objects.current()
-        .filter(purpose=ConsentPurpose.SCORING)
+        _scoring_grants()
         .order_by("user_id")
         .values_list("user_id", flat=True)
         .distinct()
@@ -76,16 +78,17 @@ def recompute_run_start(
     """Create a run and its chunks, and queue one task per chunk after commit."""
     from scoring.tasks import recompute_chunk
 
-    version = model_active(kind=ModelVersion.Kind.PORTAL)
-    if version is not None:
-        try:
-            model_verified(version)
-        except ArtifactIntegrityError:
-            version = None  # nobody is rescored; the admins have been alerted
+    # No good model (none active, or it fails its check: the admins are alerted): the run
+    # rescores nobody and everyone keeps their last good score.
+    model = model_usable(kind=ModelVersion.Kind.PORTAL)
     unlocks_close_without_consent()
-    bounds = _chunk_bounds(chunk_size) if version is not None else []
+    bounds = _chunk_bounds(chunk_size) if model is not None else []
     with transaction.atomic():
-        run = RecomputeRun.objects.create(kind=kind, chunk_size=chunk_size, model_version=version)
+        run = RecomputeRun.objects.create(
+            kind=kind,
+            chunk_size=chunk_size,
+            model_version_id=model.model_version_id if model is not None else None,
+        )
         chunks = [
             RecomputeChunk(run=run, first_user_id=first, last_user_id=last)
             for first, last in bounds

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.models import ConsentGrant, ConsentPurpose, Profile, User
 from accounts.profile_sections import completion_of_values
+from accounts.selectors import consent_allows
 from benefits.models import CourtListEntry
 from scoring.artifacts import LoadedModel, artifact_load
 from scoring.features import RawTables
@@ -236,6 +237,14 @@ def score_latest_summary(*, user_id: int) -> ScoreSnapshot | None:
         .order_by("-computed_at", "-id")
         .first()
     )
+
+
+def score_usable(*, user: User) -> ScoreSnapshot | None:
+    """The latest score's summary (see above) while the person consents to scoring; None
+    otherwise: what eligibility, partners and proofs may go by."""
+    if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
+        return None
+    return score_latest_summary(user_id=user.pk)
 
 
 def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapshot]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.crypto import keyed_hash
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentScope, Identity
 from accounts.resident_id import normalise_id_number, normalise_name
-from accounts.selectors import consent_allows, identity_full_name
+from accounts.selectors import identity_full_name
 from benefits.credentials import TOKEN_KIND, credential_matches, credential_prefix
 from benefits.eligibility import eligibility_of
 from benefits.models import (
@@ -32,7 +32,7 @@ from benefits.models import (
     Voucher,
 )
 from benefits.selectors import benefits_offered, person_of
-from scoring.selectors import score_latest_summary
+from scoring.selectors import score_usable
 from sesame_portal.errors import ServiceError
 
 SCORE_SCOPES = (ConsentScope.SCORE, ConsentScope.SCORE_AND_SUBSCORES)
@@ -201,12 +201,7 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
         grant = authorization.grant
         if grant.scope not in SCORE_SCOPES:
             raise _out_of_scope()
-        user = grant.user
-        snapshot = (
-            score_latest_summary(user_id=user.pk)
-            if consent_allows(user=user, purpose=ConsentPurpose.SCORING)
-            else None
-        )
+        snapshot = score_usable(user=grant.user)
         if snapshot is None:
             raise ServiceError(
                 "score_unavailable", _("No score can be shared for this person."), status_code=404
