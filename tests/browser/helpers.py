@@ -24,6 +24,17 @@ VIEWPORT = {"width": 375, "height": 812}
 FORM_SUBMIT = "main form.form button[type=submit]"
 
 
+# The hand-written score most journeys show, and its five sub-scores.
+SCORE = 671
+DIMENSIONS = {
+    "credit_history": 72,
+    "behaviour": 65,
+    "capacity": 58,
+    "identity": 80,
+    "connections": 47,
+}
+
+
 def snapshot_store(user, score: int, dimensions: dict):
     """A score written by hand (no model run), so that a page shows exactly this score:
     under a stand-in model version that no recompute ever loads."""

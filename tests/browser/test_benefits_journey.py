@@ -19,6 +19,8 @@ from benefits.selectors import qualifying_preview
 from benefits.services.unlocks import unlocks_apply
 from scoring.models import ScoreSnapshot
 from tests.browser.helpers import (
+    DIMENSIONS,
+    SCORE,
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
     log_in,
@@ -27,14 +29,6 @@ from tests.browser.helpers import (
 )
 from tests.conftest import PASSWORD, make_id_number
 
-SCORE = 671
-DIMENSIONS = {
-    "credit_history": 72,
-    "behaviour": 65,
-    "capacity": 58,
-    "identity": 80,
-    "connections": 47,
-}
 VOUCHER_CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 CATALOGUE = "/benefits/"
 VOUCHERS = "/benefits/vouchers/"

@@ -25,7 +25,9 @@ from benefits.models import Benefit, Partner, PartnerAuthorization, PartnerQuery
 from benefits.services import partner_status_set
 from benefits.services.partner_access import api_key_create
 from tests.browser.helpers import (
+    DIMENSIONS,
     FORM_SUBMIT,
+    SCORE,
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
     log_in,
@@ -34,14 +36,6 @@ from tests.browser.helpers import (
 )
 from tests.conftest import PASSWORD, make_id_number
 
-SCORE = 671
-DIMENSIONS = {
-    "credit_history": 72,
-    "behaviour": 65,
-    "capacity": 58,
-    "identity": 80,
-    "connections": 47,
-}
 GREENLANE = "绿道单车 GreenLane Bikes"
 BIKES = "公共自行车免押金"
 PURPOSE = "开通免押金骑行 (deposit-free bike rental)"

@@ -45,7 +45,9 @@ from benefits.services.unlocks import unlocks_apply
 from scoring.models import Dispute, DisputeAttachment
 from scoring.proofs import proof_create, proof_token
 from tests.browser.helpers import (
+    DIMENSIONS,
     FORM_SUBMIT,
+    SCORE,
     log_in,
     new_phone_context,
     script_evidence,
@@ -85,14 +87,6 @@ RAW = (
 # What a page's <title> never holds: nobody's text belongs in a tab or the history.
 NOT_IN_TITLE = (MARKER, "{{", "{%", "javascript:")
 
-SCORE = 671
-DIMENSIONS = {
-    "credit_history": 72,
-    "behaviour": 65,
-    "capacity": 58,
-    "identity": 80,
-    "connections": 47,
-}
 PDF = b"%PDF-1.4\n%evidence\n%%EOF\n"
 STEP_FORM = "#profile-step > form.form"
 STEP_SUBMIT = f"{STEP_FORM} button[type=submit]"
