@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentGrant, ConsentRevocation, ConsentText, Identity, User
+from accounts.selectors import identity_age
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,9 +21,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class IdentityInline(admin.StackedInline):
+class IdentityFacts:
+    """Staff see the age, never the birth date: beside the mask it rebuilt the number."""
+
+    @admin.display(description=_("age"))
+    def age(self, identity: Identity) -> int:
+        return identity_age(identity)
+
+
+class IdentityInline(IdentityFacts, admin.StackedInline):
     model = Identity
-    fields = ["id_number_masked", "birth_date", "gender", "region_name", "verified_at"]
+    fields = ["id_number_masked", "age", "gender", "region_name", "verified_at"]
     readonly_fields = fields
     can_delete = False
 
@@ -36,12 +46,12 @@ class PortalUserAdmin(UserAdmin):
 
 
 @admin.register(Identity)
-class IdentityAdmin(ReadOnlyAdmin):
+class IdentityAdmin(IdentityFacts, ReadOnlyAdmin):
     list_display = ["user", "id_number_masked", "region_name", "verified_at"]
     fields = [
         "user",
         "id_number_masked",
-        "birth_date",
+        "age",
         "gender",
         "region_code",
         "region_name",

@@ -6,6 +6,7 @@ key decrypts, so keys rotate by prepending a new one and running `rotate_field_k
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 from functools import cache
@@ -40,6 +41,14 @@ def decrypt_text(token: str) -> str:
 def rotate_token(token: str) -> str:
     """Re-encrypt a token under the newest key (no-op in meaning, new ciphertext)."""
     return field_cipher().rotate(token.encode()).decode()
+
+
+def birth_date_encrypt(birth_date: datetime.date) -> str:
+    return encrypt_text(birth_date.isoformat())
+
+
+def birth_date_decrypt(token: str) -> datetime.date:
+    return datetime.date.fromisoformat(decrypt_text(token))
 
 
 def keyed_hash(value: str) -> str:

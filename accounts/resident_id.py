@@ -64,8 +64,10 @@ def normalise_name(raw: str) -> str:
 
 
 def mask_id_number(number: str) -> str:
-    """Keep the region (6) and the last 4 characters: 110105********002X."""
-    return f"{number[:6]}{'*' * (len(number) - 10)}{number[-4:]}"
+    """Keep the first and the last character only: 1****************X. A mask that kept
+    the region and the last four hid exactly the birth date, so it and a birth date
+    kept beside it gave the whole number back."""
+    return f"{number[:1]}{'*' * (len(number) - 2)}{number[-1:]}"
 
 
 def age_on(birth_date: datetime.date, today: datetime.date) -> int:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.crypto import decrypt_text
+from accounts.crypto import birth_date_decrypt, decrypt_text
 from accounts.models import (
     ConsentGrant,
     ConsentPurpose,
@@ -22,6 +22,7 @@ from accounts.models import (
     User,
 )
 from accounts.profile_sections import SECTIONS, completion_percent
+from accounts.resident_id import age_on
 from benefits.models import Partner
 
 # What each partner scope discloses; a request for a disclosure must be covered.
@@ -82,6 +83,34 @@ def identity_for_user(*, user: User) -> Identity | None:
 
 def identity_full_name(identity: Identity) -> str:
     return decrypt_text(identity.full_name_encrypted)
+
+
+def identity_birth_date(identity: Identity) -> datetime.date:
+    """The birth date, decrypted: for the rules that need an age, never to be shown."""
+    return birth_date_decrypt(identity.birth_date_encrypted)
+
+
+def birth_date_for_user(*, user: User) -> datetime.date | None:
+    """The verified birth date that bounds profile answers, or None before verification."""
+    identity = identity_for_user(user=user)
+    return identity_birth_date(identity) if identity else None
+
+
+def identity_age(identity: Identity, *, today: datetime.date | None = None) -> int:
+    """Whole years today: what pages, the API and the export show instead of the date."""
+    return age_on(identity_birth_date(identity), today or timezone.localdate())
+
+
+def identity_summary(identity: Identity) -> dict:
+    """What a person is shown of their identity: nothing from which the number follows
+    (the short mask, the age rather than the birth date, the region by name)."""
+    return {
+        "masked_id_number": identity.id_number_masked,
+        "age": identity_age(identity),
+        "gender": identity.gender,
+        "region": identity.region_name,
+        "verified_at": identity.verified_at,
+    }
 
 
 def profile_get(*, user: User) -> Profile:
@@ -163,15 +192,7 @@ def account_export(*, user: User) -> dict:
             "last_login": user.last_login,
         },
         "identity": identity
-        and {
-            "full_name": identity_full_name(identity),
-            "masked_id_number": identity.id_number_masked,
-            "birth_date": identity.birth_date,
-            "gender": identity.gender,
-            "region": identity.region_name,
-            "region_code": identity.region_code,
-            "verified_at": identity.verified_at,
-        },
+        and {"full_name": identity_full_name(identity), **identity_summary(identity)},
         "identity_attempts": list(
             user.identity_attempts.order_by("created_at").values("created_at", "outcome")
         ),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from accounts.crypto import birth_date_decrypt
 from accounts.models import ConsentPurpose, Identity, User
 from benefits.eligibility import Eligibility, Person, eligibility_of
 from benefits.models import Benefit, CourtListEntry, Partner, PartnerQuery, Voucher
@@ -37,12 +38,12 @@ def people_for(scores: list[tuple[int, int | None, dict]]) -> list[Person]:
     user_ids = sorted({user_id for user_id, _score, _dims in scores})
     listed = CourtListEntry.objects.filter(id_number_hash=OuterRef("id_number_hash"))
     identities = {
-        user_id: (birth_date, region_code, on_list)
+        user_id: (birth_date_decrypt(birth_date), region_code, on_list)
         for user_id, birth_date, region_code, on_list in Identity.objects.filter(
             **ids_lookup(user_ids)
         )
         .annotate(on_list=Exists(listed))
-        .values_list("user_id", "birth_date", "region_code", "on_list")
+        .values_list("user_id", "birth_date_encrypted", "region_code", "on_list")
     }
     people = []
     for user_id, score, dimensions in scores:

@@ -22,7 +22,7 @@ from django.db.models import Model
 from django.utils import timezone
 from stdnum.cn import ric
 
-from accounts.crypto import encrypt_text, keyed_hash
+from accounts.crypto import birth_date_encrypt, encrypt_text, keyed_hash
 from accounts.models import (
     ConsentGrant,
     ConsentPurpose,
@@ -370,7 +370,7 @@ def _identities_save(
                 encrypt_text(number),
                 digest,
                 mask_id_number(number),
-                birth,
+                birth_date_encrypt(birth),
                 genders[i],
                 number[:6],
                 "",
@@ -387,7 +387,7 @@ def _identities_save(
             "id_number_encrypted",
             "id_number_hash",
             "id_number_masked",
-            "birth_date",
+            "birth_date_encrypted",
             "gender",
             "region_code",
             "region_name",

@@ -13,17 +13,37 @@ from accounts.api.common import error_responses
 from sesame_portal.errors import ServiceError
 
 
+class RuleCheckedText(serializers.CharField):
+    """Text the identity rules judge themselves: missing, blank, over-long or not text at
+    all reaches them as what it is (or as blank), so the answer carries the contract's
+    code (`format`, `name`) rather than a generic `invalid`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_blank=True, default="", **kwargs)
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data) -> str:
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            return ""
+        return str(data)
+
+
 class IdentityApi(APIView):
     class IdentityInputSerializer(serializers.Serializer):
-        full_name = serializers.CharField(max_length=100, trim_whitespace=True)
-        id_number = serializers.CharField(max_length=40, trim_whitespace=True)
+        full_name = RuleCheckedText()
+        id_number = RuleCheckedText()
 
     class IdentityOutputSerializer(serializers.Serializer):
-        masked_id_number = serializers.CharField(source="id_number_masked")
-        birth_date = serializers.DateField()
+        """What the person is shown: the age, never the birth date beside the mask."""
+
+        masked_id_number = serializers.CharField()
+        age = serializers.IntegerField()
         gender = serializers.CharField()
-        region = serializers.CharField(source="region_name")
-        region_code = serializers.CharField()
+        region = serializers.CharField()
         verified_at = serializers.DateTimeField()
 
     @extend_schema(
@@ -36,7 +56,7 @@ class IdentityApi(APIView):
             raise ServiceError(
                 "not_verified", _("Your identity is not verified yet."), status_code=404
             )
-        return Response(self.IdentityOutputSerializer(identity).data)
+        return Response(self.IdentityOutputSerializer(selectors.identity_summary(identity)).data)
 
     @extend_schema(
         request=IdentityInputSerializer,
@@ -50,5 +70,6 @@ class IdentityApi(APIView):
         data.is_valid(raise_exception=True)
         identity = services.identity_verify(user=request.user, **data.validated_data)
         return Response(
-            self.IdentityOutputSerializer(identity).data, status=status.HTTP_201_CREATED
+            self.IdentityOutputSerializer(selectors.identity_summary(identity)).data,
+            status=status.HTTP_201_CREATED,
         )

@@ -121,7 +121,7 @@ class ProfileApi(APIView):
         typed = ProfilePatchSerializer(data=request.data)
         typed.is_valid(raise_exception=True)
         profile = selectors.profile_get(user=request.user)
-        identity = selectors.identity_for_user(user=request.user)
+        birth_date = selectors.birth_date_for_user(user=request.user)
         touched: dict[str, dict] = {}
         for field in typed.validated_data:
             touched.setdefault(section_for_field(field).key, {})
@@ -143,7 +143,7 @@ class ProfileApi(APIView):
             form = form_class(
                 data,
                 instance=Profile(user=request.user),
-                birth_date=identity.birth_date if identity else None,
+                birth_date=birth_date,
             )
             if form.is_valid():
                 sections[key] = {f: form.cleaned_data.get(f) for f in form_class._meta.fields}

@@ -20,7 +20,12 @@ class User(AbstractUser):
 
 class Identity(models.Model):
     """A passed real-name verification. The ID number exists here only as ciphertext
-    (for a lawful disclosure) and as a keyed hash (for uniqueness and list matching)."""
+    (for a lawful disclosure) and as a keyed hash (for uniqueness and list matching).
+
+    Nothing kept in plaintext lets the number be rebuilt: the mask keeps its first and
+    last character only, and the birth date (digits 7 to 14) is encrypted; the region
+    and gender it encodes stay readable for benefit rules and fairness checks, and age
+    is derived from the decrypted date where a rule or a page needs it."""
 
     class Gender(models.TextChoices):
         MALE = "M", _("Male")
@@ -33,7 +38,7 @@ class Identity(models.Model):
     id_number_encrypted = models.TextField(_("ID number (encrypted)"))
     id_number_hash = models.CharField(_("ID number keyed hash"), max_length=64, unique=True)
     id_number_masked = models.CharField(_("ID number"), max_length=18)
-    birth_date = models.DateField(_("birth date"))
+    birth_date_encrypted = models.TextField(_("birth date (encrypted)"))
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     region_code = models.CharField(_("region code"), max_length=6)
     region_name = models.CharField(_("region"), max_length=100)

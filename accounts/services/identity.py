@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.crypto import encrypt_text, keyed_hash, rotate_token
+from accounts.crypto import birth_date_encrypt, encrypt_text, keyed_hash, rotate_token
 from accounts.models import (
     Identity,
     IdentityAttempt,
@@ -55,7 +55,7 @@ def _identity_create(
                 id_number_encrypted=encrypt_text(resident.number),
                 id_number_hash=digest,
                 id_number_masked=resident.masked,
-                birth_date=resident.birth_date,
+                birth_date_encrypted=birth_date_encrypt(resident.birth_date),
                 gender=resident.gender,
                 region_code=resident.region_code,
                 region_name=resident.region_name,
@@ -118,6 +118,9 @@ def identity_verify(
     return identity
 
 
+_ENCRYPTED_FIELDS = ["full_name_encrypted", "id_number_encrypted", "birth_date_encrypted"]
+
+
 def identity_keys_rotate(*, chunk_size: int = 500) -> int:
     """Re-encrypt every identity under the newest Fernet key, a chunk at a time."""
     done = 0
@@ -128,13 +131,13 @@ def identity_keys_rotate(*, chunk_size: int = 500) -> int:
                 Identity.objects.select_for_update()
                 .filter(pk__gt=last_pk)
                 .order_by("pk")
-                .only("pk", "full_name_encrypted", "id_number_encrypted")[:chunk_size]
+                .only("pk", *_ENCRYPTED_FIELDS)[:chunk_size]
             )
             if not chunk:
                 return done
             for identity in chunk:
-                identity.full_name_encrypted = rotate_token(identity.full_name_encrypted)
-                identity.id_number_encrypted = rotate_token(identity.id_number_encrypted)
-            Identity.objects.bulk_update(chunk, ["full_name_encrypted", "id_number_encrypted"])
+                for name in _ENCRYPTED_FIELDS:
+                    setattr(identity, name, rotate_token(getattr(identity, name)))
+            Identity.objects.bulk_update(chunk, _ENCRYPTED_FIELDS)
         done += len(chunk)
         last_pk = chunk[-1].pk

@@ -80,10 +80,11 @@ def identity(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your identity is verified."))
             return redirect("accounts:consents")
     full_name = selectors.identity_full_name(current) if current else ""
+    age = selectors.identity_age(current) if current else None
     return render(
         request,
         "accounts/identity.html",
-        {"form": form, "identity": current, "full_name": full_name},
+        {"form": form, "identity": current, "full_name": full_name, "age": age},
     )
 
 

@@ -21,8 +21,7 @@ from sesame_portal.errors import ServiceError
 
 
 def _birth_date(request: HttpRequest):
-    identity = selectors.identity_for_user(user=request.user)
-    return identity.birth_date if identity else None
+    return selectors.birth_date_for_user(user=request.user)
 
 
 def _step_context(request: HttpRequest, section_key: str, form=None, code_form=None) -> dict:

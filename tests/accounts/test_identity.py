@@ -7,7 +7,6 @@ language is zh-hans); messages are only checked to be non-empty.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import io
 import logging
@@ -16,9 +15,7 @@ import os
 import pytest
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings as django_settings
-from django.contrib.sessions.models import Session
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -26,8 +23,9 @@ from django.utils.html import escape
 from accounts import selectors, services
 from accounts.crypto import decrypt_text, encrypt_text, keyed_hash, rotate_token
 from accounts.models import Identity, IdentityAttempt
-from accounts.resident_id import IdentityRuleError
+from accounts.resident_id import IdentityRuleError, age_on
 from tests.conftest import make_id_number
+from tests.privacy import database_values, leaks_of, plaintext_variants
 
 pytestmark = pytest.mark.django_db
 
@@ -37,21 +35,8 @@ PAGE_URL = "/accounts/identity/"
 NAME = "张三"
 # 110105 北京市朝阳区, born 1990-03-07, sequence 005 (odd: male), check character X.
 NUMBER = "11010519900307005X"
-MASKED = "110105********005X"
+MASKED = "1****************X"
 OTHER_NUMBER = make_id_number("310101", "19850615", "222")  # 上海市黄浦区, female
-
-
-def _plaintext_variants(number: str) -> list[str]:
-    """Ways the plaintext number could leak: as is, lowercase, without the check
-    character, and trivially encoded."""
-    return [
-        number,
-        number.lower(),
-        number[:17],
-        base64.b64encode(number.encode()).decode(),
-        base64.urlsafe_b64encode(number.encode()).decode(),
-        number.encode().hex(),
-    ]
 
 
 def _today() -> datetime.date:
@@ -89,23 +74,6 @@ def _age_attempts(user, minutes: int) -> None:
     )
 
 
-def _all_database_text() -> str:
-    """Every value of every row of every table, as text, plus decoded sessions."""
-    chunks: list[str] = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            for row in cursor.fetchall():
-                for value in row:
-                    if isinstance(value, bytes | memoryview):
-                        chunks.append(bytes(value).decode("utf-8", "replace"))
-                    else:
-                        chunks.append(str(value))
-    # Session data is base64-encoded and signed: look inside it as well.
-    chunks.extend(repr(session.get_decoded()) for session in Session.objects.all())
-    return "\n".join(chunks)
-
-
 # --- Service -------------------------------------------------------------------------------
 
 
@@ -115,7 +83,8 @@ def test_service_stores_derived_facts_ciphertext_and_keyed_hash(owner):
     identity.refresh_from_db()
     assert identity.user == owner
     assert identity.id_number_masked == MASKED
-    assert identity.birth_date == datetime.date(1990, 3, 7)
+    assert selectors.identity_birth_date(identity) == datetime.date(1990, 3, 7)
+    assert "1990" not in identity.birth_date_encrypted
     assert identity.gender == Identity.Gender.MALE
     assert identity.region_code == "110105"
     assert "朝阳区" in identity.region_name
@@ -154,23 +123,23 @@ def test_service_accepts_an_applicant_turning_16_on_the_given_today(owner, today
 
     identity = services.identity_verify(user=owner, full_name=NAME, id_number=number, today=today)
 
-    assert identity.birth_date == datetime.date(2010, 11, 21)
+    assert selectors.identity_birth_date(identity) == datetime.date(2010, 11, 21)
 
 
 # --- API: success --------------------------------------------------------------------------
 
 
-def test_api_verify_returns_201_with_masked_number_birth_date_gender_and_region(owner_api, owner):
+def test_api_verify_returns_201_with_masked_number_age_gender_and_region(owner_api, owner):
     response = _post(owner_api)
 
     assert response.status_code == 201
     body = response.json()
     assert body["masked_id_number"] == MASKED
-    assert body["birth_date"] == "1990-03-07"
+    assert body["age"] == age_on(datetime.date(1990, 3, 7), _today())
     assert body["gender"] == "M"
     assert "朝阳区" in body["region"]
-    assert body["region_code"] == "110105"
-    assert NUMBER not in response.content.decode()
+    assert "birth_date" not in body
+    assert not leaks_of(NUMBER, [response.content.decode()])
     assert Identity.objects.get().user == owner
 
 
@@ -389,7 +358,7 @@ def test_api_get_after_verification_returns_the_masked_data(owner_api):
     assert response.json() == created
     assert response.json()["masked_id_number"] == MASKED
     content = response.content.decode()
-    for variant in _plaintext_variants(NUMBER):
+    for variant in plaintext_variants(NUMBER):
         assert variant not in content
 
 
@@ -423,14 +392,13 @@ def test_plaintext_id_number_is_stored_nowhere_in_the_database(
     # A refused attempt with another valid number must not leave it behind either.
     assert _post(other_api, id_number=OTHER_NUMBER, full_name="Wang").status_code == 400
 
-    everything = _all_database_text()
+    values = database_values()
 
     for number in (NUMBER, OTHER_NUMBER):
-        for variant in _plaintext_variants(number):
-            assert variant not in everything, f"{variant!r} found in the database"
+        assert not leaks_of(number, values)
     identity = Identity.objects.get()
     assert decrypt_text(identity.id_number_encrypted) == NUMBER
-    assert MASKED in everything  # the scan does see the identity row
+    assert MASKED in values  # the scan does see the identity row
 
 
 def test_ciphertext_differs_for_each_encryption_of_the_same_number():
@@ -501,7 +469,7 @@ def test_id_number_never_appears_in_logs(caplog, owner_api, other_api, owner_cli
     for record in caplog.records:
         text = _record_text(record)
         for number in (NUMBER, OTHER_NUMBER, _wrong_check(OTHER_NUMBER)):
-            for variant in _plaintext_variants(number):
+            for variant in plaintext_variants(number):
                 assert variant not in text, f"{variant!r} logged by {record.name}"
 
 
@@ -582,8 +550,7 @@ def test_identity_page_verifies_redirects_to_consents_and_shows_only_the_masked_
     assert MASKED in content
     assert NAME in content
     assert 'name="id_number"' not in content
-    for variant in _plaintext_variants(NUMBER):
-        assert variant not in content
+    assert not leaks_of(NUMBER, [content])
     assert NUMBER not in str(owner_client.cookies)
 
 
@@ -606,7 +573,7 @@ def test_identity_page_of_one_user_never_shows_anothers_identity(owner_client, o
     content = response.content.decode()
     assert response.status_code == 200
     assert "王芳" not in content
-    assert OTHER_NUMBER[:6] + "********" not in content
+    assert not leaks_of(OTHER_NUMBER, [content])
 
 
 def test_rotate_field_keys_reencrypts_so_the_old_key_can_be_dropped(owner, settings):
@@ -621,3 +588,29 @@ def test_rotate_field_keys_reencrypts_so_the_old_key_can_be_dropped(owner, setti
     identity = Identity.objects.get(user=owner)
     assert decrypt_text(identity.id_number_encrypted) == NUMBER
     assert decrypt_text(identity.full_name_encrypted) == "张三"
+
+
+# --- API: the contract's codes for malformed input ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"full_name": NAME, "id_number": ""}, "format"),
+        ({"full_name": NAME, "id_number": "   "}, "format"),
+        ({"full_name": NAME}, "format"),
+        ({"full_name": NAME, "id_number": NUMBER + "0" * 60}, "format"),
+        ({"full_name": NAME, "id_number": ["1"]}, "format"),
+        ({"full_name": "", "id_number": NUMBER}, "name"),
+        ({"id_number": NUMBER}, "name"),
+        ({"full_name": "张" * 200, "id_number": NUMBER}, "name"),
+        ({"full_name": None, "id_number": NUMBER}, "name"),
+    ],
+)
+def test_api_blank_or_overlong_input_gets_the_contracts_code(owner_api, payload, code):
+    response = owner_api.post(API_URL, payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert response.json()["message"]
+    assert not Identity.objects.exists()

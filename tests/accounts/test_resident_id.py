@@ -125,10 +125,18 @@ def test_region_name_is_derived_from_the_region_code():
     assert "黄浦区" in resident.region_name
 
 
-def test_masked_number_keeps_first_6_and_last_4_with_8_stars_between():
-    assert mask_id_number(NUMBER_X) == "110105********005X"
-    assert parse_resident_id(NUMBER_X, today=TODAY).masked == "110105********005X"
-    assert mask_id_number("11010519900307002X") == "110105********002X"
+def test_masked_number_keeps_only_the_first_and_last_character():
+    assert mask_id_number(NUMBER_X) == "1****************X"
+    assert parse_resident_id(NUMBER_X, today=TODAY).masked == "1****************X"
+    assert mask_id_number("310101198506152227") == "3****************7"
+
+
+@given(st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True))
+def test_no_mask_shows_a_birth_date_digit(number):
+    masked = mask_id_number(number)
+
+    assert len(masked) == 18
+    assert set(masked[1:17]) == {"*"}
 
 
 # --- Each refusal and its code -------------------------------------------------------------
@@ -397,7 +405,7 @@ def test_any_valid_number_parses_and_round_trips_birth_date_and_gender(parts):
     assert resident.gender == ("M" if sequence % 2 else "F")
     assert resident.region_code == region
     assert resident.region_name
-    assert resident.masked == f"{number[:6]}{'*' * 8}{number[-4:]}"
+    assert resident.masked == f"{number[0]}{'*' * 16}{number[-1]}"
 
 
 @PROPERTY_SETTINGS
