@@ -10,10 +10,13 @@ from scoring.bands import band_of
 from scoring.models import ModelVersion, ScoreSnapshot
 from tests.conftest import PASSWORD
 
-# What must never reach a log: resident ID numbers, the names the journeys verify, and
-# credentials (partner keys and tokens, proof links, voucher codes).
+# What must never reach a log: resident ID numbers, masks that show their region and end
+# (which a birth date completes), the birth date the whole journey verifies, the names the
+# journeys verify, and credentials (partner keys and tokens, proof links, voucher codes).
 LOG_SECRETS = re.compile(
     r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"|\d{2}\*+\d|\*+\d{2,3}[\dXx]\b"
+    r"|1990-?06-?15"
     r"|李小龙|王芳"
     r"|\b(?:sk|au)_[0-9a-f]{12}_"
     r"|/proof/ey"

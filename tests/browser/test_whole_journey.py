@@ -27,6 +27,7 @@ from playwright.sync_api import expect
 
 from accounts.clients import Client
 from accounts.models import ConsentGrant, ConsentPurpose, Identity, Profile, User
+from accounts.selectors import identity_birth_date
 from accounts.services import consent_grant, identity_verify
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, BenefitCategory, Partner, PartnerStatusChange, Voucher
@@ -41,6 +42,7 @@ from tests.browser.helpers import (
     url_pattern,
 )
 from tests.conftest import PASSWORD, make_id_number
+from tests.privacy import database_values, leaks_of
 from tests.scoring.conftest import store_model, trained  # noqa: F401
 from tests.worker import Worker, broker_purge, wait_for
 
@@ -241,7 +243,7 @@ def test_new_user_journey(
     # 3. Consent to scoring.
     expect(page).to_have_url(url_pattern(live_server, "/accounts/consents/"))
     identity = Identity.objects.get(user=user)
-    assert identity.birth_date.isoformat() == "1990-06-15"
+    assert identity_birth_date(identity).isoformat() == "1990-06-15"
     _assert_language(page, lang)
     offer = page.locator("form:has(input[name=purpose][value=scoring]) button[type=submit]")
     expect(offer).to_have_text(_t(lang, "I agree"))
@@ -401,6 +403,11 @@ def test_new_user_journey(
     expect(page.locator("main a.button-primary")).to_have_attribute("href", "/accounts/consents/")
     assert worker.running, worker.log_tail()
     browser_log.assert_clean()
+    # After the whole journey (worker, claim, history, revocation) no column of any table
+    # holds the number, or anything that rebuilds it, refused attempt included.
+    values = database_values()
+    assert not leaks_of(good, values)
+    assert not leaks_of(bad, values)
 
 
 # (2) A recompute that fails ---------------------------------------------------------------
