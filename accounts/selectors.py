@@ -17,6 +17,7 @@ from accounts.models import (
     ConsentText,
     FieldMark,
     Identity,
+    IdentityAppeal,
     NotificationPreference,
     Profile,
     User,
@@ -82,6 +83,11 @@ def identity_for_user(*, user: User) -> Identity | None:
 
 def identity_full_name(identity: Identity) -> str:
     return decrypt_text(identity.full_name_encrypted)
+
+
+def identity_appeals_for_user(*, user: User) -> QuerySet[IdentityAppeal]:
+    """The appeals this user filed, newest first."""
+    return IdentityAppeal.objects.filter(appellant=user).order_by("-created_at", "-id")
 
 
 def profile_get(*, user: User) -> Profile:
@@ -172,6 +178,18 @@ def account_export(*, user: User) -> dict:
             "region_code": identity.region_code,
             "verified_at": identity.verified_at,
         },
+        "identity_appeals": list(
+            user.identity_appeals.order_by("created_at", "id").values(
+                "statement", "status", "reason", "created_at", "decided_at"
+            )
+        ),
+        # Appeals others filed against the verification on this account: when and with
+        # what outcome, never who filed them or why.
+        "identity_appeals_against_me": list(
+            user.identity_appeals_against.order_by("created_at", "id").values(
+                "status", "created_at", "decided_at"
+            )
+        ),
         "identity_attempts": list(
             user.identity_attempts.order_by("created_at").values("created_at", "outcome")
         ),
