@@ -1,11 +1,27 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ConsentGrant, ConsentRevocation, ConsentText, Identity, User
-from accounts.selectors import identity_age
+from accounts import services
+from accounts.crypto import decrypt_text
+from accounts.models import (
+    ConsentGrant,
+    ConsentRevocation,
+    ConsentText,
+    Identity,
+    IdentityAppeal,
+    IdentityAppealEvidence,
+    User,
+)
+from accounts.selectors import identity_age, identity_full_name
+from sesame_portal.errors import ServiceError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -94,3 +110,135 @@ class ConsentGrantAdmin(ReadOnlyAdmin):
     search_fields = ["user__username", "partner__name"]
     list_select_related = ["user", "partner"]
     inlines = [RevocationInline]
+
+
+class AppealDecisionForm(forms.ModelForm):
+    """Staff decide through a decision and a reason; the rest is the appellant's."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("", _("Not decided yet")),
+            ("approve", _("Approve: move the verification to the appellant")),
+            ("reject", _("Reject")),
+        ],
+        required=False,
+    )
+    decision_reason = forms.CharField(
+        label=_("Reason (required to reject; shown to the appellant)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    class Meta:
+        model = IdentityAppeal
+        fields: list[str] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        if decision:
+            try:
+                services.identity_appeal_decide_check(
+                    appeal=self.instance,
+                    approve=decision == "approve",
+                    reason=cleaned.get("decision_reason", ""),
+                )
+            except ServiceError as error:
+                raise forms.ValidationError(error.message) from error
+        return cleaned
+
+
+@admin.register(IdentityAppeal)
+class IdentityAppealAdmin(admin.ModelAdmin):
+    """Seeing appeals takes the view permission, deciding them the decide permission;
+    being staff is not enough for either."""
+
+    form = AppealDecisionForm
+    list_display = ["pk", "created_at", "status", "appellant", "holder", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["appellant__username", "holder__username"]
+    ordering = ["status", "created_at"]
+    list_select_related = ["appellant", "holder"]
+    readonly_fields = [
+        "appellant",
+        "appellant_name",
+        "holder",
+        "holder_name",
+        "statement",
+        "evidence_link",
+        "status",
+        "created_at",
+        "reason",
+        "decided_at",
+        "decided_by",
+    ]
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if self.has_change_permission(request, obj):
+            fields += ["decision", "decision_reason"]
+        return fields
+
+    @admin.display(description=_("name the appellant gave"))
+    def appellant_name(self, obj: IdentityAppeal) -> str:
+        return decrypt_text(obj.full_name_encrypted)
+
+    @admin.display(description=_("name verified on the holder's account"))
+    def holder_name(self, obj: IdentityAppeal) -> str:
+        identity = Identity.objects.filter(pk=obj.identity_id).first()
+        return identity_full_name(identity) if identity is not None else "-"
+
+    @admin.display(description=_("evidence"))
+    def evidence_link(self, obj: IdentityAppeal):
+        evidence = IdentityAppealEvidence.objects.filter(appeal=obj).only("size").first()
+        if evidence is None:
+            return None
+        url = reverse("admin:accounts_identityappeal_evidence", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a> ({} KB)', url, _("Open the evidence"), evidence.size // 1024
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False  # people file appeals; staff decide them
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not request.user.has_perm("accounts.decide_identityappeal"):
+            return False
+        return obj is None or obj.status == IdentityAppeal.Status.PENDING
+
+    def get_urls(self):
+        evidence = self.admin_site.admin_view(self.evidence_view)
+        return [
+            path("<int:appeal_id>/evidence/", evidence, name="accounts_identityappeal_evidence"),
+            *super().get_urls(),
+        ]
+
+    def evidence_view(self, request, appeal_id: int) -> HttpResponse:
+        appeal = IdentityAppeal.objects.filter(pk=appeal_id).first()
+        if not self.has_view_permission(request, appeal):
+            raise PermissionDenied
+        evidence = IdentityAppealEvidence.objects.filter(appeal_id=appeal_id).first()
+        if appeal is None or evidence is None:
+            raise Http404
+        response = HttpResponse(bytes(evidence.data), content_type=evidence.content_type)
+        response["Content-Disposition"] = f'attachment; filename="appeal-{appeal_id}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def save_model(self, request, obj, form, change) -> None:
+        decision = form.cleaned_data.get("decision")
+        if not decision:
+            return
+        try:
+            services.identity_appeal_decide(
+                appeal=obj,
+                approve=decision == "approve",
+                reason=form.cleaned_data.get("decision_reason", ""),
+                by=request.user,
+            )
+        except ServiceError as error:  # changed since the form was checked
+            self.message_user(request, error.message, level=messages.ERROR)

@@ -67,6 +67,22 @@ class IdentityForm(forms.Form):
     )
 
 
+class IdentityAppealForm(IdentityForm):
+    """The verification's name and number again, with the evidence and a statement."""
+
+    evidence = forms.FileField(
+        label=_("Photo or scan of your ID card"),
+        help_text=_("A PDF, JPEG or PNG file of at most 5 MB showing both sides of the card."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+    statement = forms.CharField(
+        label=_("Why this ID number is yours"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("For example: when you lost the card, or who may have used it."),
+    )
+
+
 class PartnerConsentForm(forms.Form):
     partner = forms.ModelChoiceField(
         label=_("Partner"),

@@ -172,6 +172,34 @@ def _score_changed_text(
     }
 
 
+APPEAL_KINDS = (Notification.Kind.IDENTITY_APPEAL_FILED, Notification.Kind.IDENTITY_APPEAL_DECIDED)
+
+
+def _appeal_text(kind: str, params: dict) -> str:
+    if kind == Notification.Kind.IDENTITY_APPEAL_FILED:
+        return _(
+            "Someone appealed against the real-name verification on your account, saying "
+            "the ID number is theirs. Our staff will review it and tell you the outcome."
+        )
+    approved = params.get("outcome") == "approved"
+    if params.get("role") == "holder":
+        if approved:
+            return _(
+                "An appeal against the real-name verification on your account was upheld: "
+                "the ID number now belongs to another account, and your account is no "
+                "longer verified."
+            )
+        return _(
+            "An appeal against the real-name verification on your account was rejected: "
+            "nothing changes for you."
+        )
+    if approved:
+        return _("Your identity appeal was upheld: your real name is now verified on this account.")
+    return _("Your identity appeal was rejected. Reason: %(reason)s") % {
+        "reason": params.get("reason", "")
+    }
+
+
 def notification_text(
     notification: Notification,
     *,
@@ -183,6 +211,8 @@ def notification_text(
     params = notification.params or {}
     if notification.kind == Notification.Kind.SCORE_CHANGED:
         return _score_changed_text(notification, snapshots or {}, base_points or {})
+    if notification.kind in APPEAL_KINDS:
+        return _appeal_text(notification.kind, params)
     english = (get_language() or "").startswith("en")
     titles = [
         (item.get("title_en") if english else None) or item.get("title_zh", "")
@@ -205,10 +235,13 @@ def notification_text(
 
 
 def notification_url(notification: Notification) -> str | None:
-    """Where the notification leads: a score change to its explanation in the history."""
+    """Where the notification leads: a score change to its explanation in the history, an
+    identity appeal to the verification page."""
     snapshot_id = (notification.params or {}).get("snapshot_id")
     if notification.kind == Notification.Kind.SCORE_CHANGED and isinstance(snapshot_id, int):
         return f"{reverse('scoring:history')}?at={snapshot_id}#change"
+    if notification.kind in APPEAL_KINDS:
+        return reverse("accounts:identity")
     return None
 
 

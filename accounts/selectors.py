@@ -17,6 +17,7 @@ from accounts.models import (
     ConsentText,
     FieldMark,
     Identity,
+    IdentityAppeal,
     NotificationPreference,
     Profile,
     User,
@@ -113,6 +114,11 @@ def identity_summary(identity: Identity) -> dict:
     }
 
 
+def identity_appeals_for_user(*, user: User) -> QuerySet[IdentityAppeal]:
+    """The appeals this user filed, newest first."""
+    return IdentityAppeal.objects.filter(appellant=user).order_by("-created_at", "-id")
+
+
 def profile_get(*, user: User) -> Profile:
     """The user's profile, or an empty unsaved one before the first section is saved."""
     return Profile.objects.filter(user=user).first() or Profile(user=user)
@@ -193,6 +199,18 @@ def account_export(*, user: User) -> dict:
         },
         "identity": identity
         and {"full_name": identity_full_name(identity), **identity_summary(identity)},
+        "identity_appeals": list(
+            user.identity_appeals.order_by("created_at", "id").values(
+                "statement", "status", "reason", "created_at", "decided_at"
+            )
+        ),
+        # Appeals others filed against the verification on this account: when and with
+        # what outcome, never who filed them or why.
+        "identity_appeals_against_me": list(
+            user.identity_appeals_against.order_by("created_at", "id").values(
+                "status", "created_at", "decided_at"
+            )
+        ),
         "identity_attempts": list(
             user.identity_attempts.order_by("created_at").values("created_at", "outcome")
         ),

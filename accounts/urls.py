@@ -41,6 +41,7 @@ urlpatterns = [
     path("profile/<slug:section>/", views.profile_step, name="profile_step"),
     path("profile/<slug:section>/clear/", views.profile_clear, name="profile_clear"),
     path("identity/", views.identity, name="identity"),
+    path("identity/appeal/<str:token>/", views.identity_appeal, name="identity_appeal"),
     path("notifications/", views.notifications, name="notifications"),
     path("consents/", views.consents, name="consents"),
     path("consents/grant/", views.consent_grant, name="consent_grant"),

@@ -32,16 +32,11 @@ from scoring.models import (
 )
 from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
+from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type
 
 ANSWER_WITHIN = datetime.timedelta(days=20)
-ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_MAX_BYTES = EVIDENCE_MAX_BYTES
 STATEMENT_MAX = 2000
-# File types by their first bytes: what the file is, whatever it is called.
-SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
 TRANSITIONS = {
     Dispute.Status.RECEIVED: {
         Dispute.Status.UNDER_REVIEW,
@@ -156,19 +151,6 @@ def record_summary(*, user: User, kind: str, record_id: int | None, field: str) 
     return summary
 
 
-def _attachment_type(upload: UploadedFile) -> str:
-    if upload.size > ATTACHMENT_MAX_BYTES:
-        raise ServiceError(
-            "attachment_too_large", _("The file is larger than 5 MB."), status_code=413
-        )
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, content_type in SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    raise ServiceError("attachment_type", _("Attach a PDF, JPEG or PNG file."), status_code=415)
-
-
 def dispute_file(
     *,
     user: User,
@@ -188,7 +170,7 @@ def dispute_file(
     record_id = record_id if kind in (Dispute.Kind.REPAYMENT, Dispute.Kind.BILL) else None
     field = field if kind == Dispute.Kind.PROFILE else ""
     summary = record_summary(user=user, kind=kind, record_id=record_id, field=field)
-    content_type = _attachment_type(attachment) if attachment else None
+    content_type = evidence_content_type(attachment) if attachment else None
     now = timezone.now()
     with transaction.atomic():
         # One open dispute per record: the row lock on the user serialises two filings.

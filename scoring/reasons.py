@@ -200,6 +200,7 @@ TRIGGER_TEXTS = {
     "import": _("New data from sources"),
     "asked": _("You asked for it"),
     "dispute_corrected": _("A disputed record was corrected"),
+    "identity_appeal": _("An identity appeal was decided"),
 }
 
 

@@ -36,7 +36,9 @@ def _first_message(detail) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
-        response = Response({"code": exc.code, "message": str(exc.message)}, status=exc.status_code)
+        response = Response(
+            {**exc.extra, "code": exc.code, "message": str(exc.message)}, status=exc.status_code
+        )
         if exc.retry_after:
             response["Retry-After"] = str(exc.retry_after)
         return response

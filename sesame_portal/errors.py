@@ -1,5 +1,6 @@
 """The one error type services raise for a refused request: a stable code, a message
-in the user's language and the HTTP status an API answers with."""
+in the user's language and the HTTP status an API answers with (and, rarely, `extra`
+fields the API adds beside code and message, such as where to appeal)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ class ServiceError(Exception):
         *,
         status_code: int | None = None,
         retry_after: int | None = None,
+        extra: dict[str, str] | None = None,
     ) -> None:
         super().__init__(str(message))
         self.code = code
@@ -21,3 +23,4 @@ class ServiceError(Exception):
         if status_code is not None:
             self.status_code = status_code
         self.retry_after = retry_after
+        self.extra = extra or {}

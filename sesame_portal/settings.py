@@ -194,6 +194,20 @@ AXES_VERBOSE = False
 
 # Real-name verification attempts allowed per user per rolling hour.
 IDENTITY_ATTEMPTS_PER_HOUR = env_int("IDENTITY_ATTEMPTS_PER_HOUR", 5, minimum=1)
+# Per client address (an IPv6 address counts by its /64) and clock hour, counted in the
+# shared cache so that many accounts from one place cannot probe ID numbers or mass-create
+# accounts: failed verification attempts and appeals, and sign-ups. High enough for a
+# household or an office behind one address.
+IDENTITY_ATTEMPTS_PER_ADDRESS_PER_HOUR = env_int(
+    "IDENTITY_ATTEMPTS_PER_ADDRESS_PER_HOUR", 20, minimum=1
+)
+SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("SIGNUPS_PER_ADDRESS_PER_HOUR", 10, minimum=1)
+# The header a reverse proxy overwrites with the client's address (e.g. X-Real-IP); empty:
+# the peer's address (REMOTE_ADDR), which behind a proxy is the proxy for everyone.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+CLIENT_IP_META_KEY = (
+    "HTTP_" + CLIENT_IP_HEADER.upper().replace("-", "_") if CLIENT_IP_HEADER else ""
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import uuid
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 from stdnum.cn import ric
 
@@ -23,6 +25,23 @@ def make_id_number(region: str = "110105", birth: str = "19900307", sequence: st
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Every test counts its per-address limits (and anything else it caches) in a
+    namespace of its own, in whichever cache is configured (per-process memory, or Redis
+    with CACHE_URL): counts never leak from one test into the next, and nothing is
+    flushed under a test running beside it on the same Redis."""
+    namespace = f"test-{uuid.uuid4().hex}"
+    default = dict(settings.CACHES["default"])
+    if default["BACKEND"].endswith("LocMemCache"):
+        default["LOCATION"] = namespace
+    default["KEY_PREFIX"] = namespace
+    settings.CACHES = {**settings.CACHES, "default": default}
+    yield
+    if default["BACKEND"].endswith("LocMemCache"):
+        cache.clear()  # this test's own store only
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api.common import error_responses
+from accounts.clients import client_ip
 from sesame_portal.errors import ServiceError
 
 
@@ -31,13 +32,15 @@ class RegisterApi(APIView):
 
     @extend_schema(
         request=CredentialsSerializer,
-        responses={201: RegisterOutputSerializer, **error_responses(400)},
+        responses={201: RegisterOutputSerializer, **error_responses(400, 429)},
         summary="Create an account",
+        description="400 codes: username, username_taken, password, invalid. 429 "
+        "rate_limited with Retry-After: too many sign-ups from this address this hour.",
     )
     def post(self, request):
         data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
+        user = services.user_register(**data.validated_data, client_ip=client_ip(request))
         return Response(self.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

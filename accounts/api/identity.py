@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.api.common import error_responses
+from accounts.clients import client_ip
+from accounts.views.appeals import appeal_url
 from sesame_portal.errors import ServiceError
 
 
@@ -63,12 +65,29 @@ class IdentityApi(APIView):
         responses={201: IdentityOutputSerializer, **error_responses(400, 401, 409, 429)},
         summary="Verify my real name and resident ID number",
         description="400 codes: format, checksum, birth_date, region, underage, duplicate, "
-        "name, legacy_15_digit. 409 already_verified. 429 rate_limited with Retry-After.",
+        "name, legacy_15_digit. A `duplicate` answer also carries `appeal_url`: the page "
+        "where this user (and only this user, for an hour) can appeal for that number with "
+        "a photo of the ID card. 409 already_verified. 429 rate_limited with Retry-After "
+        "(too many attempts by this account, or failed attempts from this address).",
     )
     def post(self, request):
         data = self.IdentityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        identity = services.identity_verify(user=request.user, **data.validated_data)
+        try:
+            identity = services.identity_verify(
+                user=request.user, client_ip=client_ip(request), **data.validated_data
+            )
+        except ServiceError as error:
+            url = appeal_url(request, getattr(error, "appeal_token", None))
+            if url:
+                # The rightful owner's way back: offered to this user, for this number.
+                error.message = "{} {}".format(
+                    error.message,
+                    _("If it is yours, you can appeal at %(url)s (valid for an hour).")
+                    % {"url": url},
+                )
+                error.extra = {"appeal_url": url}
+            raise
         return Response(
             self.IdentityOutputSerializer(selectors.identity_summary(identity)).data,
             status=status.HTTP_201_CREATED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accounts.models.appeals import IdentityAppeal, IdentityAppealEvidence
 from accounts.models.consent import (
     DATA_CATEGORY_PURPOSES,
     ConsentGrant,
@@ -36,6 +37,8 @@ __all__ = [
     "EducationLevel",
     "FieldMark",
     "Identity",
+    "IdentityAppeal",
+    "IdentityAppealEvidence",
     "IdentityAttempt",
     "IncomeBand",
     "Notification",

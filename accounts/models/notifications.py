@@ -15,6 +15,11 @@ class Notification(models.Model):
         BENEFIT_LOCKED = "benefit_locked", _("Benefit locked")
         # params: {"from": score, "to": score, "snapshot_id": id, "previous_id": id}
         SCORE_CHANGED = "score_changed", _("Score changed")
+        # To the holder of a verification someone appealed against. params: {"appeal_id": id}
+        IDENTITY_APPEAL_FILED = "identity_appeal_filed", _("Identity appeal filed")
+        # To the appellant and to the holder. params: {"appeal_id": id, "outcome":
+        # "approved"|"rejected", "role": "appellant"|"holder", "reason": text (appellant)}
+        IDENTITY_APPEAL_DECIDED = "identity_appeal_decided", _("Identity appeal decided")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

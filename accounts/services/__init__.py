@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from accounts.services.appeals import (
+    appeal_offer_identity_id,
+    identity_appeal_decide,
+    identity_appeal_decide_check,
+    identity_appeal_file,
+)
 from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, consent_grant, consent_revoke
 from accounts.services.deletion import account_delete
 from accounts.services.housekeeping import IDENTITY_ATTEMPT_RETENTION, accounts_housekeeping
@@ -20,8 +26,12 @@ __all__ = [
     "PARTNER_SHARING_MAX_DAYS",
     "account_delete",
     "accounts_housekeeping",
+    "appeal_offer_identity_id",
     "consent_grant",
     "consent_revoke",
+    "identity_appeal_decide",
+    "identity_appeal_decide_check",
+    "identity_appeal_file",
     "identity_keys_rotate",
     "identity_verify",
     "profile_section_clear",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,24 +16,24 @@ from accounts.models import (
     User,
 )
 from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_name
+from accounts.services.appeals import appeal_offer_make
+from accounts.services.attempts import identity_attempt_begin
+from accounts.throttle import throttle_refund
 from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
 
-def _identity_attempts_retry_after(user: User, now: datetime.datetime) -> int | None:
-    """Seconds until another attempt is allowed, or None when one is allowed now."""
-    window_start = now - datetime.timedelta(hours=1)
-    recent = list(
-        IdentityAttempt.objects.filter(user=user, created_at__gt=window_start)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[: settings.IDENTITY_ATTEMPTS_PER_HOUR]
+def _duplicate(*, user: User, digest: str) -> IdentityRuleError:
+    """The `duplicate` refusal, with the appeal offered to this user for this number only
+    (see appeal_offer_make); the caller raises it."""
+    error = IdentityRuleError(
+        "duplicate", _("This ID number is already verified on another account.")
     )
-    if len(recent) < settings.IDENTITY_ATTEMPTS_PER_HOUR:
-        return None
-    oldest_counted = recent[-1]
-    return max(1, int((oldest_counted + datetime.timedelta(hours=1) - now).total_seconds()) + 1)
+    holder = Identity.objects.filter(id_number_hash=digest).values_list("pk", flat=True).first()
+    error.appeal_token = appeal_offer_make(user=user, identity_id=holder) if holder else None
+    return error
 
 
 def _identity_create(
@@ -44,9 +43,7 @@ def _identity_create(
     resident = parse_resident_id(id_number, today=today)
     digest = keyed_hash(resident.number)
     if Identity.objects.filter(id_number_hash=digest).exists():
-        raise IdentityRuleError(
-            "duplicate", _("This ID number is already verified on another account.")
-        )
+        raise _duplicate(user=user, digest=digest)
     try:
         with transaction.atomic():
             return Identity.objects.create(
@@ -67,38 +64,29 @@ def _identity_create(
             raise ServiceError(
                 "already_verified", _("Your identity is already verified."), status_code=409
             ) from None
-        raise IdentityRuleError(
-            "duplicate", _("This ID number is already verified on another account.")
-        ) from None
+        raise _duplicate(user=user, digest=digest) from None
 
 
 def identity_verify(
-    *, user: User, full_name: str, id_number: str, today: datetime.date | None = None
+    *,
+    user: User,
+    full_name: str,
+    id_number: str,
+    today: datetime.date | None = None,
+    client_ip: str | None = None,
 ) -> Identity:
     """Verify a user's real name and resident ID number, once per user and per number.
 
-    Every submission is counted (not its content) so guessing is rate-limited; the
-    number itself is only ever stored encrypted and as a keyed hash.
+    Every submission is counted (not its content) so guessing is rate-limited per user
+    and per client address; a successful one is taken back from the address's count. The
+    number itself is only ever stored encrypted and as a keyed hash. A `duplicate`
+    refusal carries `appeal_token`, the offer of an appeal for that number.
     """
     now = timezone.now()
     today = today or timezone.localdate(now)
     failure: ServiceError | None = None
     with transaction.atomic():
-        # Serialise one user's attempts so the rate limit cannot be raced.
-        User.objects.select_for_update().filter(pk=user.pk).exists()
-        if Identity.objects.filter(user=user).exists():
-            raise ServiceError(
-                "already_verified", _("Your identity is already verified."), status_code=409
-            )
-        retry_after = _identity_attempts_retry_after(user, now)
-        if retry_after is not None:
-            raise ServiceError(
-                "rate_limited",
-                _("Too many verification attempts. Try again in %(minutes)d minutes.")
-                % {"minutes": (retry_after + 59) // 60},
-                status_code=429,
-                retry_after=retry_after,
-            )
+        counted = identity_attempt_begin(user=user, client_ip=client_ip, now=now)
         try:
             identity = _identity_create(
                 user=user, full_name=full_name, id_number=id_number, today=today
@@ -114,6 +102,7 @@ def identity_verify(
             "identity verification refused", extra={"user_id": user.pk, "code": failure.code}
         )
         raise failure
+    throttle_refund(counted)  # only failed attempts count against the address
     logger.info("identity verified", extra={"user_id": user.pk})
     return identity
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -10,10 +11,19 @@ from django.utils.translation import gettext as _
 from accounts.models import (
     User,
 )
+from accounts.throttle import throttle_count
 from sesame_portal.errors import ServiceError
 
 
-def user_register(*, username: str, password: str) -> User:
+def user_register(*, username: str, password: str, client_ip: str | None = None) -> User:
+    """Create an account. Every attempt counts against the per-address hourly limit
+    (refused ones too: a taken username answers a question)."""
+    throttle_count(
+        action="signup",
+        address=client_ip,
+        limit=settings.SIGNUPS_PER_ADDRESS_PER_HOUR,
+        message=_("Too many sign-ups from your network. Try again in %(minutes)d minutes."),
+    )
     username = (username or "").strip()
     candidate = User(username=username)
     try:

@@ -11,6 +11,7 @@ from accounts.views.account import (
     identity,
     signup,
 )
+from accounts.views.appeals import identity_appeal
 from accounts.views.my_data import my_data, my_data_export
 from accounts.views.notifications import notifications
 from accounts.views.profile import (
@@ -28,6 +29,7 @@ __all__ = [
     "consents",
     "home",
     "identity",
+    "identity_appeal",
     "my_data",
     "my_data_export",
     "notifications",

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.clients import client_from_request
+from accounts.clients import client_from_request, client_ip
 from accounts.forms import IdentityForm, PartnerConsentForm, SignupForm
 from accounts.models import DATA_CATEGORY_PURPOSES, ConsentGrant, ConsentPurpose
+from accounts.views.appeals import appeal_url
 from benefits.services.partner_access import partner_authorize
 from benefits.views import authorized_redirect
 from scoring.home import score_home
@@ -49,7 +50,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_register(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                client_ip=client_ip(request),
             )
         except ServiceError as error:
             form.add_error(_SIGNUP_FIELDS.get(error.code), error.message)
@@ -66,9 +69,12 @@ def identity(request: HttpRequest) -> HttpResponse:
     current = selectors.identity_for_user(user=request.user)
     posted = request.POST if request.method == "POST" else None
     form = IdentityForm(posted) if current is None else None
+    offered_appeal = None
     if form is not None and request.method == "POST" and form.is_valid():
         try:
-            services.identity_verify(user=request.user, **form.cleaned_data)
+            services.identity_verify(
+                user=request.user, client_ip=client_ip(request), **form.cleaned_data
+            )
         except ServiceError as error:
             field = (
                 None
@@ -76,6 +82,7 @@ def identity(request: HttpRequest) -> HttpResponse:
                 else _IDENTITY_FIELDS.get(error.code, "id_number")
             )
             form.add_error(field, error.message)
+            offered_appeal = appeal_url(request, getattr(error, "appeal_token", None))
         else:
             messages.success(request, _("Your identity is verified."))
             return redirect("accounts:consents")
@@ -84,7 +91,14 @@ def identity(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/identity.html",
-        {"form": form, "identity": current, "full_name": full_name, "age": age},
+        {
+            "form": form,
+            "identity": current,
+            "full_name": full_name,
+            "age": age,
+            "appeal_url": offered_appeal,
+            "appeals": selectors.identity_appeals_for_user(user=request.user),
+        },
     )
 
 

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +31,7 @@ from benefits.models import (
 )
 from benefits.selectors import benefits_offered, person_of
 from scoring.selectors import score_usable
+from sesame_portal.counters import counters_add
 from sesame_portal.errors import ServiceError
 
 SCORE_SCOPES = (ConsentScope.SCORE, ConsentScope.SCORE_AND_SUBSCORES)
@@ -92,25 +91,6 @@ def refusal_log(
 # --- Rate limits ------------------------------------------------------------------------------
 
 
-def _counts(*counters: tuple[str, int]) -> list[int]:
-    """Add one to each (key, time to live) counter, created at zero if missing, and return
-    the new values: one round trip (a pipeline) on Redis, the cache API elsewhere."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        keys = [backend.make_and_validate_key(key) for key, _ttl in counters]
-        client = backend._cache.get_client(keys[0], write=True)
-        pipeline = client.pipeline(transaction=False)
-        for key, (_name, ttl) in zip(keys, counters, strict=True):
-            pipeline.set(key, 0, ex=ttl, nx=True)
-            pipeline.incr(key)
-        return pipeline.execute()[1::2]
-    values = []
-    for key, ttl in counters:
-        cache.add(key, 0, ttl)
-        values.append(cache.incr(key))
-    return values
-
-
 def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None) -> None:
     """Count the call against the partner's per-minute limit and daily quota, kept in the
     cache so that every gunicorn process shares them (Redis in production).
@@ -121,7 +101,7 @@ def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None
     now = now or timezone.now()
     local = timezone.localtime(now)
     try:
-        per_minute, per_day = _counts(
+        per_minute, per_day = counters_add(
             (f"partner-rate:{partner.pk}:{int(now.timestamp()) // 60}", 120),
             (f"partner-day:{partner.pk}:{local:%Y%m%d}", 2 * 86400),
         )

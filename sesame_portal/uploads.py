@@ -1,0 +1,32 @@
+"""Uploaded evidence (dispute attachments, identity appeals): what a file is by its first
+bytes, whatever it is called, and how large it may be."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from sesame_portal.errors import ServiceError
+
+EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+# File types by their first bytes: what the file is, whatever it is called.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+
+
+def evidence_content_type(upload: UploadedFile) -> str:
+    """The content type of a PDF, JPEG or PNG of at most 5 MB; refused otherwise
+    (413 attachment_too_large, 415 attachment_type)."""
+    if upload.size > EVIDENCE_MAX_BYTES:
+        raise ServiceError(
+            "attachment_too_large", _("The file is larger than 5 MB."), status_code=413
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, content_type in SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    raise ServiceError("attachment_type", _("Attach a PDF, JPEG or PNG file."), status_code=415)
