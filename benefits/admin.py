@@ -417,12 +417,18 @@ class PartnerApiKeyForm(forms.ModelForm):
         fields = ["partner", "label"]
 
 
+# Where a new key waits, server-side, for the one page that shows it: never in the
+# messages cookie, which the browser keeps and sends back with later requests.
+NEW_KEY_SESSION_KEY = "partner_api_key_once"
+
+
 @admin.register(PartnerApiKey)
 class PartnerApiKeyAdmin(admin.ModelAdmin):
-    """Keys are created here and shown once, in the confirmation message; only their
+    """Keys are created here and shown once, on the key's page right after; only their
     hash is stored. Rotate by creating a new key, then revoking the old one."""
 
     form = PartnerApiKeyForm
+    change_form_template = "admin/benefits/partnerapikey/change_form.html"
     list_display = ["prefix", "partner", "label", "created_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "partner"]
     search_fields = ["prefix", "label", "partner__name"]
@@ -448,13 +454,22 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
         key, value = partner_access.api_key_create(
             partner=form.cleaned_data["partner"], label=form.cleaned_data["label"], by=request.user
         )
-        obj.pk = key.pk
-        self.message_user(
-            request,
-            _("The new key, shown this once: %(key)s. Give it to the partner over a safe channel.")
-            % {"key": value},
-            messages.WARNING,
-        )
+        obj.pk, obj.prefix = key.pk, key.prefix
+        request.session[NEW_KEY_SESSION_KEY] = {"key": key.pk, "value": value}
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Straight to the key's own page, the one place its value is shown.
+        self.message_user(request, _("The key was created."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:benefits_partnerapikey_change", args=[obj.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Shows a key created just before, once: it leaves the session as it is shown."""
+        pending = request.session.get(NEW_KEY_SESSION_KEY) or {}
+        extra_context = dict(extra_context or {})
+        if str(pending.get("key")) == str(object_id):
+            extra_context["new_key"] = pending["value"]
+            del request.session[NEW_KEY_SESSION_KEY]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Revoke selected keys"), permissions=["change"])
     def revoke(self, request, queryset):
