@@ -15,6 +15,11 @@ class Notification(models.Model):
         BENEFIT_LOCKED = "benefit_locked", _("Benefit locked")
         # params: {"from": score, "to": score, "snapshot_id": id, "previous_id": id}
         SCORE_CHANGED = "score_changed", _("Score changed")
+        # params: {"partner": name}
+        PARTNER_AUTHORIZATION_ENDED = (
+            "partner_authorization_ended",
+            _("Partner authorisation ended"),
+        )
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.partner_sharing import partner_grants_end
 from benefits.models import Benefit, BenefitUnlock, Partner, PartnerStatusChange
 from sesame_portal.errors import ServiceError
 
@@ -19,7 +20,8 @@ def partner_status_set(
     """Approve, suspend or return partners to review, recording who, when and why.
 
     A suspended partner's benefits leave the catalogue at once (the catalogue reads the
-    status) and their open unlocks are closed. Returns the partners that changed."""
+    status), their open unlocks are closed, and every current authorisation people gave
+    it ends (each person is told). Returns the partners that changed."""
     if status not in Partner.Status.values:
         raise ServiceError("invalid", _("Unknown status."))
     reason = (reason or "").strip()
@@ -47,6 +49,8 @@ def partner_status_set(
                 BenefitUnlock.objects.filter(
                     benefit__partner=partner, locked_at__isnull=True
                 ).update(locked_at=now)
+                # For good: approving the partner again does not bring them back.
+                partner_grants_end(partner_id=partner.pk, partner_name=partner.name, at=now)
             changed.append(partner)
     return changed
 
