@@ -77,23 +77,51 @@ class PartnerStatusChangeInline(admin.TabularInline):
         return False
 
 
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = _("review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("due", _("Review due"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            return partners_review_due(queryset)
+        return queryset
+
+
+def partners_review_due(queryset):
+    """Approved partners whose review date has come."""
+    return queryset.filter(status=Partner.Status.APPROVED, review_due_on__lte=timezone.localdate())
+
+
 @admin.register(Partner)
 class PartnerAdmin(ImportExportModelAdmin):
     resource_classes = [PartnerResource]
     # The plain export form: the field-picking one relies on inline script, which the
     # Content Security Policy refuses.
     export_form_class = ExportForm
+    change_list_template = "admin/benefits/partner/change_list.html"
     list_display = [
         "name",
         "status",
         "category",
         "licence_number",
         "status_changed_at",
+        "review_due_on",
+        "review_due",
         "benefit_count",
     ]
-    list_filter = ["status", "category"]
-    search_fields = ["name", "licence_number"]
-    readonly_fields = ["status", "status_changed_at", "status_changed_by", "created_at"]
+    list_filter = ["status", ReviewDueFilter, "category"]
+    search_fields = ["name", "licence_number", "licence_authority"]
+    readonly_fields = [
+        "status",
+        "status_changed_at",
+        "status_changed_by",
+        "approved_at",
+        "review_due_on",
+        "created_at",
+    ]
     inlines = [BenefitInline, PartnerApiKeyInline, PartnerStatusChangeInline]
     actions = ["approve", "suspend", "return_to_review"]
 
@@ -110,18 +138,31 @@ class PartnerAdmin(ImportExportModelAdmin):
     def benefit_count(self, obj) -> int:
         return obj.benefits_total
 
+    @admin.display(description=_("review due"), boolean=True)
+    def review_due(self, obj) -> bool:
+        return obj.review_overdue
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["review_due_count"] = partners_review_due(Partner.objects.all()).count()
+        return super().changelist_view(request, extra_context)
+
     def _status_action(self, request, queryset, status: str, title: str):
         """Ask for a reason on an intermediate page, then change the status."""
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = StatusReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            changed = partner_status_set(
-                partners=list(queryset),
-                status=status,
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
+            try:
+                changed = partner_status_set(
+                    partners=list(queryset),
+                    status=status,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return None
             for partner in changed:
                 self.log_change(
                     request,

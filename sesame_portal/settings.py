@@ -195,6 +195,9 @@ AXES_VERBOSE = False
 # Real-name verification attempts allowed per user per rolling hour.
 IDENTITY_ATTEMPTS_PER_HOUR = env_int("IDENTITY_ATTEMPTS_PER_HOUR", 5, minimum=1)
 
+# Days from a partner's approval to its next review (flagged in the admin once past).
+PARTNER_REVIEW_DAYS = env_int("PARTNER_REVIEW_DAYS", 365, minimum=1)
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

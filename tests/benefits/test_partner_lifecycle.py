@@ -342,7 +342,7 @@ def test_a_lending_partner_with_its_licence_is_approved_until_its_review(setting
 
     partner.refresh_from_db()
     assert partner.status == Partner.Status.APPROVED
-    assert partner.approved_at.date() == timezone.localdate()
+    assert timezone.localdate(partner.approved_at) == timezone.localdate()
     assert partner.review_due_on == timezone.localdate() + datetime.timedelta(days=365)
     assert not partner.review_overdue
 
