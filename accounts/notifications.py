@@ -64,6 +64,22 @@ def score_changes_notify(
     return [row[0] for row in rows]
 
 
+def partner_grants_ended_notify(
+    *, user_ids: Iterable[int], partner_name: str, at: datetime.datetime
+) -> None:
+    """Tell each person that their authorisation of a partner ended because the partner
+    was suspended: one bulk insert however many people."""
+    copy_insert(
+        Notification,
+        ("user_id", "kind", "params", "created_at"),
+        [
+            (user_id, Notification.Kind.PARTNER_AUTHORIZATION_ENDED, {"partner": partner_name}, at)
+            for user_id in user_ids
+        ],
+        json_columns=frozenset({"params"}),
+    )
+
+
 def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
@@ -213,6 +229,12 @@ def notification_text(
         return _score_changed_text(notification, snapshots or {}, base_points or {})
     if notification.kind in APPEAL_KINDS:
         return _appeal_text(notification.kind, params)
+    if notification.kind == Notification.Kind.PARTNER_AUTHORIZATION_ENDED:
+        return _(
+            "Your authorisation of %(partner)s has ended because the partner was suspended. "
+            "It can no longer see anything of yours; if it is approved again, it must ask "
+            "you again."
+        ) % {"partner": params.get("partner", "")}
     english = (get_language() or "").startswith("en")
     titles = [
         (item.get("title_en") if english else None) or item.get("title_zh", "")
@@ -236,12 +258,15 @@ def notification_text(
 
 def notification_url(notification: Notification) -> str | None:
     """Where the notification leads: a score change to its explanation in the history, an
-    identity appeal to the verification page."""
+    identity appeal to the verification page, an ended partner authorisation to the
+    consents page."""
     snapshot_id = (notification.params or {}).get("snapshot_id")
     if notification.kind == Notification.Kind.SCORE_CHANGED and isinstance(snapshot_id, int):
         return f"{reverse('scoring:history')}?at={snapshot_id}#change"
     if notification.kind in APPEAL_KINDS:
         return reverse("accounts:identity")
+    if notification.kind == Notification.Kind.PARTNER_AUTHORIZATION_ENDED:
+        return reverse("accounts:consents")
     return None
 
 

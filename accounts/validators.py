@@ -59,6 +59,14 @@ FREE_WEBMAIL_DOMAINS = frozenset(
 _MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
+def validate_no_control_characters(value: str) -> None:
+    """Refuse control and format characters (Unicode Cc and Cf): bidirectional overrides
+    and isolates (U+202A to U+202E, U+2066 to U+2069) that make text read differently from what
+    it says, zero-width characters, a byte order mark, terminal controls."""
+    if any(unicodedata.category(char) in {"Cc", "Cf"} for char in value):
+        raise ValidationError(_("Remove the invisible control characters."), code="control")
+
+
 def validate_plain_text(value: str) -> None:
     """Refuse markup and control characters in free text: it is shown back to people
     and partners, and nobody's school or employer needs angle brackets."""
@@ -66,8 +74,7 @@ def validate_plain_text(value: str) -> None:
         raise ValidationError(
             _("Use plain text: the characters < and > are not allowed."), code="markup"
         )
-    if any(unicodedata.category(char) in {"Cc", "Cf"} for char in value):
-        raise ValidationError(_("Remove the invisible control characters."), code="control")
+    validate_no_control_characters(value)
 
 
 def validate_work_email_domain(value: str) -> None:

@@ -77,23 +77,51 @@ class PartnerStatusChangeInline(admin.TabularInline):
         return False
 
 
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = _("review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("due", _("Review due"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            return partners_review_due(queryset)
+        return queryset
+
+
+def partners_review_due(queryset):
+    """Approved partners whose review date has come."""
+    return queryset.filter(status=Partner.Status.APPROVED, review_due_on__lte=timezone.localdate())
+
+
 @admin.register(Partner)
 class PartnerAdmin(ImportExportModelAdmin):
     resource_classes = [PartnerResource]
     # The plain export form: the field-picking one relies on inline script, which the
     # Content Security Policy refuses.
     export_form_class = ExportForm
+    change_list_template = "admin/benefits/partner/change_list.html"
     list_display = [
         "name",
         "status",
         "category",
         "licence_number",
         "status_changed_at",
+        "review_due_on",
+        "review_due",
         "benefit_count",
     ]
-    list_filter = ["status", "category"]
-    search_fields = ["name", "licence_number"]
-    readonly_fields = ["status", "status_changed_at", "status_changed_by", "created_at"]
+    list_filter = ["status", ReviewDueFilter, "category"]
+    search_fields = ["name", "licence_number", "licence_authority"]
+    readonly_fields = [
+        "status",
+        "status_changed_at",
+        "status_changed_by",
+        "approved_at",
+        "review_due_on",
+        "created_at",
+    ]
     inlines = [BenefitInline, PartnerApiKeyInline, PartnerStatusChangeInline]
     actions = ["approve", "suspend", "return_to_review"]
 
@@ -110,18 +138,31 @@ class PartnerAdmin(ImportExportModelAdmin):
     def benefit_count(self, obj) -> int:
         return obj.benefits_total
 
+    @admin.display(description=_("review due"), boolean=True)
+    def review_due(self, obj) -> bool:
+        return obj.review_overdue
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["review_due_count"] = partners_review_due(Partner.objects.all()).count()
+        return super().changelist_view(request, extra_context)
+
     def _status_action(self, request, queryset, status: str, title: str):
         """Ask for a reason on an intermediate page, then change the status."""
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = StatusReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            changed = partner_status_set(
-                partners=list(queryset),
-                status=status,
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
+            try:
+                changed = partner_status_set(
+                    partners=list(queryset),
+                    status=status,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return None
             for partner in changed:
                 self.log_change(
                     request,
@@ -417,12 +458,18 @@ class PartnerApiKeyForm(forms.ModelForm):
         fields = ["partner", "label"]
 
 
+# Where a new key waits, server-side, for the one page that shows it: never in the
+# messages cookie, which the browser keeps and sends back with later requests.
+NEW_KEY_SESSION_KEY = "partner_api_key_once"
+
+
 @admin.register(PartnerApiKey)
 class PartnerApiKeyAdmin(admin.ModelAdmin):
-    """Keys are created here and shown once, in the confirmation message; only their
+    """Keys are created here and shown once, on the key's page right after; only their
     hash is stored. Rotate by creating a new key, then revoking the old one."""
 
     form = PartnerApiKeyForm
+    change_form_template = "admin/benefits/partnerapikey/change_form.html"
     list_display = ["prefix", "partner", "label", "created_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "partner"]
     search_fields = ["prefix", "label", "partner__name"]
@@ -448,13 +495,22 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
         key, value = partner_access.api_key_create(
             partner=form.cleaned_data["partner"], label=form.cleaned_data["label"], by=request.user
         )
-        obj.pk = key.pk
-        self.message_user(
-            request,
-            _("The new key, shown this once: %(key)s. Give it to the partner over a safe channel.")
-            % {"key": value},
-            messages.WARNING,
-        )
+        obj.pk, obj.prefix = key.pk, key.prefix
+        request.session[NEW_KEY_SESSION_KEY] = {"key": key.pk, "value": value}
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Straight to the key's own page, the one place its value is shown.
+        self.message_user(request, _("The key was created."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:benefits_partnerapikey_change", args=[obj.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Shows a key created just before, once: it leaves the session as it is shown."""
+        pending = request.session.get(NEW_KEY_SESSION_KEY) or {}
+        extra_context = dict(extra_context or {})
+        if str(pending.get("key")) == str(object_id):
+            extra_context["new_key"] = pending["value"]
+            del request.session[NEW_KEY_SESSION_KEY]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Revoke selected keys"), permissions=["change"])
     def revoke(self, request, queryset):

@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from benefits.models import Benefit, BenefitCategory, Partner
+from benefits.services.partners import partner_review_due
 
 DEMO_PARTNERS = [
     ("绿道单车 GreenLane Bikes", "bike_rental", "MB-2024-0171", Partner.Status.APPROVED),
@@ -19,7 +21,7 @@ DEMO_PARTNERS = [
     ("畅行租车 SmoothDrive", "car_rental", "CR-2020-1184", Partner.Status.APPROVED),
     ("随手借 HandyShare", "shared_items", "SI-2025-0412", Partner.Status.APPROVED),
     ("仁心医院 Renxin Hospital", "hospital", "HP-2019-0008", Partner.Status.APPROVED),
-    ("快借数据 QuickLend Data", "lending", "", Partner.Status.PENDING),
+    ("快借数据 QuickLend Data", Partner.LENDING, "", Partner.Status.PENDING),
     ("乐游旅行 HappyTrip", "travel", "TR-2026-0321", Partner.Status.PENDING),
 ]
 
@@ -132,10 +134,18 @@ DEMO_BENEFITS = [
 @transaction.atomic
 def demo_partners_load() -> list[Partner]:
     partners = []
+    now = timezone.now()
     for name, category, licence, status in DEMO_PARTNERS:
+        approved = status == Partner.Status.APPROVED
         partner, _ = Partner.objects.get_or_create(
             name=name,
-            defaults={"category": category, "licence_number": licence, "status": status},
+            defaults={
+                "category": category,
+                "licence_number": licence,
+                "status": status,
+                "approved_at": now if approved else None,
+                "review_due_on": partner_review_due(now) if approved else None,
+            },
         )
         partners.append(partner)
     return partners

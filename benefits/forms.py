@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentScope
-from accounts.services.consent import PARTNER_SHARING_MAX_DAYS
+from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, STATED_PURPOSE_MAX_LENGTH
+from accounts.validators import validate_no_control_characters
 from benefits.models import Benefit, Partner
 from benefits.selectors import benefits_offered
 
@@ -38,7 +39,10 @@ class PartnerLinkForm(forms.Form):
     """The terms a partner's link proposes (query string), confirmed by the user (POST)."""
 
     scope = forms.ChoiceField(choices=ConsentScope.choices, initial=ConsentScope.ELIGIBILITY)
-    purpose = forms.CharField(max_length=200)
+    # The partner's own words, shown as such: plain text, nothing invisible.
+    purpose = forms.CharField(
+        max_length=STATED_PURPOSE_MAX_LENGTH, validators=[validate_no_control_characters]
+    )
     benefit = forms.IntegerField(required=False, min_value=1)
     days = forms.IntegerField(min_value=1, max_value=PARTNER_SHARING_MAX_DAYS, initial=30)
     # Minimum disclosure: a link may ask for the exact score, but only a box the person

@@ -14,7 +14,7 @@ class PartnerResource(resources.ModelResource):
 
     class Meta:
         model = Partner
-        fields = ("id", "name", "category", "licence_number", "status")
+        fields = ("id", "name", "category", "licence_number", "licence_authority", "status")
         export_order = fields
         skip_unchanged = True
         clean_model_instances = True

@@ -209,6 +209,9 @@ CLIENT_IP_META_KEY = (
     "HTTP_" + CLIENT_IP_HEADER.upper().replace("-", "_") if CLIENT_IP_HEADER else ""
 )
 
+# Days from a partner's approval to its next review (flagged in the admin once past).
+PARTNER_REVIEW_DAYS = env_int("PARTNER_REVIEW_DAYS", 365, minimum=1)
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -26,6 +26,11 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
     text_version = serializers.IntegerField(source="text.version")
     title = serializers.SerializerMethodField()
     revoked_at = serializers.SerializerMethodField()
+    revocation_reason = serializers.SerializerMethodField(
+        help_text="Why it ended early: `user` (you revoked it), `superseded` (a newer grant "
+        "replaced it), `partner_suspended` (the partner was suspended), `account_deleted`; "
+        "null while it has not been revoked."
+    )
     is_current = serializers.SerializerMethodField()
 
     class Meta:
@@ -41,6 +46,7 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
             "granted_at",
             "expires_at",
             "revoked_at",
+            "revocation_reason",
             "is_current",
             "channel",
         ]
@@ -56,6 +62,10 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
     def get_revoked_at(self, grant) -> datetime.datetime | None:
         revocation = getattr(grant, "revocation", None)
         return revocation.revoked_at if revocation else None
+
+    def get_revocation_reason(self, grant) -> str | None:
+        revocation = getattr(grant, "revocation", None)
+        return revocation.reason if revocation else None
 
     def get_is_current(self, grant) -> bool:
         return grant.is_current()

@@ -69,6 +69,8 @@ class ConsentGrant(models.Model):
     class Channel(models.TextChoices):
         WEB = "web", _("Web page")
         API = "api", _("API")
+        # Records the portal writes itself, such as the end of a suspended partner's grants.
+        SYSTEM = "system", _("The portal")
 
     # Null once the account is deleted: the record stays as evidence, tied only to a
     # random pseudonym (subject_ref) that identifies nobody.
@@ -121,6 +123,9 @@ class ConsentRevocation(models.Model):
         USER = "user", _("Revoked by the user")
         SUPERSEDED = "superseded", _("Replaced by a newer grant")
         ACCOUNT_DELETED = "account_deleted", _("The account was deleted")
+        # The partner lost its approval (suspended or back in review): its grants end for
+        # good, and approving it again needs a new grant from each person.
+        PARTNER_SUSPENDED = "partner_suspended", _("Ended: the partner was suspended")
 
     grant = models.OneToOneField(ConsentGrant, on_delete=models.CASCADE, related_name="revocation")
     revoked_at = models.DateTimeField(_("revoked at"), default=timezone.now)

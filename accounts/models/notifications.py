@@ -20,6 +20,11 @@ class Notification(models.Model):
         # To the appellant and to the holder. params: {"appeal_id": id, "outcome":
         # "approved"|"rejected", "role": "appellant"|"holder", "reason": text (appellant)}
         IDENTITY_APPEAL_DECIDED = "identity_appeal_decided", _("Identity appeal decided")
+        # params: {"partner": name}
+        PARTNER_AUTHORIZATION_ENDED = (
+            "partner_authorization_ended",
+            _("Partner authorisation ended"),
+        )
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

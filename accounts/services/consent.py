@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,12 +19,14 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import consent_text_current
+from accounts.validators import validate_no_control_characters
 from benefits.models import Partner
 from benefits.services.unlocks import unlocks_close_all
 from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
 
 PARTNER_SHARING_MAX_DAYS = 365
+STATED_PURPOSE_MAX_LENGTH = 200  # ConsentGrant.stated_purpose
 
 
 def _grant_validate_partner_terms(
@@ -55,6 +58,23 @@ def _grant_validate_partner_terms(
         raise ServiceError("expires_at", _("Sharing with a partner can last at most one year."))
 
 
+def stated_purpose_clean(value: str | None) -> str:
+    """A partner's stated purpose as plain text, shown to the person as the partner's own
+    words: spaces collapsed, at most STATED_PURPOSE_MAX_LENGTH characters, and nothing
+    invisible that could make it read differently from what it says."""
+    value = " ".join((value or "").split())
+    if len(value) > STATED_PURPOSE_MAX_LENGTH:
+        raise ServiceError(
+            "stated_purpose",
+            _("Keep the purpose to %(max)d characters.") % {"max": STATED_PURPOSE_MAX_LENGTH},
+        )
+    try:
+        validate_no_control_characters(value)
+    except ValidationError as exc:
+        raise ServiceError("stated_purpose", exc.messages[0]) from None
+    return value
+
+
 def consent_grant(
     *,
     user: User,
@@ -83,7 +103,7 @@ def consent_grant(
         raise ServiceError(
             "unavailable", _("This consent cannot be given right now."), status_code=503
         )
-    stated_purpose = " ".join((stated_purpose or "").split())[:200]
+    stated_purpose = stated_purpose_clean(stated_purpose)
     if purpose == ConsentPurpose.PARTNER_SHARING and not stated_purpose:
         stated_purpose = partner.category
     with transaction.atomic():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -9,16 +10,30 @@ from django.utils.translation import gettext_lazy as _
 class Partner(models.Model):
     """A merchant that offers benefits and, with a user's consent, reads their score.
     Only approved partners offer benefits or query; status changes go through
-    benefits.services.partner_status_set, which records who, when and why."""
+    benefits.services.partner_status_set, which records who, when and why, refuses to
+    approve a lending partner without its licence, and sets the date of the next review."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending review")
         APPROVED = "approved", _("Approved")
         SUSPENDED = "suspended", _("Suspended")
 
+    # Categories whose partners need a licence on record (number and issuing authority)
+    # before they are approved: lending (借贷) is a licensed activity.
+    LENDING = "lending"
+    LICENSED_CATEGORIES = frozenset({LENDING})
+
     name = models.CharField(_("name"), max_length=100, unique=True)
-    category = models.CharField(_("category"), max_length=50)
+    category = models.CharField(
+        _("category"),
+        max_length=50,
+        help_text=_(
+            "For example bike_rental, hotel or lending. A lending partner (lending, 借贷) is "
+            "approved only with its licence number and issuing authority on record."
+        ),
+    )
     licence_number = models.CharField(_("licence number"), max_length=50, blank=True)
+    licence_authority = models.CharField(_("licence issuing authority"), max_length=100, blank=True)
     status = models.CharField(
         _("qualification status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -31,6 +46,10 @@ class Partner(models.Model):
         related_name="+",
         verbose_name=_("status changed by"),
     )
+    # Set by each approval (a renewed approval after a review included); past the review
+    # date the partner is flagged in the admin for another review.
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    review_due_on = models.DateField(_("review due on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Abuse controls of the partner API.
     rate_limit_per_minute = models.PositiveIntegerField(_("calls per minute"), default=120)
@@ -50,6 +69,33 @@ class Partner(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+    @property
+    def licence_missing(self) -> bool:
+        """A partner of a licensed category without its licence number and authority."""
+        return self.category.strip() in self.LICENSED_CATEGORIES and not (
+            self.licence_number.strip() and self.licence_authority.strip()
+        )
+
+    @property
+    def review_overdue(self) -> bool:
+        return (
+            self.is_approved
+            and self.review_due_on is not None
+            and self.review_due_on <= timezone.localdate()
+        )
+
+    def clean(self) -> None:
+        # An approved lender keeps its licence on record (approving one checks the same).
+        if self.is_approved and self.licence_missing:
+            raise ValidationError({"licence_number": licence_required_message([self])})
+
+
+def licence_required_message(partners: list[Partner]) -> str:
+    return _(
+        "A lending partner needs its licence number and issuing authority on record "
+        "before it is approved: %(names)s."
+    ) % {"names": ", ".join(p.name for p in partners)}
 
 
 class PartnerStatusChange(models.Model):

@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.crypto import keyed_hash
-from accounts.models import ConsentGrant, ConsentPurpose, ConsentScope, Identity
+from accounts.models import (
+    ConsentGrant,
+    ConsentPurpose,
+    ConsentRevocation,
+    ConsentScope,
+    Identity,
+)
 from accounts.resident_id import normalise_id_number, normalise_name
 from accounts.selectors import identity_full_name
 from benefits.credentials import TOKEN_KIND, credential_matches, credential_prefix
@@ -158,7 +164,17 @@ def _authorization(record: CallRecord, token: str) -> PartnerAuthorization:
     record.authorization = found
     record.user_id = grant.user_id
     record.purpose = grant.stated_purpose
-    if hasattr(grant, "revocation") or grant.user_id is None:
+    revocation = getattr(grant, "revocation", None)
+    if revocation is not None and revocation.reason == ConsentRevocation.Reason.PARTNER_SUSPENDED:
+        raise ServiceError(
+            "authorization_revoked",
+            _(
+                "This authorisation ended when the partner was suspended; ask the person to "
+                "authorise again."
+            ),
+            status_code=403,
+        )
+    if revocation is not None or grant.user_id is None:
         raise ServiceError(
             "authorization_revoked", _("The person revoked this authorisation."), status_code=403
         )

@@ -163,7 +163,8 @@ def test_a_suspension_stops_the_partner_at_its_very_next_call(
     partner_status_set(
         partners=[partner], status=Partner.Status.APPROVED, reason="cleared", by=admin_user
     )
-    assert partner_api.get(score_url(token)).status_code == 200
+    # The key works again, but the suspension ended the person's authorisation for good.
+    assert_error(partner_api.get(score_url(token)), 403, "authorization_revoked")
 
 
 def test_a_partner_may_hold_several_keys_and_rotate_them(partner_cache, partner, token):
