@@ -15,6 +15,8 @@ class Notification(models.Model):
         BENEFIT_LOCKED = "benefit_locked", _("Benefit locked")
         # params: {"from": score, "to": score, "snapshot_id": id, "previous_id": id}
         SCORE_CHANGED = "score_changed", _("Score changed")
+        # params: {"device": label}; the time is the notification's own.
+        NEW_SIGN_IN = "new_sign_in", _("New sign-in")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
