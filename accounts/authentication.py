@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 
 from accounts import services
@@ -15,3 +16,9 @@ class TokenAuthentication(KnoxTokenAuthentication):
         user, token = super().validate_user(auth_token)
         services.api_token_touch(token=token)
         return user, token
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The OpenAPI security scheme of this class: knox's, under the same name."""
+
+    target_class = TokenAuthentication
