@@ -582,3 +582,20 @@ def test_account_deletion_removes_its_sign_ins_and_known_devices(owner):
     assert not SignIn.objects.exists()
     assert not KnownDevice.objects.exists()
     assert not AuthToken.objects.exists()
+
+
+def test_a_password_set_in_the_admin_ends_the_persons_tokens_and_sessions(owner, admin_user):
+    token = api_token()
+    web = web_login()
+    admin = Client()
+    admin.force_login(admin_user)
+
+    response = admin.post(
+        f"/admin/accounts/user/{owner.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+
+    assert response.status_code == 302
+    assert with_token(token).get(PROFILE_API).status_code == 401
+    assert not logged_in(web)
+    assert admin.get("/admin/").status_code == 200
