@@ -60,6 +60,20 @@ class PortalUserAdmin(UserAdmin):
     inlines = [IdentityInline]
     list_display = ["username", "is_staff", "is_active", "date_joined", "last_login"]
 
+    def user_change_password(self, request, id, form_url=""):
+        """A password set here ends the person's tokens and sessions too, as a change of
+        their own does (the admin's own session stays when it is their account)."""
+        old_key = request.session.session_key
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = User.objects.get(pk=id)
+            own = user.pk == request.user.pk
+            services.sign_out_everywhere(user=user, keep_session_key=old_key if own else None)
+            # Django gives the admin's session a new key either way: its sign-in follows.
+            if old_key and request.session.session_key != old_key:
+                services.web_session_rekey(old_key=old_key, new_key=request.session.session_key)
+        return response
+
 
 @admin.register(Identity)
 class IdentityAdmin(IdentityFacts, ReadOnlyAdmin):

@@ -235,6 +235,14 @@ def notification_text(
             "It can no longer see anything of yours; if it is approved again, it must ask "
             "you again."
         ) % {"partner": params.get("partner", "")}
+    if notification.kind == Notification.Kind.NEW_SIGN_IN:
+        return _(
+            "New sign-in on %(device)s at %(time)s. If it was not you, change your password: "
+            "that signs out every device."
+        ) % {
+            "device": params.get("device") or _("an unknown device"),
+            "time": timezone.localtime(notification.created_at).strftime("%Y-%m-%d %H:%M"),
+        }
     english = (get_language() or "").startswith("en")
     titles = [
         (item.get("title_en") if english else None) or item.get("title_zh", "")
@@ -259,7 +267,9 @@ def notification_text(
 def notification_url(notification: Notification) -> str | None:
     """Where the notification leads: a score change to its explanation in the history, an
     identity appeal to the verification page, an ended partner authorisation to the
-    consents page."""
+    consents page, a new sign-in to the devices page."""
+    if notification.kind == Notification.Kind.NEW_SIGN_IN:
+        return reverse("accounts:devices")
     snapshot_id = (notification.params or {}).get("snapshot_id")
     if notification.kind == Notification.Kind.SCORE_CHANGED and isinstance(snapshot_id, int):
         return f"{reverse('scoring:history')}?at={snapshot_id}#change"
@@ -279,6 +289,7 @@ def notifications_page(*, user: User, limit: int = PAGE_SIZE) -> list[dict]:
         {
             "text": notification_text(n, snapshots=snapshots, base_points=base_points),
             "url": notification_url(n),
+            "kind": n.kind,
             "created_at": n.created_at,
             "unread": n.read_at is None,
         }

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,9 @@ from accounts.models import (
     IdentityAppeal,
     NotificationPreference,
     Profile,
+    SignIn,
     User,
+    session_key_hash,
 )
 from accounts.profile_sections import SECTIONS, completion_percent
 from accounts.resident_id import age_on
@@ -179,6 +182,46 @@ def work_email_pending(*, profile: Profile) -> bool:
     return bool(profile.pk and profile.work_email and profile.work_email_verified_at is None)
 
 
+def sign_ins_for_user(
+    *,
+    user: User,
+    current_token_digest: str | None = None,
+    current_session_key: str | None = None,
+    now: datetime.datetime | None = None,
+) -> list[dict]:
+    """The user's live sign-ins ("devices and sessions"), most recently used first, each
+    with its device, times and whether it is the one asking. Expired tokens and sessions
+    unused for longer than a session lives are left out. Never a token or session key."""
+    now = now or timezone.now()
+    current_hash = session_key_hash(current_session_key) if current_session_key else None
+    rows = (
+        SignIn.objects.filter(user=user)
+        .filter(
+            Q(kind=SignIn.Kind.TOKEN, token__expiry__isnull=True)
+            | Q(kind=SignIn.Kind.TOKEN, token__expiry__gte=now)
+            | Q(
+                kind=SignIn.Kind.SESSION,
+                last_used_at__gte=now - datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE),
+            )
+        )
+        .select_related("token")
+        .order_by("-last_used_at", "-id")
+    )
+    return [
+        {
+            "id": row.pk,
+            "kind": row.kind,
+            "device": row.device,
+            "created_at": row.created_at,
+            "last_used_at": row.last_used_at,
+            "expires_at": row.token.expiry if row.token_id else None,
+            "current": (row.token_id is not None and row.token_id == current_token_digest)
+            or (row.session_key_hash is not None and row.session_key_hash == current_hash),
+        }
+        for row in rows
+    ]
+
+
 def account_export(*, user: User) -> dict:
     """Everything held about the user, for "download my data". The ID number appears
     masked only: the full number is never sent anywhere, not even to its owner."""
@@ -245,6 +288,14 @@ def account_export(*, user: User) -> dict:
         ),
         "api_tokens": list(
             AuthToken.objects.filter(user=user).order_by("created").values("created", "expiry")
+        ),
+        # Labels and times only: never a token or a session key, nor their hashes.
+        "devices_and_sessions": [
+            {key: item[key] for key in ("kind", "device", "created_at", "last_used_at")}
+            for item in sign_ins_for_user(user=user)
+        ],
+        "known_devices": list(
+            user.known_devices.order_by("first_seen_at", "id").values("device", "first_seen_at")
         ),
         "scores": [
             {

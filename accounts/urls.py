@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from accounts import views
 
@@ -17,14 +17,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_change_done"),
-        ),
-        name="password_change",
-    ),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(
@@ -34,6 +27,8 @@ urlpatterns = [
     ),
     path("me/", views.account, name="account"),
     path("me/data/", views.my_data, name="my_data"),
+    path("me/devices/", views.devices, name="devices"),
+    path("me/devices/<int:sign_in_id>/revoke/", views.device_revoke, name="device_revoke"),
     path("me/data/export/", views.my_data_export, name="my_data_export"),
     path("profile/", views.profile_overview, name="profile"),
     path("profile/work-email/code/", views.profile_work_email_code, name="work_email_code"),

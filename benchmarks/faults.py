@@ -157,6 +157,9 @@ session[SESSION_KEY] = str(user.pk)
 session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
+# A session is only honoured with its sign-in row (accounts.web_sessions).
+from accounts.services import web_session_start
+web_session_start(user=user, session_key=session.session_key, user_agent="faults")
 print(session.session_key)
 """
 

@@ -96,6 +96,9 @@ MIDDLEWARE = [
     "sesame_portal.middleware.null_character_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A session whose sign-in was revoked (devices page, log out everywhere, password
+    # change elsewhere) is logged out here, before any view sees it.
+    "accounts.web_sessions.sign_in_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -283,9 +286,12 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: a request without credentials, or with an ended token, is answered 401
+    # with `WWW-Authenticate: Token` (session authentication has no challenge to offer,
+    # which would make it a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -294,6 +300,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "sesame_portal.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Named so that accounts.SignIn can point at knox's token model in a migration.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model name, not a secret)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 30, minimum=1)),
     "AUTO_REFRESH": True,

@@ -3,11 +3,12 @@ the work done by services and selectors."""
 
 from __future__ import annotations
 
-from accounts.api.auth import RegisterApi, TokenApi
+from accounts.api.auth import LogoutAllApi, LogoutApi, PasswordApi, RegisterApi, TokenApi
 from accounts.api.consents import ConsentDetailApi, ConsentListApi, ConsentTextApi
 from accounts.api.identity import IdentityApi
 from accounts.api.my_data import AccountApi, ExportApi
 from accounts.api.profile import ProfileApi, WorkEmailCodeApi, WorkEmailResendApi
+from accounts.api.sign_ins import SignInDetailApi, SignInListApi
 
 __all__ = [
     "AccountApi",
@@ -16,8 +17,13 @@ __all__ = [
     "ConsentTextApi",
     "ExportApi",
     "IdentityApi",
+    "LogoutAllApi",
+    "LogoutApi",
+    "PasswordApi",
     "ProfileApi",
     "RegisterApi",
+    "SignInDetailApi",
+    "SignInListApi",
     "TokenApi",
     "WorkEmailCodeApi",
     "WorkEmailResendApi",

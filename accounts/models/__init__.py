@@ -12,6 +12,7 @@ from accounts.models.consent import (
     ConsentScope,
     ConsentText,
 )
+from accounts.models.devices import KnownDevice, SignIn, session_key_hash
 from accounts.models.notifications import Notification, NotificationPreference
 from accounts.models.profile import (
     EMPLOYED_OCCUPATIONS,
@@ -41,11 +42,14 @@ __all__ = [
     "IdentityAppealEvidence",
     "IdentityAttempt",
     "IncomeBand",
+    "KnownDevice",
     "Notification",
     "NotificationPreference",
     "Occupation",
     "Profile",
+    "SignIn",
     "User",
     "VehicleValue",
     "WorkEmailChallenge",
+    "session_key_hash",
 ]

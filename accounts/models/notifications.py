@@ -25,6 +25,8 @@ class Notification(models.Model):
             "partner_authorization_ended",
             _("Partner authorisation ended"),
         )
+        # params: {"device": label}; the time is the notification's own.
+        NEW_SIGN_IN = "new_sign_in", _("New sign-in")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -20,12 +20,27 @@ from accounts.services.profile import (
     work_email_verify,
 )
 from accounts.services.registration import user_register
+from accounts.services.sign_ins import (
+    api_token_end,
+    api_token_issue,
+    api_token_touch,
+    password_change,
+    sign_in_revoke,
+    sign_out_everywhere,
+    web_session_alive,
+    web_session_end,
+    web_session_rekey,
+    web_session_start,
+)
 
 __all__ = [
     "IDENTITY_ATTEMPT_RETENTION",
     "PARTNER_SHARING_MAX_DAYS",
     "account_delete",
     "accounts_housekeeping",
+    "api_token_end",
+    "api_token_issue",
+    "api_token_touch",
     "appeal_offer_identity_id",
     "consent_grant",
     "consent_revoke",
@@ -34,10 +49,17 @@ __all__ = [
     "identity_appeal_file",
     "identity_keys_rotate",
     "identity_verify",
+    "password_change",
     "profile_section_clear",
     "profile_section_save",
     "profile_update",
+    "sign_in_revoke",
+    "sign_out_everywhere",
     "user_register",
+    "web_session_alive",
+    "web_session_end",
+    "web_session_rekey",
+    "web_session_start",
     "work_email_challenge_start",
     "work_email_verify",
 ]

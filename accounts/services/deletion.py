@@ -38,8 +38,10 @@ def account_delete(*, user: User, password: str) -> str:
         # partners and scopes stay, which is what a regulator asks about.
         ConsentRevocation.objects.filter(grant__user=user).update(client_ip=None, user_agent="")
         grants.update(user=None, subject_ref=pseudonym, client_ip=None, user_agent="")
+        # Login records of the name in any case: usernames are unique regardless of case
+        # (see user_register), so "OWNER" typed at the login page can only mean this account.
         for model in (AccessAttempt, AccessFailureLog, AccessLog):
-            model.objects.filter(username=user.username).delete()
+            model.objects.filter(username__iexact=user.username).delete()
         user.delete()
     logger.info("account deleted", extra={"user_id": user_id})
     return pseudonym

@@ -9,12 +9,14 @@ from django.utils import timezone
 from accounts.models import (
     IdentityAttempt,
 )
+from accounts.services.sign_ins import sign_ins_housekeeping
 
 IDENTITY_ATTEMPT_RETENTION = datetime.timedelta(days=30)
 
 
 def accounts_housekeeping(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Delete expired API tokens and verification attempts older than the retention.
+    """Delete expired API tokens, web sessions' sign-in rows past a session's life, and
+    verification attempts older than the retention.
 
     Attempts only feed the hourly rate limit; keeping them a month covers abuse review
     without holding a record of every try for ever.
@@ -26,4 +28,9 @@ def accounts_housekeeping(*, now: datetime.datetime | None = None) -> dict[str, 
     attempts, _ = IdentityAttempt.objects.filter(
         created_at__lt=now - IDENTITY_ATTEMPT_RETENTION
     ).delete()
-    return {"expired_tokens": tokens, "old_identity_attempts": attempts}
+    sessions = sign_ins_housekeeping(now=now)
+    return {
+        "expired_tokens": tokens,
+        "old_identity_attempts": attempts,
+        "expired_web_sessions": sessions,
+    }

@@ -21,12 +21,16 @@ from accounts.views.profile import (
     profile_work_email_code,
     profile_work_email_resend,
 )
+from accounts.views.sign_ins import PasswordChangeView, device_revoke, devices
 
 __all__ = [
+    "PasswordChangeView",
     "account",
     "consent_grant",
     "consent_revoke",
     "consents",
+    "device_revoke",
+    "devices",
     "home",
     "identity",
     "identity_appeal",

@@ -33,6 +33,7 @@ from accounts.models import (
     ConsentPurpose,
     Notification,
     Profile,
+    SignIn,
     User,
     WorkEmailChallenge,
 )
@@ -148,6 +149,9 @@ EXCLUDED_UNPARAMETERISED = {
     "api/schema/": "public: the OpenAPI schema",
     "api/docs/": "public: the API docs",
     "api/v1/partner/identity-check/": "partner API (tests/security/test_partner_credentials.py)",
+    "api/v1/auth/logout/": "ends the token used for the call only",
+    "api/v1/auth/logout-all/": "ends the requester's own tokens and sessions only "
+    "(tests/accounts/test_sign_ins.py)",
 }
 
 
@@ -484,6 +488,24 @@ CROSS_USER = [
         api=True,
     ),
     Case(
+        # The web session their browser is logged in with.
+        "end-their-web-session",
+        "accounts/me/devices/<int:sign_in_id>/revoke/",
+        ("POST",),
+        lambda w: {"sign_in_id": SignIn.objects.get(user=w.user).pk},
+        control=302,
+        changes=True,
+    ),
+    Case(
+        "api-end-their-web-session",
+        "api/v1/me/tokens/<int:sign_in_id>/",
+        ("DELETE",),
+        lambda w: {"sign_in_id": SignIn.objects.get(user=w.user).pk},
+        control=204,
+        changes=True,
+        api=True,
+    ),
+    Case(
         "their-partner-authorisation-page",
         "benefits/authorized/<int:grant_id>/",
         ("GET",),
@@ -782,6 +804,7 @@ MINE = {
     "accounts/me/": ("", 200),
     "accounts/me/data/": ("", 200),
     "accounts/me/data/export/": ("", 200),
+    "accounts/me/devices/": ("", 200),
     "accounts/profile/": ("", 200),
     "accounts/profile/work-email/code/": ("", 405),
     "accounts/profile/work-email/resend/": ("", 405),
@@ -802,6 +825,8 @@ MINE = {
     "benefits/queries/": ("", 200),
     "api/v1/me/": ("", 405),
     "api/v1/me/export/": ("", 200),
+    "api/v1/me/password/": ("", 405),
+    "api/v1/me/tokens/": ("", 200),
     "api/v1/me/profile/": ("", 200),
     "api/v1/me/profile/work-email/code/": ("", 405),
     "api/v1/me/profile/work-email/resend/": ("", 405),

@@ -1,0 +1,187 @@
+"""Sign-ins: issuing API tokens, recording web sessions, ending them one by one or all
+at once (on request, or because the password changed), and announcing a new device."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from knox.models import AuthToken
+
+from accounts.clients import Client, device_label
+from accounts.models import KnownDevice, Notification, SignIn, User, session_key_hash
+from sesame_portal.errors import ServiceError
+
+# "Last used" is written at most this often, not on every request.
+LAST_USED_INTERVAL = datetime.timedelta(minutes=5)
+
+
+def _device_remember(*, user: User, device: str, at: datetime.datetime) -> None:
+    """Note the device; announce it when the user has signed in before, from others only.
+    The first sign-in of an account (right after sign-up) says nothing."""
+    known = KnownDevice.objects.filter(user=user)
+    if known.filter(device=device).exists():
+        return
+    first_ever = not known.exists()
+    _known, created = KnownDevice.objects.get_or_create(
+        user=user, device=device, defaults={"first_seen_at": at}
+    )
+    if created and not first_ever:
+        Notification.objects.create(
+            user=user, kind=Notification.Kind.NEW_SIGN_IN, params={"device": device}, created_at=at
+        )
+
+
+def api_token_issue(*, user: User, client: Client) -> tuple[AuthToken, str]:
+    """A new API token for the user (after their password was checked), recorded as a
+    sign-in from the client's device. Returns the token row and the token, shown once."""
+    device = device_label(client.user_agent)
+    with transaction.atomic():
+        instance, token = AuthToken.objects.create(user)
+        SignIn.objects.create(
+            user=user,
+            kind=SignIn.Kind.TOKEN,
+            token=instance,
+            device=device,
+            created_at=instance.created,
+            last_used_at=instance.created,
+        )
+        _device_remember(user=user, device=device, at=instance.created)
+    return instance, token
+
+
+def api_token_touch(*, token: AuthToken, now: datetime.datetime | None = None) -> None:
+    """A request came with this token: move its "last used", at most every few minutes.
+    A token issued before sign-ins were recorded gets its row now."""
+    now = now or timezone.now()
+    try:
+        sign_in = token.sign_in
+    except SignIn.DoesNotExist:
+        SignIn.objects.get_or_create(
+            token=token,
+            defaults={
+                "user_id": token.user_id,
+                "kind": SignIn.Kind.TOKEN,
+                "created_at": token.created,
+                "last_used_at": now,
+            },
+        )
+        return
+    if sign_in.last_used_at < now - LAST_USED_INTERVAL:
+        SignIn.objects.filter(pk=sign_in.pk).update(last_used_at=now)
+
+
+def api_token_end(*, token: AuthToken) -> None:
+    """Log out the token (its sign-in row goes with it)."""
+    token.delete()
+
+
+def web_session_start(*, user: User, session_key: str, user_agent: str) -> SignIn:
+    """Record a web login under the hash of its (already rotated) session key."""
+    device = device_label(user_agent)
+    now = timezone.now()
+    with transaction.atomic():
+        sign_in, _created = SignIn.objects.update_or_create(
+            session_key_hash=session_key_hash(session_key),
+            defaults={
+                "user": user,
+                "kind": SignIn.Kind.SESSION,
+                "device": device,
+                "created_at": now,
+                "last_used_at": now,
+            },
+        )
+        _device_remember(user=user, device=device, at=now)
+    return sign_in
+
+
+def web_session_alive(
+    *, user_id: str | int, session_key: str, now: datetime.datetime | None = None
+) -> bool:
+    """Whether this logged-in session may go on: its sign-in row exists and is the same
+    user's. Moves "last used" at most every few minutes (one read per request, rarely a
+    write)."""
+    now = now or timezone.now()
+    row = (
+        SignIn.objects.filter(session_key_hash=session_key_hash(session_key))
+        .values_list("pk", "user_id", "last_used_at")
+        .first()
+    )
+    if row is None or str(row[1]) != str(user_id):
+        return False
+    if row[2] < now - LAST_USED_INTERVAL:
+        SignIn.objects.filter(pk=row[0]).update(last_used_at=now)
+    return True
+
+
+def web_session_end(*, session_key: str) -> None:
+    SignIn.objects.filter(session_key_hash=session_key_hash(session_key)).delete()
+
+
+def web_session_rekey(*, old_key: str, new_key: str) -> None:
+    """The session kept its login under a new key (Django rotates it when the password
+    changes): its sign-in follows."""
+    SignIn.objects.filter(session_key_hash=session_key_hash(old_key)).update(
+        session_key_hash=session_key_hash(new_key)
+    )
+
+
+def sign_in_revoke(*, user: User, sign_in_id: int) -> SignIn:
+    """End one of the user's own sign-ins and return it (gone from the database);
+    another user's or an unknown id is a 404."""
+    sign_in = SignIn.objects.filter(user=user, pk=sign_in_id).first()
+    if sign_in is None:
+        raise ServiceError("not_found", _("No such device or session."), status_code=404)
+    with transaction.atomic():
+        if sign_in.token_id is not None:
+            AuthToken.objects.filter(pk=sign_in.token_id).delete()
+        SignIn.objects.filter(pk=sign_in.pk).delete()
+    return sign_in
+
+
+def sign_out_everywhere(*, user: User, keep_session_key: str | None = None) -> None:
+    """End every API token and every web session of the user, except the web session
+    `keep_session_key` (the one that asked, when it should stay logged in)."""
+    with transaction.atomic():
+        AuthToken.objects.filter(user=user).delete()
+        sessions = SignIn.objects.filter(user=user, kind=SignIn.Kind.SESSION)
+        if keep_session_key:
+            sessions = sessions.exclude(session_key_hash=session_key_hash(keep_session_key))
+        sessions.delete()
+
+
+def password_change(
+    *,
+    user: User,
+    old_password: str,
+    new_password: str,
+    keep_session_key: str | None = None,
+) -> None:
+    """Change the password and end every token and every other web session: whoever
+    knew the old password, or held a token made with it, is out. The session that
+    changed it (if any) stays; its caller keeps it logged in (update_session_auth_hash)."""
+    if not user.check_password(old_password or ""):
+        raise ServiceError("old_password", _("The password is not right."))
+    try:
+        password_validation.validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ServiceError("password", " ".join(exc.messages)) from None
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        sign_out_everywhere(user=user, keep_session_key=keep_session_key)
+
+
+def sign_ins_housekeeping(*, now: datetime.datetime) -> int:
+    """Forget web sessions unused for longer than a session can live (their sessions
+    have expired); token rows go with their tokens."""
+    cutoff = now - datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    deleted, _rows = SignIn.objects.filter(
+        kind=SignIn.Kind.SESSION, last_used_at__lt=cutoff
+    ).delete()
+    return deleted
