@@ -59,7 +59,7 @@ def consent_allows(
 def consent_grants_for_user(*, user: User) -> QuerySet[ConsentGrant]:
     return (
         ConsentGrant.objects.filter(user=user)
-        .select_related("text", "partner", "revocation")
+        .select_related("text", "partner", "revocation", "authorization")
         .order_by("-granted_at", "-id")
     )
 

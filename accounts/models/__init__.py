@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from accounts.models.consent import (
     DATA_CATEGORY_PURPOSES,
+    MAX_QUERIES_LIMIT,
     ConsentGrant,
     ConsentGrantQuerySet,
     ConsentPurpose,
     ConsentRevocation,
     ConsentScope,
     ConsentText,
+    ConsentUseLimit,
+    UseLimitChoice,
 )
 from accounts.models.notifications import Notification, NotificationPreference
 from accounts.models.profile import (
@@ -27,12 +30,14 @@ from accounts.models.users import Identity, IdentityAttempt, User
 __all__ = [
     "DATA_CATEGORY_PURPOSES",
     "EMPLOYED_OCCUPATIONS",
+    "MAX_QUERIES_LIMIT",
     "ConsentGrant",
     "ConsentGrantQuerySet",
     "ConsentPurpose",
     "ConsentRevocation",
     "ConsentScope",
     "ConsentText",
+    "ConsentUseLimit",
     "EducationLevel",
     "FieldMark",
     "Identity",
@@ -42,6 +47,7 @@ __all__ = [
     "NotificationPreference",
     "Occupation",
     "Profile",
+    "UseLimitChoice",
     "User",
     "VehicleValue",
     "WorkEmailChallenge",

@@ -11,6 +11,10 @@ class Partner(models.Model):
     Only approved partners offer benefits or query; status changes go through
     benefits.services.partner_status_set, which records who, when and why."""
 
+    # The category of lenders (loans, credit lines): their authorisations end with
+    # their decision unless the person chooses otherwise.
+    LENDING_CATEGORY = "lending"
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending review")
         APPROVED = "approved", _("Approved")
@@ -50,6 +54,10 @@ class Partner(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+    @property
+    def is_lending(self) -> bool:
+        return self.category.strip().lower() == self.LENDING_CATEGORY
 
 
 class PartnerStatusChange(models.Model):
