@@ -129,6 +129,8 @@ EXCLUDED_PARAMETERISED = {
     "test_partner_credentials.py, tests/benefits/test_partner_api.py)",
     "api/v1/partner/vouchers/<str:code>/redeem/": "partner API (tests/security/"
     "test_partner_credentials.py, tests/benefits/test_partner_api.py)",
+    "api/v1/partner/authorizations/<str:token>/decisions/": "partner API (tests/security/"
+    "test_partner_credentials.py, tests/benefits/test_partner_limits.py)",
 }
 
 # Routes without arguments that are no person's own data: public, or the way in.
