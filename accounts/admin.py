@@ -41,8 +41,9 @@ class IdentityFacts:
     """Staff see the age, never the birth date: beside the mask it rebuilt the number."""
 
     @admin.display(description=_("age"))
-    def age(self, identity: Identity) -> int:
-        return identity_age(identity)
+    def age(self, identity: Identity) -> int | str:
+        # An unsaved inline (the "add user" page) has no date to read.
+        return identity_age(identity) if identity.birth_date_encrypted else "-"
 
 
 class IdentityInline(IdentityFacts, admin.StackedInline):

@@ -7,7 +7,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import EMPLOYED_OCCUPATIONS, ConsentScope, Profile
+from accounts.models import (
+    EMPLOYED_OCCUPATIONS,
+    MAX_QUERIES_LIMIT,
+    ConsentScope,
+    Profile,
+    UseLimitChoice,
+)
 from accounts.resident_id import age_on
 from accounts.validators import (
     normalise_mobile,
@@ -106,6 +112,45 @@ class PartnerConsentForm(forms.Form):
         # The day after must exist too: expires_at() ends the chosen day at midnight.
         validators=[MaxValueValidator(datetime.date.max - datetime.timedelta(days=1))],
     )
+    use_limit = forms.ChoiceField(
+        label=_("How many times it may ask"),
+        choices=[
+            ("", _("The partner's usual: until one decision for a lender, otherwise no limit")),
+            *UseLimitChoice.choices,
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        initial="",
+    )
+    max_queries = forms.IntegerField(
+        label=_("Number of queries, for “A number of queries”"),
+        required=False,
+        min_value=1,
+        max_value=MAX_QUERIES_LIMIT,
+    )
+    identity_check = forms.BooleanField(
+        label=_(
+            "The partner may ask whether a name and ID number it already holds are mine; "
+            "only yes or no is answered."
+        ),
+        required=False,
+        initial=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("use_limit") == UseLimitChoice.QUERIES and not cleaned.get("max_queries"):
+            self.add_error("max_queries", _("Say how many queries the partner may make."))
+        return cleaned
+
+    def use_limit_chosen(self) -> str | None:
+        """The limit chosen (None: the partner's usual one)."""
+        return self.cleaned_data.get("use_limit") or None
+
+    def max_queries_chosen(self) -> int | None:
+        if self.cleaned_data.get("use_limit") != UseLimitChoice.QUERIES:
+            return None
+        return self.cleaned_data.get("max_queries")
 
     def expires_at(self) -> datetime.datetime:
         """The end of the chosen day in the portal's time zone."""

@@ -64,7 +64,7 @@ def consent_allows(
 def consent_grants_for_user(*, user: User) -> QuerySet[ConsentGrant]:
     return (
         ConsentGrant.objects.filter(user=user)
-        .select_related("text", "partner", "revocation")
+        .select_related("text", "partner", "revocation", "authorization")
         .order_by("-granted_at", "-id")
     )
 
@@ -265,6 +265,9 @@ def account_export(*, user: User) -> dict:
                 "partner": grant.partner.name if grant.partner else None,
                 "scope": grant.scope,
                 "stated_purpose": grant.stated_purpose,
+                "identity_check": grant.identity_check,
+                "use_limit": grant.use_limit,
+                "max_queries": grant.max_queries,
                 "granted_at": grant.granted_at,
                 "expires_at": grant.expires_at,
                 "channel": grant.channel,
@@ -328,7 +331,13 @@ def account_export(*, user: User) -> dict:
         ),
         "partner_queries": list(
             user.partner_queries.order_by("created_at", "id").values(
-                "partner__name", "kind", "purpose", "fields_disclosed", "outcome", "created_at"
+                "partner__name",
+                "kind",
+                "purpose",
+                "fields_disclosed",
+                "detail",
+                "outcome",
+                "created_at",
             )
         ),
         "notifications": list(

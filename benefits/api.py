@@ -130,6 +130,10 @@ class QuerySerializer(serializers.Serializer):
     purpose = serializers.CharField()
     fields_disclosed = serializers.ListField(child=serializers.CharField())
     outcome = serializers.CharField(help_text='"ok", or the code the call was refused with.')
+    detail = serializers.DictField(
+        help_text='An identity check: {"match": true|false}. A decision the partner reported: '
+        "{decision, reason_code, limit?}. Otherwise empty."
+    )
     at = serializers.DateTimeField(source="created_at")
 
 

@@ -7,7 +7,7 @@ from django.forms.fields import InvalidJSONInput
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ConsentScope
+from accounts.models import MAX_QUERIES_LIMIT, ConsentScope, UseLimitChoice
 from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, STATED_PURPOSE_MAX_LENGTH
 from accounts.validators import validate_no_control_characters
 from benefits.models import Benefit, Partner
@@ -48,6 +48,14 @@ class PartnerLinkForm(forms.Form):
     # Minimum disclosure: a link may ask for the exact score, but only a box the person
     # ticks themselves lets it through.
     show_score = forms.BooleanField(required=False)
+    # Chosen by the person on the screen (a link may propose a limit, never the tick):
+    # identity checks are off unless ticked; the limit defaults to the partner's usual.
+    identity_check = forms.BooleanField(required=False)
+    use_limit = forms.ChoiceField(choices=UseLimitChoice.choices, required=False)
+    max_queries = forms.IntegerField(required=False, min_value=1, max_value=MAX_QUERIES_LIMIT)
+
+    # What the person chooses on the screen, never carried over from the link as hidden.
+    CHOSEN_ON_SCREEN = ("show_score", "identity_check", "use_limit", "max_queries")
 
     def __init__(self, *args, partner: Partner, confirming: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -76,7 +84,22 @@ class PartnerLinkForm(forms.Form):
                 "show_score",
                 _("Tick the box to show your exact score, or share only whether you qualify."),
             )
+        if (
+            self.confirming
+            and cleaned.get("use_limit") == UseLimitChoice.QUERIES
+            and not cleaned.get("max_queries")
+        ):
+            self.add_error("max_queries", _("Say how many queries the partner may make."))
         return cleaned
+
+    def use_limit_chosen(self) -> str | None:
+        """The limit chosen (None: the partner's usual one)."""
+        return (self.cleaned_data.get("use_limit") or None) if self.is_bound else None
+
+    def max_queries_chosen(self) -> int | None:
+        if self.cleaned_data.get("use_limit") != UseLimitChoice.QUERIES:
+            return None
+        return self.cleaned_data.get("max_queries")
 
     def expires_at(self) -> datetime.datetime:
         """The end of the last day, in the portal's time zone."""

@@ -1,5 +1,6 @@
-"""The partner API (`Authorization: Api-Key <key>`): score, eligibility, vouchers and
-the identity check. Only approved partners get through, within their rate limit."""
+"""The partner API (`Authorization: Api-Key <key>`): score, eligibility, vouchers, the
+identity check and decisions. Only approved partners get through, within their rate
+limit."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.api.common import ErrorSerializer
 from benefits.credentials import API_KEY_KIND, credential_matches, credential_prefix
-from benefits.models import Partner, PartnerApiKey, PartnerQuery
+from benefits.models import Partner, PartnerApiKey, PartnerDecision, PartnerQuery
 from benefits.services import partner_calls
 
 KEYWORD = "Api-Key"
@@ -102,8 +103,11 @@ ERRORS = {
 TOKEN_ERRORS = {
     403: OpenApiResponse(
         ErrorSerializer,
-        description="partner_not_approved; authorization_revoked; authorization_expired; "
-        "out_of_scope (the authorisation does not cover this call)",
+        description="partner_not_approved; authorization_revoked; authorization_replaced "
+        "(the person authorised you again: use the newer token); authorization_expired; "
+        "authorization_used (an authorisation limited in use — one query, N queries, "
+        "until one decision — is past its limit); out_of_scope (the authorisation does not "
+        "cover this call)",
     ),
     404: OpenApiResponse(
         ErrorSerializer,
@@ -277,6 +281,9 @@ class PartnerVoucherRedeemApi(PartnerApiView):
 
 
 class IdentityCheckInputSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        max_length=200, help_text="The authorisation token the person gave you."
+    )
     full_name = serializers.CharField(max_length=60)
     id_number = serializers.CharField(max_length=40)
 
@@ -294,16 +301,37 @@ class PartnerIdentityCheckApi(PartnerApiView):
         responses={
             200: IdentityCheckOutputSerializer,
             400: OpenApiResponse(ErrorSerializer, description="invalid"),
-            403: OpenApiResponse(ErrorSerializer, description="partner_not_approved"),
             **ERRORS,
+            **TOKEN_ERRORS,
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="out_of_scope (the person did not allow identity checks); "
+                f"identity_check_stopped (after {partner_calls.IDENTITY_MISMATCHES_MAX} "
+                "mismatches on this authorisation, for good); and the refusals of any "
+                "authorisation: partner_not_approved, authorization_revoked, "
+                "authorization_replaced, authorization_expired, authorization_used",
+            ),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="identity_check_limit (more than "
+                f"{partner_calls.IDENTITY_CHECKS_PER_DAY} checks today on this "
+                "authorisation), rate_limited or quota_exhausted, with a Retry-After header",
+            ),
         },
-        summary="Do this name and ID number belong to a verified person who authorised you?",
-        description="Yes or no, nothing else: a stranger, a wrong name and a person who "
-        "never authorised you all give match: false.",
+        summary="Do this name and ID number belong to the person of this authorisation?",
+        description="Only with an authorisation whose person ticked identity checks, at most "
+        f"{partner_calls.IDENTITY_CHECKS_PER_DAY} a day per authorisation, and none after "
+        f"{partner_calls.IDENTITY_MISMATCHES_MAX} mismatches on it (which are flagged). Yes "
+        "or no, nothing else: a wrong name, another person's number and a malformed number "
+        "all give match: false. Every check, match or not, is shown to the person.",
         examples=[
             OpenApiExample(
                 "request",
-                value={"full_name": "王晓明", "id_number": "110105199003071234"},
+                value={
+                    "token": "au_0123456789ab_…",
+                    "full_name": "王晓明",
+                    "id_number": "110105199003071234",
+                },
                 request_only=True,
             ),
             OpenApiExample("answer", value={"match": True}, response_only=True),
@@ -316,3 +344,61 @@ class PartnerIdentityCheckApi(PartnerApiView):
             partner=self.partner, api_key=request.auth, **data.validated_data
         )
         return Response(IdentityCheckOutputSerializer(answer).data)
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=PartnerDecision.choices)
+    reason_code = serializers.RegexField(
+        r"^[A-Za-z0-9_.-]{1,64}$",
+        max_length=64,
+        help_text="Your own code for the reason (letters, digits, _ . -), shown to the person.",
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100_000_000,
+        help_text="With decision limit only: the limit granted, in yuan.",
+    )
+
+    def validate(self, attrs):
+        if attrs["decision"] == PartnerDecision.LIMIT and "limit" not in attrs:
+            raise serializers.ValidationError({"limit": _("A limit decision names the limit.")})
+        if attrs["decision"] != PartnerDecision.LIMIT and "limit" in attrs:
+            raise serializers.ValidationError({"limit": _("Only a limit decision has a limit.")})
+        return attrs
+
+
+class PartnerDecisionApi(PartnerApiView):
+    call_kind = PartnerQuery.Kind.DECISION
+
+    @extend_schema(
+        tags=["partner"],
+        request=DecisionSerializer,
+        responses={
+            201: DecisionSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="invalid"),
+            **ERRORS,
+            **TOKEN_ERRORS,
+        },
+        summary="Report the decision you took with this authorisation",
+        description="Shown to the person beside your queries. It ends an authorisation "
+        "limited until one decision (later calls: 403 authorization_used); on one limited "
+        "to a number of queries it is still taken once the queries are used up.",
+        examples=[
+            OpenApiExample(
+                "a credit limit",
+                value={"decision": "limit", "reason_code": "score_band_b", "limit": 5000},
+            ),
+            OpenApiExample(
+                "deposit waived",
+                value={"decision": "deposit_waived", "reason_code": "score_above_650"},
+            ),
+        ],
+    )
+    def post(self, request, token: str):
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = partner_calls.partner_decision(
+            partner=self.partner, api_key=request.auth, token=token, **data.validated_data
+        )
+        return Response(answer, status=201)

@@ -15,6 +15,11 @@ urlpatterns = [
         api.PartnerEligibilityApi.as_view(),
         name="partner-eligibility",
     ),
+    path(
+        "authorizations/<str:token>/decisions/",
+        api.PartnerDecisionApi.as_view(),
+        name="partner-decisions",
+    ),
     path("vouchers/<str:code>/", api.PartnerVoucherApi.as_view(), name="partner-voucher"),
     path(
         "vouchers/<str:code>/redeem/",

@@ -12,10 +12,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.clients import client_from_request
-from accounts.models import ConsentGrant
+from accounts.models import ConsentGrant, ConsentUseLimit, UseLimitChoice
 from benefits import selectors, services
 from benefits.forms import PartnerLinkForm
-from benefits.models import BenefitCategory, Partner
+from benefits.models import BenefitCategory, Partner, PartnerDecision, PartnerQuery
 from benefits.qr import voucher_qr_svg
 from benefits.services import partner_access
 from scoring.proofs import proof_openings_for_user
@@ -91,10 +91,11 @@ def partner_authorize(request: HttpRequest, partner_id: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     form = PartnerLinkForm(data, partner=partner, confirming=request.method == "POST")
     if not form.is_valid():
-        if set(form.errors) == {"show_score"}:
-            # The link is fine; the person has not chosen to show the score yet.
-            context = {"partner": partner, "form": form, "expires_at": form.expires_at()}
-            return render(request, "benefits/authorize.html", context, status=400)
+        if set(form.errors) <= {"show_score", "max_queries"}:
+            # The link is fine; the person has not finished choosing on the screen yet.
+            return render(
+                request, "benefits/authorize.html", _screen(request, partner, form), status=400
+            )
         return render(
             request, "benefits/authorize.html", {"partner": partner, "form": form}, status=400
         )
@@ -107,19 +108,39 @@ def partner_authorize(request: HttpRequest, partner_id: int) -> HttpResponse:
                 stated_purpose=form.cleaned_data["purpose"],
                 expires_at=form.expires_at(),
                 benefit=form.cleaned_data["benefit"],
+                identity_check=form.cleaned_data["identity_check"],
+                use_limit=form.use_limit_chosen(),
+                max_queries=form.max_queries_chosen(),
                 client=client_from_request(request, channel=ConsentGrant.Channel.WEB),
             )
         except ServiceError as exc:
             form.add_error(None, exc.message)
             return render(
-                request, "benefits/authorize.html", {"partner": partner, "form": form}, status=400
+                request, "benefits/authorize.html", _screen(request, partner, form), status=400
             )
         return authorized_redirect(request, grant=grant, token=token)
-    return render(
-        request,
-        "benefits/authorize.html",
-        {"partner": partner, "form": form, "expires_at": form.expires_at()},
+    return render(request, "benefits/authorize.html", _screen(request, partner, form))
+
+
+def _screen(request: HttpRequest, partner: Partner, form: PartnerLinkForm) -> dict:
+    """The consent screen's context: the terms of the link and the person's choices,
+    which start from the partner's usual limit and an unticked identity check."""
+    cleaned = getattr(form, "cleaned_data", {})
+    chosen = cleaned.get("use_limit") or (
+        UseLimitChoice.DECISION
+        if partner_access.use_limit_default(partner) == ConsentUseLimit.DECISION
+        else UseLimitChoice.NONE
     )
+    return {
+        "partner": partner,
+        "form": form,
+        "expires_at": form.expires_at() if "days" in cleaned else None,
+        "limit_choices": UseLimitChoice.choices,
+        "chosen_limit": chosen,
+        "max_queries": form.data.get("max_queries", ""),
+        # A link cannot tick the box: only what the person posted is shown ticked.
+        "identity_ticked": request.method == "POST" and bool(cleaned.get("identity_check")),
+    }
 
 
 TOKEN_SESSION_KEY = "partner_token_once"  # noqa: S105 - a session key name
@@ -167,6 +188,8 @@ def queries(request: HttpRequest) -> HttpResponse:
                     "query": query,
                     "shown": [DISCLOSED_LABELS.get(name, name) for name in query.fields_disclosed],
                     "why": OUTCOME_LABELS.get(query.outcome, query.outcome),
+                    "answered": _answered(query),
+                    "decision": _decision(query),
                 }
                 for query in selectors.queries_for_user(user=request.user)
             ],
@@ -174,6 +197,28 @@ def queries(request: HttpRequest) -> HttpResponse:
             "openings": proof_openings_for_user(user=request.user),
         },
     )
+
+
+def _answered(query) -> str:
+    """What an answered identity check said (a match or not), for the person."""
+    if query.kind != PartnerQuery.Kind.IDENTITY_CHECK or query.outcome != "ok":
+        return ""
+    if query.detail.get("match"):
+        return _("The name and ID number matched yours.")
+    return _("The name and ID number did not match yours.")
+
+
+def _decision(query) -> dict | None:
+    """A decision the partner reported: its label, reason code and limit."""
+    if query.kind != PartnerQuery.Kind.DECISION or query.outcome != "ok":
+        return None
+    value = query.detail.get("decision", "")
+    label = PartnerDecision(value).label if value in PartnerDecision.values else value
+    return {
+        "label": label,
+        "reason_code": query.detail.get("reason_code", ""),
+        "limit": query.detail.get("limit"),
+    }
 
 
 DISCLOSED_LABELS = {
@@ -190,6 +235,12 @@ OUTCOME_LABELS = {
     "ok": gettext_lazy("Answered"),
     "out_of_scope": gettext_lazy("Refused: outside what you allowed"),
     "authorization_revoked": gettext_lazy("Refused: you revoked the authorisation"),
+    "authorization_replaced": gettext_lazy("Refused: replaced by a newer authorisation"),
+    "authorization_used": gettext_lazy("Refused: the authorisation was used up"),
+    "identity_check_limit": gettext_lazy("Refused: too many identity checks today"),
+    "identity_check_stopped": gettext_lazy(
+        "Refused: identity checks stopped after repeated mismatches"
+    ),
     "authorization_expired": gettext_lazy("Refused: the authorisation had expired"),
     "score_unavailable": gettext_lazy("Refused: no score to share"),
     "benefit_not_found": gettext_lazy("Refused: no such benefit"),

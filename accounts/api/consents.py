@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.api.common import error_responses
 from accounts.clients import client_from_request
-from accounts.models import ConsentGrant, ConsentPurpose, ConsentScope
+from accounts.models import ConsentGrant, ConsentPurpose, ConsentScope, UseLimitChoice
 from benefits.models import Benefit, Partner
 from benefits.services.partner_access import partner_authorize
 from sesame_portal.errors import ServiceError
@@ -28,10 +28,13 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
     revoked_at = serializers.SerializerMethodField()
     revocation_reason = serializers.SerializerMethodField(
         help_text="Why it ended early: `user` (you revoked it), `superseded` (a newer grant "
-        "replaced it), `partner_suspended` (the partner was suspended), `account_deleted`; "
-        "null while it has not been revoked."
+        "replaced it), `used_up` (its limit in use was reached), `partner_suspended` (the "
+        "partner was suspended), `account_deleted`; null while it has not been revoked."
     )
     is_current = serializers.SerializerMethodField()
+    queries_used = serializers.SerializerMethodField(
+        help_text="Partner sharing: the queries the partner has made with it so far."
+    )
 
     class Meta:
         model = ConsentGrant
@@ -42,6 +45,10 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
             "partner",
             "scope",
             "stated_purpose",
+            "identity_check",
+            "use_limit",
+            "max_queries",
+            "queries_used",
             "text_version",
             "granted_at",
             "expires_at",
@@ -70,6 +77,10 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
     def get_is_current(self, grant) -> bool:
         return grant.is_current()
 
+    def get_queries_used(self, grant) -> int | None:
+        authorization = getattr(grant, "authorization", None)
+        return authorization.queries_used if authorization else None
+
 
 class ConsentListApi(APIView):
     class ConsentListInputSerializer(serializers.Serializer):
@@ -85,6 +96,21 @@ class ConsentListApi(APIView):
             allow_null=True,
             min_value=1,
             help_text="For partner sharing with scope eligibility: the partner's benefit.",
+        )
+        identity_check = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Partner sharing: the partner may ask whether a name and ID number it "
+            "already holds are mine (yes/no only).",
+        )
+        use_limit = serializers.ChoiceField(
+            choices=UseLimitChoice.choices,
+            required=False,
+            help_text="Partner sharing: how many times the partner may use it; left out, "
+            "until one decision for a lending partner and no limit otherwise.",
+        )
+        max_queries = serializers.IntegerField(
+            required=False, allow_null=True, help_text="With use_limit queries: how many."
         )
 
     @extend_schema(
@@ -127,10 +153,15 @@ class ConsentListApi(APIView):
                 scope=values.get("scope", ""),
                 stated_purpose=values.get("stated_purpose", ""),
                 expires_at=values.get("expires_at"),
+                identity_check=values.get("identity_check", False),
+                use_limit=values.get("use_limit"),
+                max_queries=values.get("max_queries"),
             )
             body = {**ConsentOutputSerializer(grant).data, "authorization_token": token}
             return Response(body, status=status.HTTP_201_CREATED)
         values.pop("benefit", None)
+        if values.get("identity_check") is False:
+            values.pop("identity_check")  # the default, said by a client that sends it
         grant = services.consent_grant(user=request.user, partner=partner, client=client, **values)
         return Response(ConsentOutputSerializer(grant).data, status=status.HTTP_201_CREATED)
 

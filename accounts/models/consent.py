@@ -24,6 +24,29 @@ class ConsentScope(models.TextChoices):
     ELIGIBILITY = "eligibility", _("Eligibility for one benefit (yes or no)")
 
 
+class ConsentUseLimit(models.TextChoices):
+    """How many times a partner may use an authorisation. One query is QUERIES with
+    max_queries 1; "until one decision" ends when the partner reports its decision."""
+
+    NONE = "", _("No limit until it ends")
+    QUERIES = "queries", _("A number of queries")
+    DECISION = "decision", _("Until one decision")
+
+
+class UseLimitChoice(models.TextChoices):
+    """The limit in use as a person chooses it on a consent screen (and the API takes
+    it); stored as a ConsentUseLimit, one query as a limit of one query."""
+
+    NONE = "none", _("No limit until it ends")
+    ONE_QUERY = "one_query", _("One query")
+    QUERIES = "queries", _("A number of queries")
+    DECISION = "decision", _("Until one decision")
+
+
+# The most queries a person may allow on one authorisation limited to N queries.
+MAX_QUERIES_LIMIT = 100
+
+
 class ConsentText(models.Model):
     """A published, versioned consent text. Published texts never change: a new
     wording is a new version, and every grant records the version it agreed to."""
@@ -93,6 +116,13 @@ class ConsentGrant(models.Model):
     )
     scope = models.CharField(_("scope"), max_length=30, choices=ConsentScope.choices, blank=True)
     stated_purpose = models.CharField(_("stated purpose"), max_length=200, blank=True)
+    # Partner sharing only: whether the person ticked "may check my name and ID number"
+    # (yes/no answers), and how far the partner may use the authorisation.
+    identity_check = models.BooleanField(_("identity checks allowed"), default=False)
+    use_limit = models.CharField(
+        _("limited to"), max_length=10, choices=ConsentUseLimit.choices, blank=True, default=""
+    )
+    max_queries = models.PositiveSmallIntegerField(_("queries allowed"), null=True, blank=True)
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -126,6 +156,9 @@ class ConsentRevocation(models.Model):
         # The partner lost its approval (suspended or back in review): its grants end for
         # good, and approving it again needs a new grant from each person.
         PARTNER_SUSPENDED = "partner_suspended", _("Ended: the partner was suspended")
+        # A partner authorisation limited in use reached its limit (its queries, or the
+        # partner's decision).
+        USED_UP = "used_up", _("Used up: its limit was reached")
 
     grant = models.OneToOneField(ConsentGrant, on_delete=models.CASCADE, related_name="revocation")
     revoked_at = models.DateTimeField(_("revoked at"), default=timezone.now)

@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from accounts.clients import Client
 from accounts.models import (
     DATA_CATEGORY_PURPOSES,
+    MAX_QUERIES_LIMIT,
     ConsentGrant,
     ConsentPurpose,
     ConsentRevocation,
     ConsentScope,
+    ConsentUseLimit,
     User,
 )
 from accounts.selectors import consent_text_current
@@ -36,9 +38,12 @@ def _grant_validate_partner_terms(
     scope: str,
     expires_at: datetime.datetime | None,
     now: datetime.datetime,
+    identity_check: bool = False,
+    use_limit: str = "",
+    max_queries: int | None = None,
 ) -> None:
     if purpose != ConsentPurpose.PARTNER_SHARING:
-        if partner is not None or scope:
+        if partner is not None or scope or identity_check or use_limit or max_queries:
             raise ServiceError(
                 "partner",
                 _("Leave out the partner and scope: only sharing with a partner takes them."),
@@ -56,6 +61,22 @@ def _grant_validate_partner_terms(
         raise ServiceError("expires_at", _("Sharing with a partner needs an end date."))
     if expires_at > now + datetime.timedelta(days=PARTNER_SHARING_MAX_DAYS):
         raise ServiceError("expires_at", _("Sharing with a partner can last at most one year."))
+    _grant_validate_use_limit(use_limit=use_limit, max_queries=max_queries)
+
+
+def _grant_validate_use_limit(*, use_limit: str, max_queries: int | None) -> None:
+    if use_limit not in ConsentUseLimit.values:
+        raise ServiceError("use_limit", _("Choose how many times the partner may ask."))
+    if use_limit == ConsentUseLimit.QUERIES:
+        if max_queries is None or not 1 <= max_queries <= MAX_QUERIES_LIMIT:
+            raise ServiceError(
+                "max_queries",
+                _("Allow between 1 and %(most)s queries.") % {"most": MAX_QUERIES_LIMIT},
+            )
+    elif max_queries is not None:
+        raise ServiceError(
+            "max_queries", _("A number of queries goes only with a limit in queries.")
+        )
 
 
 def stated_purpose_clean(value: str | None) -> str:
@@ -84,11 +105,15 @@ def consent_grant(
     scope: str = "",
     stated_purpose: str = "",
     expires_at: datetime.datetime | None = None,
+    identity_check: bool = False,
+    use_limit: str = "",
+    max_queries: int | None = None,
 ) -> ConsentGrant:
     """Record a grant against the current text for its purpose.
 
     A grant with the same purpose (and partner) that is still current is closed as
-    superseded, so at most one grant per purpose and partner is ever current.
+    superseded, so at most one grant per purpose and partner is ever current. A partner
+    sharing grant also records whether identity checks are allowed and its limit in use.
     """
     now = timezone.now()
     if purpose not in ConsentPurpose.values:
@@ -96,7 +121,14 @@ def consent_grant(
     if expires_at is not None and expires_at <= now:
         raise ServiceError("expires_at", _("The end date must be in the future."))
     _grant_validate_partner_terms(
-        purpose=purpose, partner=partner, scope=scope, expires_at=expires_at, now=now
+        purpose=purpose,
+        partner=partner,
+        scope=scope,
+        expires_at=expires_at,
+        now=now,
+        identity_check=identity_check,
+        use_limit=use_limit,
+        max_queries=max_queries,
     )
     text = consent_text_current(purpose=purpose)
     if text is None:
@@ -126,6 +158,9 @@ def consent_grant(
             partner=partner,
             scope=scope,
             stated_purpose=stated_purpose,
+            identity_check=identity_check,
+            use_limit=use_limit,
+            max_queries=max_queries,
             granted_at=now,
             expires_at=expires_at,
             channel=client.channel,
@@ -162,3 +197,14 @@ def consent_revoke(*, user: User, grant_id: int, client: Client) -> ConsentRevoc
             # A data category left the score; revoking scoring itself stops recomputes.
             score_recompute_queue(user=user, trigger=f"consent_revoked:{grant.purpose}")
         return revocation
+
+
+def consent_used_up(*, grant: ConsentGrant) -> ConsentRevocation:
+    """End a partner authorisation limited in use that reached its limit (its queries,
+    or the partner's decision); called in the partner call's transaction, with the
+    authorisation locked. The person sees it as used up, not as revoked by them."""
+    return ConsentRevocation.objects.create(
+        grant=grant,
+        reason=ConsentRevocation.Reason.USED_UP,
+        channel=ConsentGrant.Channel.API,
+    )

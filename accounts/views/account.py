@@ -29,6 +29,8 @@ _PARTNER_FIELDS = {
     "partner_not_approved": "partner",
     "scope": "scope",
     "expires_at": "expires_on",
+    "use_limit": "use_limit",
+    "max_queries": "max_queries",
 }
 
 
@@ -148,6 +150,9 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
                 scope=partner_form.cleaned_data["scope"],
                 stated_purpose=partner_form.cleaned_data["stated_purpose"],
                 expires_at=partner_form.expires_at(),
+                identity_check=partner_form.cleaned_data["identity_check"],
+                use_limit=partner_form.use_limit_chosen(),
+                max_queries=partner_form.max_queries_chosen(),
             )
             # The partner's token is shown once, after a redirect.
             return authorized_redirect(request, grant=grant, token=token)

@@ -8,6 +8,7 @@ from benefits.models.partner_api import (
     PartnerAnomaly,
     PartnerApiKey,
     PartnerAuthorization,
+    PartnerDecision,
     PartnerQuery,
 )
 from benefits.models.partners import Partner, PartnerStatusChange
@@ -22,6 +23,7 @@ __all__ = [
     "PartnerAnomaly",
     "PartnerApiKey",
     "PartnerAuthorization",
+    "PartnerDecision",
     "PartnerQuery",
     "PartnerStatusChange",
     "Voucher",

@@ -59,6 +59,15 @@ class PartnerAuthorization(models.Model):
     prefix = models.CharField(max_length=16, unique=True)
     token_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
+    # What the partner has used of it, counted under a row lock (the grant's terms say
+    # how far it may go): answered queries, identity checks on the last day one was
+    # made, and mismatching identity checks in all.
+    queries_used = models.PositiveIntegerField(_("queries used"), default=0)
+    identity_checks_on = models.DateField(_("last identity check on"), null=True, blank=True)
+    identity_checks_that_day = models.PositiveSmallIntegerField(
+        _("identity checks that day"), default=0
+    )
+    identity_mismatches = models.PositiveSmallIntegerField(_("identity mismatches"), default=0)
 
     class Meta:
         verbose_name = _("partner authorisation")
@@ -66,6 +75,15 @@ class PartnerAuthorization(models.Model):
 
     def __str__(self) -> str:
         return f"authorisation {self.prefix} of {self.partner}"
+
+
+class PartnerDecision(models.TextChoices):
+    """What a partner reports it decided with an authorisation."""
+
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+    DEPOSIT_WAIVED = "deposit_waived", _("Deposit waived")
+    LIMIT = "limit", _("A credit limit")
 
 
 class PartnerQuery(models.Model):
@@ -78,6 +96,7 @@ class PartnerQuery(models.Model):
         VOUCHER_VERIFY = "voucher_verify", _("Voucher check")
         VOUCHER_REDEEM = "voucher_redeem", _("Voucher redemption")
         IDENTITY_CHECK = "identity_check", _("Identity check")
+        DECISION = "decision", _("Decision reported")
 
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="queries", verbose_name=_("partner")
@@ -98,6 +117,9 @@ class PartnerQuery(models.Model):
     kind = models.CharField(_("call"), max_length=20, choices=Kind.choices)
     purpose = models.CharField(_("stated purpose"), max_length=200, blank=True)
     fields_disclosed = models.JSONField(_("disclosed"), default=list, blank=True)
+    # What was answered or reported beyond the field names, never personal data: an
+    # identity check's {"match": bool}; a decision's {decision, reason_code, limit?}.
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
     outcome = models.CharField(_("outcome"), max_length=40)  # "ok" or the error code
     status_code = models.PositiveSmallIntegerField(_("HTTP status"))
     created_at = models.DateTimeField(_("at"), default=timezone.now)
@@ -122,6 +144,7 @@ class PartnerAnomaly(models.Model):
         VOLUME_SPIKE = "volume_spike", _("Calls far above the partner's own baseline")
         MANY_USERS = "many_users", _("Many distinct users in a short time")
         MANY_REFUSALS = "many_refusals", _("Many refused calls")
+        IDENTITY_MISMATCHES = "identity_mismatches", _("Repeated identity check mismatches")
 
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="anomalies", verbose_name=_("partner")

@@ -18,8 +18,9 @@ class Partner(models.Model):
         APPROVED = "approved", _("Approved")
         SUSPENDED = "suspended", _("Suspended")
 
-    # Categories whose partners need a licence on record (number and issuing authority)
-    # before they are approved: lending (借贷) is a licensed activity.
+    # The category of lenders (loans, credit lines, 借贷): a licensed activity, so they are
+    # approved only with a licence on record, and their authorisations end with their
+    # decision unless the person chooses otherwise.
     LENDING = "lending"
     LICENSED_CATEGORIES = frozenset({LENDING})
 
@@ -71,9 +72,13 @@ class Partner(models.Model):
         return self.status == self.Status.APPROVED
 
     @property
+    def is_lending(self) -> bool:
+        return self.category.strip().lower() == self.LENDING
+
+    @property
     def licence_missing(self) -> bool:
         """A partner of a licensed category without its licence number and authority."""
-        return self.category.strip() in self.LICENSED_CATEGORIES and not (
+        return self.category.strip().lower() in self.LICENSED_CATEGORIES and not (
             self.licence_number.strip() and self.licence_authority.strip()
         )
 

@@ -18,14 +18,14 @@ from django.utils.translation import gettext as _
 
 from accounts.crypto import keyed_hash
 from accounts.models import (
-    ConsentGrant,
-    ConsentPurpose,
     ConsentRevocation,
     ConsentScope,
+    ConsentUseLimit,
     Identity,
 )
 from accounts.resident_id import normalise_id_number, normalise_name
 from accounts.selectors import identity_full_name
+from accounts.services.consent import consent_used_up
 from benefits.credentials import TOKEN_KIND, credential_matches, credential_prefix
 from benefits.eligibility import eligibility_of
 from benefits.models import (
@@ -36,12 +36,17 @@ from benefits.models import (
     Voucher,
 )
 from benefits.selectors import benefits_offered, person_of
+from benefits.services.anomalies import identity_mismatches_flag
 from scoring.selectors import score_usable
 from sesame_portal.counters import counters_add
 from sesame_portal.errors import ServiceError
 
 SCORE_SCOPES = (ConsentScope.SCORE, ConsentScope.SCORE_AND_SUBSCORES)
 VOUCHER_CODE_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){3}")
+# Identity checks on one authorisation: at most this many a day, and none after this
+# many mismatches in all (a partner that holds the right name and number needs one).
+IDENTITY_CHECKS_PER_DAY = 3
+IDENTITY_MISMATCHES_MAX = 3
 
 
 @dataclass
@@ -55,6 +60,8 @@ class CallRecord:
     authorization: PartnerAuthorization | None = None
     purpose: str = ""
     fields_disclosed: list[str] = field(default_factory=list)
+    detail: dict = field(default_factory=dict)  # see PartnerQuery.detail
+    status_code: int = 200  # of the answer, when the call is answered
 
 
 def _log(record: CallRecord, outcome: str, status_code: int) -> None:
@@ -66,6 +73,7 @@ def _log(record: CallRecord, outcome: str, status_code: int) -> None:
         kind=record.kind,
         purpose=record.purpose[:200],
         fields_disclosed=record.fields_disclosed if outcome == "ok" else [],
+        detail=record.detail if outcome == "ok" else {},
         outcome=outcome,
         status_code=status_code,
     )
@@ -83,7 +91,7 @@ def logged_call(
         _log(record, exc.code, exc.status_code)
         exc.logged = True  # the view's handler logs only refusals not logged here
         raise
-    _log(record, "ok", 200)
+    _log(record, "ok", record.status_code)
 
 
 def refusal_log(
@@ -140,8 +148,50 @@ def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None
 # --- Authorisations ---------------------------------------------------------------------------
 
 
-def _authorization(record: CallRecord, token: str) -> PartnerAuthorization:
-    """The partner's own, current authorisation for this token, with its grant."""
+def _ended(reason: str) -> ServiceError:
+    """The refusal for an authorisation that has ended, by how it ended."""
+    if reason == ConsentRevocation.Reason.USED_UP:
+        return ServiceError(
+            "authorization_used",
+            _("This authorisation was limited in use and is used up."),
+            status_code=403,
+        )
+    if reason == ConsentRevocation.Reason.SUPERSEDED:
+        return ServiceError(
+            "authorization_replaced",
+            _("The person replaced this authorisation with a newer one."),
+            status_code=403,
+        )
+    if reason == ConsentRevocation.Reason.PARTNER_SUSPENDED:
+        return ServiceError(
+            "authorization_revoked",
+            _(
+                "This authorisation ended when the partner was suspended; ask the person to "
+                "authorise again."
+            ),
+            status_code=403,
+        )
+    return ServiceError(
+        "authorization_revoked", _("The person revoked this authorisation."), status_code=403
+    )
+
+
+def _still_open(revocation: ConsentRevocation | None, grant, *, decision: bool) -> bool:
+    """Whether an authorisation takes this call despite its revocation: a decision is
+    still taken on one whose queries are used up (the decision follows the query)."""
+    return (
+        decision
+        and revocation is not None
+        and revocation.reason == ConsentRevocation.Reason.USED_UP
+        and grant.use_limit == ConsentUseLimit.QUERIES
+    )
+
+
+def _authorization(
+    record: CallRecord, token: str, *, decision: bool = False
+) -> PartnerAuthorization:
+    """The partner's own, current authorisation for this token, with its grant; locked,
+    and its uses read again under the lock, when the call runs in a transaction."""
     prefix = credential_prefix(token, TOKEN_KIND)
     found = (
         PartnerAuthorization.objects.select_related("grant", "grant__revocation", "grant__user")
@@ -164,25 +214,52 @@ def _authorization(record: CallRecord, token: str) -> PartnerAuthorization:
     record.authorization = found
     record.user_id = grant.user_id
     record.purpose = grant.stated_purpose
-    revocation = getattr(grant, "revocation", None)
-    if revocation is not None and revocation.reason == ConsentRevocation.Reason.PARTNER_SUSPENDED:
-        raise ServiceError(
-            "authorization_revoked",
-            _(
-                "This authorisation ended when the partner was suspended; ask the person to "
-                "authorise again."
-            ),
-            status_code=403,
-        )
-    if revocation is not None or grant.user_id is None:
+    if grant.user_id is None:
         raise ServiceError(
             "authorization_revoked", _("The person revoked this authorisation."), status_code=403
         )
+    revocation = getattr(grant, "revocation", None)
+    if revocation is not None and not _still_open(revocation, grant, decision=decision):
+        raise _ended(revocation.reason)
     if grant.expires_at is not None and grant.expires_at <= timezone.now():
         raise ServiceError(
             "authorization_expired", _("This authorisation has expired."), status_code=403
         )
+    if transaction.get_connection().in_atomic_block:
+        # Uses are counted on the locked row: a call waiting here sees what the call
+        # before it used, and whether that ended the authorisation.
+        locked = PartnerAuthorization.objects.select_for_update().get(pk=found.pk)
+        for name in (
+            "queries_used",
+            "identity_checks_on",
+            "identity_checks_that_day",
+            "identity_mismatches",
+        ):
+            setattr(found, name, getattr(locked, name))
+        revocation = ConsentRevocation.objects.filter(grant_id=grant.pk).first()
+        if revocation is not None and not _still_open(revocation, grant, decision=decision):
+            raise _ended(revocation.reason)
     return found
+
+
+def _query_use(authorization: PartnerAuthorization) -> None:
+    """Count one answered query (on the row locked by _authorization): past a limit in
+    queries the call is refused, and the query that reaches the limit ends the
+    authorisation. Refused calls roll back with their transaction and use nothing."""
+    grant = authorization.grant
+    if grant.use_limit == ConsentUseLimit.QUERIES and authorization.queries_used >= (
+        grant.max_queries or 0
+    ):
+        raise _ended(ConsentRevocation.Reason.USED_UP)
+    authorization.queries_used += 1
+    PartnerAuthorization.objects.filter(pk=authorization.pk).update(
+        queries_used=authorization.queries_used
+    )
+    if (
+        grant.use_limit == ConsentUseLimit.QUERIES
+        and authorization.queries_used >= grant.max_queries
+    ):
+        consent_used_up(grant=grant)
 
 
 def _out_of_scope() -> ServiceError:
@@ -192,7 +269,10 @@ def _out_of_scope() -> ServiceError:
 
 
 def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str) -> dict:
-    with logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.SCORE) as record:
+    with (
+        logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.SCORE) as record,
+        transaction.atomic(),
+    ):
         authorization = _authorization(record, token)
         grant = authorization.grant
         if grant.scope not in SCORE_SCOPES:
@@ -209,6 +289,7 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
         }
         if grant.scope == ConsentScope.SCORE_AND_SUBSCORES:
             answer["dimensions"] = snapshot.dimensions
+        _query_use(authorization)
         record.fields_disclosed = sorted(answer)
         return answer
 
@@ -216,9 +297,10 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
 def partner_eligibility(
     *, partner: Partner, api_key: PartnerApiKey | None, token: str, benefit_id: int
 ) -> dict:
-    with logged_call(
-        partner=partner, api_key=api_key, kind=PartnerQuery.Kind.ELIGIBILITY
-    ) as record:
+    with (
+        logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.ELIGIBILITY) as record,
+        transaction.atomic(),
+    ):
         authorization = _authorization(record, token)
         grant = authorization.grant
         benefit = benefits_offered().filter(pk=benefit_id, partner=partner).first()
@@ -235,6 +317,7 @@ def partner_eligibility(
         answer = {"benefit": benefit.pk, "eligible": eligibility.unlocked}
         if grant.scope in SCORE_SCOPES:
             answer["points_away"] = eligibility.points_away
+        _query_use(authorization)
         record.fields_disclosed = sorted(key for key in answer if key != "benefit")
         return answer
 
@@ -305,29 +388,114 @@ def partner_voucher_redeem(*, partner: Partner, api_key: PartnerApiKey | None, c
 # --- Identity check ---------------------------------------------------------------------------
 
 
+def _identity_check_refusal(
+    authorization: PartnerAuthorization, today: datetime.date
+) -> ServiceError | None:
+    if authorization.identity_mismatches >= IDENTITY_MISMATCHES_MAX:
+        return ServiceError(
+            "identity_check_stopped",
+            _("Identity checks on this authorisation stopped after repeated mismatches."),
+            status_code=403,
+        )
+    if (
+        authorization.identity_checks_on == today
+        and authorization.identity_checks_that_day >= IDENTITY_CHECKS_PER_DAY
+    ):
+        local = timezone.localtime()
+        midnight = (local + datetime.timedelta(days=1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        return ServiceError(
+            "identity_check_limit",
+            _("This authorisation's identity checks for today are used up."),
+            status_code=429,
+            retry_after=int((midnight - local).total_seconds()) + 1,
+        )
+    return None
+
+
 def partner_identity_check(
-    *, partner: Partner, api_key: PartnerApiKey | None, full_name: str, id_number: str
+    *,
+    partner: Partner,
+    api_key: PartnerApiKey | None,
+    token: str,
+    full_name: str,
+    id_number: str,
 ) -> dict:
-    """Do this name and ID number belong to a verified person who currently authorises
-    this partner? Yes or no, and nothing else: the same "no" for a stranger, a wrong
-    name, a malformed number or a person who never authorised the partner."""
-    with logged_call(
-        partner=partner, api_key=api_key, kind=PartnerQuery.Kind.IDENTITY_CHECK
-    ) as record:
+    """Do this name and ID number belong to the person of this authorisation? Yes or
+    no, and nothing else: the same "no" for a wrong name, another person's number or a
+    malformed one. Only an authorisation whose person ticked identity checks allows it,
+    a few times a day, and none after repeated mismatches (which flag the partner)."""
+    with (
+        logged_call(
+            partner=partner, api_key=api_key, kind=PartnerQuery.Kind.IDENTITY_CHECK
+        ) as record,
+        transaction.atomic(),
+    ):
+        authorization = _authorization(record, token)
+        grant = authorization.grant
+        if not grant.identity_check:
+            raise _out_of_scope()
+        today = timezone.localdate()
+        refusal = _identity_check_refusal(authorization, today)
+        if refusal is not None:
+            raise refusal
         number, name = normalise_id_number(id_number), normalise_name(full_name)
-        identity = (
-            Identity.objects.filter(id_number_hash=keyed_hash(number)).first() if number else None
-        )
-        authorised = (
+        identity = Identity.objects.filter(user_id=grant.user_id).first()
+        match = (
             identity is not None
-            and ConsentGrant.objects.current()
-            .filter(user_id=identity.user_id, purpose=ConsentPurpose.PARTNER_SHARING)
-            .filter(partner=partner)
-            .exists()
+            and number is not None
+            and identity.id_number_hash == keyed_hash(number)
+            and identity_full_name(identity) == name
         )
-        match = authorised and identity_full_name(identity) == name
-        if authorised:
-            # Logged against the person only when they authorised this partner.
-            record.user_id = identity.user_id
+        if authorization.identity_checks_on != today:
+            authorization.identity_checks_on, authorization.identity_checks_that_day = today, 0
+        authorization.identity_checks_that_day += 1
+        authorization.identity_mismatches += 0 if match else 1
+        PartnerAuthorization.objects.filter(pk=authorization.pk).update(
+            identity_checks_on=authorization.identity_checks_on,
+            identity_checks_that_day=authorization.identity_checks_that_day,
+            identity_mismatches=authorization.identity_mismatches,
+        )
+        if not match and authorization.identity_mismatches == IDENTITY_MISMATCHES_MAX:
+            identity_mismatches_flag(
+                partner=partner,
+                detail={
+                    "authorization": authorization.prefix,
+                    "mismatches": authorization.identity_mismatches,
+                },
+            )
         record.fields_disclosed = ["match"]
+        record.detail = {"match": bool(match)}
         return {"match": bool(match)}
+
+
+# --- Decisions ---------------------------------------------------------------------------------
+
+
+def partner_decision(
+    *,
+    partner: Partner,
+    api_key: PartnerApiKey | None,
+    token: str,
+    decision: str,
+    reason_code: str,
+    limit: int | None = None,
+) -> dict:
+    """Record the decision the partner took with this authorisation (shown to the
+    person beside the queries). It ends an authorisation limited until one decision; a
+    decision is still taken after the queries of a limited authorisation are used up."""
+    with (
+        logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.DECISION) as record,
+        transaction.atomic(),
+    ):
+        authorization = _authorization(record, token, decision=True)
+        grant = authorization.grant
+        detail = {"decision": decision, "reason_code": reason_code}
+        if limit is not None:
+            detail["limit"] = limit
+        if grant.use_limit == ConsentUseLimit.DECISION:
+            consent_used_up(grant=grant)
+        record.detail = detail
+        record.status_code = 201
+        return detail

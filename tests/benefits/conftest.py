@@ -177,9 +177,10 @@ def authorize(
     benefit: Benefit | None = None,
     days: float = 30,
     purpose: str = "押金减免 deposit waiver",
+    **terms,
 ):
     """The user authorises the partner (as the consent screen does); returns
-    (grant, token)."""
+    (grant, token). `terms`: identity_check, use_limit, max_queries."""
     return partner_authorize(
         user=user,
         partner=partner,
@@ -188,6 +189,7 @@ def authorize(
         expires_at=in_days(days),
         client=WEB,
         benefit=benefit,
+        **terms,
     )
 
 

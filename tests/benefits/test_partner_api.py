@@ -32,7 +32,7 @@ from benefits.models import (
     PartnerQuery,
     Voucher,
 )
-from benefits.services import partner_status_set, voucher_claim
+from benefits.services import partner_calls, partner_status_set, voucher_claim
 from benefits.services.partner_access import api_key_revoke
 from benefits.services.partner_calls import partner_rate_check
 from benefits.services.vouchers import voucher_code_new
@@ -392,7 +392,7 @@ def test_authorising_again_replaces_the_old_token(partner_api, scored_owner, par
     _first, old = authorize(scored_owner, partner, "score")
     _second, new = authorize(scored_owner, partner, "score_and_subscores")
 
-    assert_error(partner_api.get(score_url(old)), 403, "authorization_revoked")
+    assert_error(partner_api.get(score_url(old)), 403, "authorization_replaced")
     assert "dimensions" in partner_api.get(score_url(new)).json()
 
 
@@ -400,14 +400,14 @@ def test_a_deleted_account_is_refused(partner_cache, owner, model_version, partn
     number = verify(owner, full_name="张伟")
     grant_scoring(owner)
     set_score(owner, 700, model_version=model_version)
-    _grant, token = authorize(owner, partner, "score")
+    _grant, token = authorize(owner, partner, "score", identity_check=True)
     api = partner_client(make_api_key(partner))
     assert api.get(score_url(token)).status_code == 200
 
     account_delete(user=owner, password=PASSWORD)
 
     assert_error(api.get(score_url(token)), 403, "authorization_revoked")
-    assert check(api, "张伟", number).json() == {"match": False}
+    assert_error(check(api, token, "张伟", number), 403, "authorization_revoked")
     assert not PartnerQuery.objects.filter(user__isnull=False).exists()
 
 
@@ -603,56 +603,62 @@ def test_concurrent_redemptions_give_exactly_one(partner_cache):
 
 @pytest.fixture
 def verified(owner, partner):
-    """The owner, verified as 张伟 and authorising the partner; returns their ID number."""
+    """The owner, verified as 张伟, authorising the partner to see the score and to check
+    their identity; returns (their ID number, the token)."""
     number = verify(owner, full_name="张伟")
-    authorize(owner, partner, "score")
-    return number
+    _grant, token = authorize(owner, partner, "score", identity_check=True)
+    return number, token
 
 
-def check(api, full_name, number):
-    return api.post(IDENTITY_CHECK_URL, {"full_name": full_name, "id_number": number}, "json")
+def check(api, token, full_name, number):
+    body = {"token": token, "full_name": full_name, "id_number": number}
+    return api.post(IDENTITY_CHECK_URL, body, "json")
 
 
-def test_the_right_name_and_number_of_a_person_who_authorised_the_partner_match(
-    partner_api, verified, owner
-):
-    response = check(partner_api, "张伟", verified)
+def test_the_right_name_and_number_of_the_authorisations_person_match(partner_api, verified, owner):
+    number, token = verified
+    response = check(partner_api, token, "张伟", number)
 
     assert response.status_code == 200, response.content
     assert response.json() == {"match": True}
     # Written the way people write them: spaces, a lower-case x.
-    assert check(partner_api, " 张 伟 ", f" {verified.lower()} ").json() == {"match": True}
+    assert check(partner_api, token, " 张 伟 ", f" {number.lower()} ").json() == {"match": True}
     assert {q.user for q in logged()} == {owner}
 
 
-def test_every_other_case_is_the_same_no(partner_api, verified, owner, partner, other_partner):
-    stranger = make_user("stranger")
-    stranger_number = verify(stranger, full_name="李娜")
-    authorize(stranger, other_partner, "score")  # authorised someone else only
-    revoker = make_user("revoker")
-    revoker_number = verify(revoker, full_name="王芳")
-    grant, _token = authorize(revoker, partner, "score")
-    consent_revoke(user=revoker, grant_id=grant.pk, client=WEB)
-    expirer = make_user("expirer")
-    expirer_number = verify(expirer, full_name="刘洋")
-    lapsed, _token = authorize(expirer, partner, "score")
-    ConsentGrant.objects.filter(pk=lapsed.pk).update(expires_at=in_days(-0.001))
+def test_every_other_case_is_the_same_no(partner_api, verified, owner, monkeypatch):
+    # More checks than one authorisation allows, to see every case answered.
+    monkeypatch.setattr(partner_calls, "IDENTITY_CHECKS_PER_DAY", 10)
+    monkeypatch.setattr(partner_calls, "IDENTITY_MISMATCHES_MAX", 10)
+    number, token = verified
+    stranger_number = verify(make_user("stranger"), full_name="李娜")
 
     answers = [
-        check(partner_api, "王伟", verified),  # wrong name
-        check(partner_api, "张伟", id_number()),  # nobody has this number
-        check(partner_api, "张伟", verified[:-1]),  # malformed
-        check(partner_api, "张伟", "not a number"),
-        check(partner_api, "李娜", stranger_number),  # authorised another partner only
-        check(partner_api, "王芳", revoker_number),  # revoked
-        check(partner_api, "刘洋", expirer_number),  # expired
+        check(partner_api, token, "王伟", number),  # wrong name
+        check(partner_api, token, "张伟", id_number()),  # nobody has this number
+        check(partner_api, token, "李娜", stranger_number),  # another verified person
+        check(partner_api, token, "张伟", number[:-1]),  # malformed
+        check(partner_api, token, "张伟", "not a number"),
     ]
 
     for answer in answers:
         assert answer.status_code == 200, answer.content
     assert {a.content for a in answers} == {b'{"match":false}'}
-    # Only a person who currently authorises the partner is named in its log.
-    assert [q.user for q in logged()] == [owner] + [None] * 6
+    # Every check is about the authorisation's person, and shown to them.
+    assert [q.user for q in logged()] == [owner] * 5
+
+
+def test_refused_authorisations_cannot_check_identity(partner_api, owner, partner, other_partner):
+    number = verify(owner, full_name="张伟")
+    _grant, theirs = authorize(owner, other_partner, "score", identity_check=True)
+    revoked, revoked_token = authorize(owner, partner, "score", identity_check=True)
+    consent_revoke(user=owner, grant_id=revoked.pk, client=WEB)
+
+    assert_error(check(partner_api, theirs, "张伟", number), 404, "authorization_not_found")
+    assert_error(check(partner_api, revoked_token, "张伟", number), 403, "authorization_revoked")
+    lapsed_grant, lapsed = authorize(owner, partner, "score", identity_check=True)
+    ConsentGrant.objects.filter(pk=lapsed_grant.pk).update(expires_at=in_days(-0.001))
+    assert_error(check(partner_api, lapsed, "张伟", number), 403, "authorization_expired")
 
 
 @pytest.mark.parametrize(
@@ -679,9 +685,10 @@ def test_a_body_that_is_not_a_name_and_a_number_is_400(partner_api, body):
 
 def test_the_id_number_is_never_logged(partner_api, verified, caplog):
     caplog.set_level(logging.DEBUG)
+    verified, token = verified
 
-    check(partner_api, "张伟", verified)
-    check(partner_api, "王伟", verified)
+    check(partner_api, token, "张伟", verified)
+    check(partner_api, token, "王伟", verified)
 
     rows = PartnerQuery.objects.values()
     assert len(rows) == 2
@@ -715,6 +722,7 @@ def test_every_call_answered_or_refused_leaves_one_row(
     _theirs, theirs = authorize(make_user("third"), other_partner, "score")
     number = verify(make_user("verified"), full_name="赵敏")
     purpose = "租车押金 car deposit"
+    decided = "score_above_policy"
 
     cases = [
         # (call, kind, user, purpose, fields disclosed, outcome, status)
@@ -800,13 +808,27 @@ def test_every_call_answered_or_refused_leaves_one_row(
             409,
         ),
         (
-            lambda: check(partner_api, "赵敏", number),  # verified, never authorised us
+            # The person did not tick identity checks.
+            lambda: check(partner_api, token, "赵敏", number),
             "identity_check",
-            None,
-            "",
-            ["match"],
+            scored_owner,
+            purpose,
+            [],
+            "out_of_scope",
+            403,
+        ),
+        (
+            lambda: partner_api.post(
+                f"/api/v1/partner/authorizations/{token}/decisions/",
+                {"decision": "approved", "reason_code": decided},
+                format="json",
+            ),
+            "decision",
+            scored_owner,
+            purpose,
+            [],
             "ok",
-            200,
+            201,
         ),
     ]
     for call, kind, user, stated, fields, outcome, status in cases:
@@ -889,6 +911,7 @@ def test_my_queries_shows_me_my_rows_only(
         "purpose",
         "fields_disclosed",
         "outcome",
+        "detail",
         "at",
     }
     theirs_rows = other_api.get("/api/v1/me/queries/").json()

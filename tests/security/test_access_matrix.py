@@ -132,6 +132,8 @@ EXCLUDED_PARAMETERISED = {
     "test_partner_credentials.py, tests/benefits/test_partner_api.py)",
     "accounts/identity/appeal/<str:token>/": "the token is signed for the one user who was "
     "refused as duplicate; anyone else gets 404 (tests/accounts/test_appeals.py)",
+    "api/v1/partner/authorizations/<str:token>/decisions/": "partner API (tests/security/"
+    "test_partner_credentials.py, tests/benefits/test_partner_limits.py)",
 }
 
 # Routes without arguments that are no person's own data: public, or the way in.

@@ -4,7 +4,7 @@ tests/benefits/test_partner_api.py already covers, on the score call only, a mis
 a malformed, empty, truncated, over-long, upper-cased, unknown or token-shaped key, a
 revoked key and a partner not approved; on score and eligibility, an expired, a revoked
 or another partner's authorisation and a wrong last character of the token. This module
-crosses the key problems with every one of the five calls, adds the key sent where the
+crosses the key problems with every one of the six calls, adds the key sent where the
 contract does not read it, and the token problems it misses (another partner's revoked or
 expired token, tampering, the wrong kind of credential, a superseded token, a partner
 trying to widen its scope or change the purpose, a person who withdrew scoring consent).
@@ -159,7 +159,7 @@ def assert_voucher_untouched(scene: Scene) -> None:
     assert scene.voucher.redeemed_at is None
 
 
-# --- The five calls -------------------------------------------------------------------------------
+# --- The six calls --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,13 @@ CALLS = [
         "identity-check",
         "POST",
         lambda s: IDENTITY_CHECK_URL,
-        lambda s: {"full_name": "张伟", "id_number": s.id_number},
+        lambda s: {"token": s.token, "full_name": "张伟", "id_number": s.id_number},
+    ),
+    Call(
+        "decision",
+        "POST",
+        lambda s: f"/api/v1/partner/authorizations/{s.token}/decisions/",
+        lambda s: {"decision": "approved", "reason_code": "score_above_policy"},
     ),
 ]
 
@@ -466,7 +472,7 @@ TOKEN_PROBLEMS = [
         "superseded-by-a-new-authorisation",
         _superseded,
         403,
-        "authorization_revoked",
+        "authorization_replaced",
         person_logged=True,
     ),
     TokenProblem("expired-and-revoked", _expired_and_revoked, 403, "authorization_revoked", True),
