@@ -26,6 +26,7 @@ from scoring.models import (
     Dispute,
     DisputeAttachment,
     DisputeEvent,
+    DisputeEvidenceAccess,
     PersonalStatement,
     Repayment,
     UtilityBill,
@@ -256,6 +257,28 @@ def dispute_transition(*, dispute: Dispute, status: str, note: str = "") -> Disp
         if status == Dispute.Status.CORRECTED:
             score_recompute_queue(user=current.user, trigger="dispute_corrected")
     return current
+
+
+EVIDENCE_PERMISSION = "scoring.view_dispute_evidence"
+
+
+def evidence_open(*, user: User, dispute_id: int) -> DisputeAttachment | None:
+    """The evidence of a dispute, for its owner or for staff holding the evidence
+    permission (None for anyone else: ids are sequential, so a stranger learns nothing),
+    with the opening logged for the person."""
+    attachment = (
+        DisputeAttachment.objects.filter(dispute_id=dispute_id).select_related("dispute").first()
+    )
+    if attachment is None:
+        return None
+    if attachment.dispute.user_id == user.pk:
+        role = DisputeEvidenceAccess.Role.OWNER
+    elif user.is_staff and user.has_perm(EVIDENCE_PERMISSION):
+        role = DisputeEvidenceAccess.Role.STAFF
+    else:
+        return None
+    DisputeEvidenceAccess.objects.create(dispute_id=dispute_id, role=role, accessed_by=user)
+    return attachment
 
 
 def disputes_for_user(*, user: User):
