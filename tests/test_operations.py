@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import json
 import logging
 import os
@@ -285,3 +287,58 @@ def test_the_web_server_of_scripts_run_logs_no_token_from_a_url(tmp_path):
     assert '"route": "/proof/<str:token>/"' in text  # the portal's own request line
     assert "secret-token-in-the-url" not in text
     assert code not in text
+
+
+@contextlib.contextmanager
+def console_output():
+    """What the configured console handler writes meanwhile, as parsed JSON lines."""
+    [console] = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    lines: list[dict] = []
+    try:
+        yield lines
+    finally:
+        console.setStream(previous)
+    lines.extend(json.loads(line) for line in stream.getvalue().splitlines() if line)
+
+
+def test_junk_from_the_internet_is_a_warning_never_an_error_or_an_email(settings, mailoutbox):
+    """A bad Host header or an oversized body is noise from the internet: logged at
+    WARNING (so an alert on ERROR stays quiet) and never mailed to ADMINS."""
+    settings.ADMINS = [("", "ops@example.com")]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    with console_output() as lines:
+        assert Client(HTTP_HOST="evil.example").get("/accounts/login/").status_code == 400
+        big = Client().post("/accounts/login/", {"username": "x" * 5000, "password": "y"})
+        assert big.status_code == 400
+
+    levels = {line["name"]: line["level"] for line in lines if line["name"].startswith("django.")}
+    assert levels["django.security.DisallowedHost"] == "WARNING"
+    assert levels["django.security.RequestDataTooBig"] == "WARNING"
+    assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
+    assert mailoutbox == []
+
+
+def test_an_upload_the_client_broke_off_is_a_warning_and_a_real_fault_stays_an_error(
+    settings, mailoutbox
+):
+    from django.http import UnreadablePostError
+
+    settings.ADMINS = [("", "ops@example.com")]
+    logger = logging.getLogger("django.request")
+    with console_output() as lines:
+        try:
+            raise UnreadablePostError("client went away")
+        except UnreadablePostError:
+            logger.exception("Internal Server Error: %s", "/score/disputes/new/")
+        try:
+            raise KeyError("a bug of ours")
+        except KeyError:
+            logger.exception("Internal Server Error: %s", "/score/")
+
+    assert [line["level"] for line in lines if line["name"] == "django.request"] == [
+        "WARNING",
+        "ERROR",
+    ]
+    assert [m.subject for m in mailoutbox] == ["[Django] ERROR: Internal Server Error: /score/"]
