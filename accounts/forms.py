@@ -15,6 +15,7 @@ from accounts.validators import (
     validate_work_email_domain,
 )
 from benefits.models import Partner
+from sesame_portal.forms import TickBoxField
 
 
 class SignupForm(forms.Form):
@@ -348,9 +349,7 @@ class PasswordConfirmForm(forms.Form):
 class NotificationEmailForm(forms.Form):
     """Email on or off; asks for an address only when the account has none."""
 
-    by_email = forms.BooleanField(
-        label=_("Email me when my score or benefits change"), required=False
-    )
+    by_email = TickBoxField(label=_("Email me when my score or benefits change"), required=False)
     email = forms.EmailField(
         label=_("Email address"),
         required=False,

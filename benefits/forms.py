@@ -11,6 +11,7 @@ from accounts.models import ConsentScope
 from accounts.services.consent import PARTNER_SHARING_MAX_DAYS
 from benefits.models import Benefit, Partner
 from benefits.selectors import benefits_offered
+from sesame_portal.forms import TickBoxField
 
 
 class JSONField(forms.JSONField):
@@ -43,7 +44,7 @@ class PartnerLinkForm(forms.Form):
     days = forms.IntegerField(min_value=1, max_value=PARTNER_SHARING_MAX_DAYS, initial=30)
     # Minimum disclosure: a link may ask for the exact score, but only a box the person
     # ticks themselves lets it through.
-    show_score = forms.BooleanField(required=False)
+    show_score = TickBoxField(required=False)
 
     def __init__(self, *args, partner: Partner, confirming: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
