@@ -32,6 +32,7 @@ from scoring.models import (
     UtilityBill,
 )
 from scoring.services import score_recompute_queue
+from scoring.signals import dispute_corrected
 from sesame_portal.errors import ServiceError
 
 ANSWER_WITHIN = datetime.timedelta(days=20)
@@ -255,6 +256,8 @@ def dispute_transition(*, dispute: Dispute, status: str, note: str = "") -> Disp
         current.save(update_fields=["status", "resolved_at", "resolution"])
         DisputeEvent.objects.create(dispute=current, at=now, status=status, note=note)
         if status == Dispute.Status.CORRECTED:
+            # The court-list match lives above scoring: benefits removes it on this.
+            dispute_corrected.send(sender=Dispute, dispute=current)
             score_recompute_queue(user=current.user, trigger="dispute_corrected")
     return current
 
