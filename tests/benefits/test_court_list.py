@@ -310,7 +310,8 @@ def test_someone_newly_listed_is_recomputed_too(tmp_path, listed_pair, owner, ot
     assert list(PendingRecompute.objects.values_list("user_id", flat=True)) == [newcomer.pk]
 
 
-def test_a_file_without_one_readable_row_leaves_the_list_as_it_was(tmp_path, listed_pair):
+def test_a_file_without_one_readable_row_leaves_the_list_as_it_was(tmp_path, listed_pair, settings):
+    settings.LANGUAGE_CODE = "en"
     with pytest.raises(CommandError, match="nobody"):
         run_import(write(tmp_path, listing(("李四", BAD_CHECKSUM, ""))))
     assert CourtListEntry.objects.count() == 2
