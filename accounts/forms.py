@@ -21,6 +21,7 @@ from accounts.validators import (
     validate_work_email_domain,
 )
 from benefits.models import Partner
+from sesame_portal.forms import TickBoxField
 
 
 class SignupForm(forms.Form):
@@ -128,7 +129,7 @@ class PartnerConsentForm(forms.Form):
         min_value=1,
         max_value=MAX_QUERIES_LIMIT,
     )
-    identity_check = forms.BooleanField(
+    identity_check = TickBoxField(
         label=_(
             "The partner may ask whether a name and ID number it already holds are mine; "
             "only yes or no is answered."
@@ -409,9 +410,7 @@ class PasswordConfirmForm(forms.Form):
 class NotificationEmailForm(forms.Form):
     """Email on or off; asks for an address only when the account has none."""
 
-    by_email = forms.BooleanField(
-        label=_("Email me when my score or benefits change"), required=False
-    )
+    by_email = TickBoxField(label=_("Email me when my score or benefits change"), required=False)
     email = forms.EmailField(
         label=_("Email address"),
         required=False,

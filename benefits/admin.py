@@ -21,6 +21,7 @@ from benefits.models import (
     BenefitUnlock,
     CourtListEntry,
     CourtListImport,
+    CourtListOverride,
     Partner,
     PartnerAnomaly,
     PartnerApiKey,
@@ -384,6 +385,8 @@ class CourtListImportAdmin(admin.ModelAdmin):
         "imported_by",
         "rows_total",
         "rows_added",
+        "rows_removed",
+        "rows_kept_off",
         "rows_bad",
     ]
     readonly_fields = [
@@ -392,6 +395,8 @@ class CourtListImportAdmin(admin.ModelAdmin):
         "imported_by",
         "rows_total",
         "rows_added",
+        "rows_removed",
+        "rows_kept_off",
         "rows_bad",
         "refused_rows",
     ]
@@ -425,8 +430,17 @@ class CourtListImportAdmin(admin.ModelAdmin):
             obj.pk = record.pk
             self.message_user(
                 request,
-                _("%(total)d rows read: %(added)d added, %(bad)d refused.")
-                % {"total": record.rows_total, "added": record.rows_added, "bad": record.rows_bad},
+                _(
+                    "%(total)d rows read: %(added)d added, %(removed)d no longer on the list "
+                    "removed, %(kept)d kept off after a corrected dispute, %(bad)d refused."
+                )
+                % {
+                    "total": record.rows_total,
+                    "added": record.rows_added,
+                    "removed": record.rows_removed,
+                    "kept": record.rows_kept_off,
+                    "bad": record.rows_bad,
+                },
                 messages.WARNING if record.rows_bad else messages.SUCCESS,
             )
 
@@ -444,6 +458,22 @@ class CourtListEntryAdmin(admin.ModelAdmin):
     list_filter = ["source"]
     search_fields = ["=id_number_hash"]
     readonly_fields = ["id_number_hash", "imported_at", "source"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CourtListOverride)
+class CourtListOverrideAdmin(admin.ModelAdmin):
+    """Matches corrected through a dispute. Deleting one lets the next import list the
+    person again."""
+
+    list_display = ["pk", "created_at", "dispute"]
+    readonly_fields = ["id_number_hash", "entry_hash", "dispute", "created_at"]
+    search_fields = ["=id_number_hash"]
 
     def has_add_permission(self, request) -> bool:
         return False

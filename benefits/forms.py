@@ -12,6 +12,7 @@ from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, STATED_PURPOSE_M
 from accounts.validators import validate_no_control_characters
 from benefits.models import Benefit, Partner
 from benefits.selectors import benefits_offered
+from sesame_portal.forms import TickBoxField
 
 
 class JSONField(forms.JSONField):
@@ -47,10 +48,10 @@ class PartnerLinkForm(forms.Form):
     days = forms.IntegerField(min_value=1, max_value=PARTNER_SHARING_MAX_DAYS, initial=30)
     # Minimum disclosure: a link may ask for the exact score, but only a box the person
     # ticks themselves lets it through.
-    show_score = forms.BooleanField(required=False)
+    show_score = TickBoxField(required=False)
     # Chosen by the person on the screen (a link may propose a limit, never the tick):
     # identity checks are off unless ticked; the limit defaults to the partner's usual.
-    identity_check = forms.BooleanField(required=False)
+    identity_check = TickBoxField(required=False)
     use_limit = forms.ChoiceField(choices=UseLimitChoice.choices, required=False)
     max_queries = forms.IntegerField(required=False, min_value=1, max_value=MAX_QUERIES_LIMIT)
 

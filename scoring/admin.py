@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from scoring.artifacts import ArtifactIntegrityError
@@ -17,6 +18,7 @@ from scoring.models import (
     Dispute,
     DisputeAttachment,
     DisputeEvent,
+    DisputeEvidenceAccess,
     ModelVersion,
     RecomputeRun,
     ScoreSnapshot,
@@ -210,6 +212,7 @@ class DisputeAdmin(admin.ModelAdmin):
         "record_summary",
         "statement",
         "evidence",
+        "evidence_openings",
         "created_at",
         "due_at",
         "resolved_at",
@@ -234,6 +237,26 @@ class DisputeAdmin(admin.ModelAdmin):
         url = reverse("scoring:dispute_attachment", args=[obj.pk])
         return format_html(
             '<a href="{}">{}</a> ({} KB)', url, attachment.name, attachment.size // 1024
+        )
+
+    @admin.display(description=_("evidence openings"))
+    def evidence_openings(self, obj: Dispute):
+        """Who opened the evidence and when (the person sees staff by role only)."""
+        openings = DisputeEvidenceAccess.objects.filter(dispute=obj).select_related("accessed_by")
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} · {} ({})",
+                (
+                    (
+                        timezone.localtime(o.at).strftime("%Y-%m-%d %H:%M"),
+                        o.get_role_display(),
+                        o.accessed_by or "-",
+                    )
+                    for o in openings
+                ),
+            )
+            or None
         )
 
     def has_add_permission(self, request) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -96,15 +95,23 @@ def dispute_detail(request: HttpRequest, dispute_id: int) -> HttpResponse:
     if dispute is None:
         raise Http404
     attachment = DisputeAttachment.objects.filter(dispute=dispute).only("name", "size").first()
-    return render(request, "scoring/dispute.html", {"dispute": dispute, "attachment": attachment})
+    return render(
+        request,
+        "scoring/dispute.html",
+        {
+            "dispute": dispute,
+            "attachment": attachment,
+            "openings": dispute.evidence_accesses.all() if attachment else (),
+        },
+    )
 
 
 @login_required
 @require_GET
 def dispute_attachment(request: HttpRequest, dispute_id: int) -> HttpResponse:
-    """The evidence, to its owner or to staff only; always downloaded, never rendered."""
-    owner = Q() if request.user.is_staff else Q(dispute__user=request.user)
-    attachment = DisputeAttachment.objects.filter(owner, dispute_id=dispute_id).first()
+    """The evidence, to its owner or to staff with the evidence permission only, each
+    opening logged; always downloaded, never rendered."""
+    attachment = disputes.evidence_open(user=request.user, dispute_id=dispute_id)
     if attachment is None:
         raise Http404
     response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)

@@ -26,11 +26,13 @@ from scoring.models import (
     Dispute,
     DisputeAttachment,
     DisputeEvent,
+    DisputeEvidenceAccess,
     PersonalStatement,
     Repayment,
     UtilityBill,
 )
 from scoring.services import score_recompute_queue
+from scoring.signals import dispute_corrected
 from sesame_portal.errors import ServiceError
 from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type
 
@@ -236,8 +238,32 @@ def dispute_transition(*, dispute: Dispute, status: str, note: str = "") -> Disp
         current.save(update_fields=["status", "resolved_at", "resolution"])
         DisputeEvent.objects.create(dispute=current, at=now, status=status, note=note)
         if status == Dispute.Status.CORRECTED:
+            # The court-list match lives above scoring: benefits removes it on this.
+            dispute_corrected.send(sender=Dispute, dispute=current)
             score_recompute_queue(user=current.user, trigger="dispute_corrected")
     return current
+
+
+EVIDENCE_PERMISSION = "scoring.view_dispute_evidence"
+
+
+def evidence_open(*, user: User, dispute_id: int) -> DisputeAttachment | None:
+    """The evidence of a dispute, for its owner or for staff holding the evidence
+    permission (None for anyone else: ids are sequential, so a stranger learns nothing),
+    with the opening logged for the person."""
+    attachment = (
+        DisputeAttachment.objects.filter(dispute_id=dispute_id).select_related("dispute").first()
+    )
+    if attachment is None:
+        return None
+    if attachment.dispute.user_id == user.pk:
+        role = DisputeEvidenceAccess.Role.OWNER
+    elif user.is_staff and user.has_perm(EVIDENCE_PERMISSION):
+        role = DisputeEvidenceAccess.Role.STAFF
+    else:
+        return None
+    DisputeEvidenceAccess.objects.create(dispute_id=dispute_id, role=role, accessed_by=user)
+    return attachment
 
 
 def disputes_for_user(*, user: User):

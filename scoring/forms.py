@@ -5,17 +5,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import IncomeBand
 from scoring.models import ScoreProof
+from sesame_portal.forms import TickBoxField
 
 
 class WhatIfForm(forms.Form):
     """Changes a person can try; only the ones filled in are applied."""
 
-    repay_overdue = forms.BooleanField(label=_("Repay what is overdue"), required=False)
-    bills_paid_on_time = forms.BooleanField(
-        label=_("Pay every utility bill on time"), required=False
-    )
-    work_email_verified = forms.BooleanField(label=_("Verify a work email"), required=False)
-    complete_profile = forms.BooleanField(label=_("Complete my profile"), required=False)
+    repay_overdue = TickBoxField(label=_("Repay what is overdue"), required=False)
+    bills_paid_on_time = TickBoxField(label=_("Pay every utility bill on time"), required=False)
+    work_email_verified = TickBoxField(label=_("Verify a work email"), required=False)
+    complete_profile = TickBoxField(label=_("Complete my profile"), required=False)
     provident_fund_months = forms.IntegerField(
         label=_("Housing provident fund months"), required=False, min_value=0, max_value=600
     )
@@ -68,9 +67,7 @@ class ProofForm(forms.Form):
         ],
         initial="1d",
     )
-    show_name = forms.BooleanField(
-        label=_("Also show my name, masked (like 李*龙)"), required=False
-    )
+    show_name = TickBoxField(label=_("Also show my name, masked (like 李*龙)"), required=False)
 
     def clean(self):
         cleaned = super().clean()

@@ -425,6 +425,8 @@ class Dispute(models.Model):
         verbose_name = _("dispute")
         verbose_name_plural = _("disputes")
         ordering = ["due_at"]
+        # Staff open a person's evidence only with this permission (superusers have it).
+        permissions = [("view_dispute_evidence", _("Can open the evidence of disputes"))]
         indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["user", "kind"])]
 
     def __str__(self) -> str:
@@ -451,6 +453,36 @@ class DisputeAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DisputeEvidenceAccess(models.Model):
+    """Each download of a dispute's evidence: by its owner or by staff, and when. The
+    person sees the staff openings by role (never by username) and gets them in their
+    export; the admin keeps who it was."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("owner")
+        STAFF = "staff", _("staff")
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="evidence_accesses")
+    role = models.CharField(_("opened by"), max_length=8, choices=Role.choices)
+    # Kept when the staff account goes: the person's record of the opening stays.
+    accessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("evidence opening")
+        verbose_name_plural = _("evidence openings")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.role} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class DisputeEvent(models.Model):

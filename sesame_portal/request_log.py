@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
 
 logger = logging.getLogger("sesame_portal.requests")
 
@@ -60,3 +60,28 @@ class RedactRequestPaths(logging.Filter):
                 record.args = tuple(route if arg == path else arg for arg in record.args)
             record.request = route
         return True
+
+
+class DemoteClientJunk(logging.Filter):
+    """What strangers send is not our fault: a forged Host header, an oversized or
+    malformed body (Django's SuspiciousOperation, logged at ERROR under django.security.*)
+    or an upload the client broke off (UnreadablePostError, a 500 under django.request).
+    Logged as WARNING, without the traceback, so an alert on ERROR stays for our faults.
+    A handler filter (it sees every django.security.* logger) and a filter on the
+    django.request logger (so the record is demoted before Django's mail to ADMINS)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING and self._is_junk(record):
+            record.levelno, record.levelname = (
+                logging.WARNING,
+                logging.getLevelName(logging.WARNING),
+            )
+            record.exc_info, record.exc_text = None, None
+        return True
+
+    @staticmethod
+    def _is_junk(record: logging.LogRecord) -> bool:
+        if record.name.startswith("django.security."):
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        return record.name == "django.request" and isinstance(error, UnreadablePostError)

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "sesame_portal.middleware.api_no_store_middleware",
     "sesame_portal.middleware.null_character_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -360,6 +361,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "django_guid.log_filters.CorrelationId"},
         "redact_paths": {"()": "sesame_portal.request_log.RedactRequestPaths"},
+        "demote_client_junk": {"()": "sesame_portal.request_log.DemoteClientJunk"},
     },
     "formatters": {
         "json": {
@@ -373,10 +375,16 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
-            "filters": ["request_id", "redact_paths"],
+            "filters": ["request_id", "redact_paths", "demote_client_junk"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # django-guid says at INFO whether each request brought an id: noise.
-    "loggers": {"django_guid": {"level": "WARNING"}},
+    "loggers": {
+        # django-guid says at INFO whether each request brought an id: noise.
+        "django_guid": {"level": "WARNING"},
+        # What strangers send (a forged Host, an oversized body) is a WARNING on the
+        # console and never reaches Django's mail to ADMINS on the "django" logger.
+        "django.security": {"handlers": ["console"], "propagate": False},
+        "django.request": {"filters": ["demote_client_junk"]},
+    },
 }

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import json
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -209,3 +220,125 @@ def test_a_real_workers_log_lines_are_json(tmp_path, monkeypatch):
     assert "ready." in messages, worker.log_tail()
     assert any("succeeded" in record["message"] for record in records), worker.log_tail()
     assert all({"asctime", "level", "name", "message"} <= set(record) for record in records)
+
+
+def _run_script_web_command() -> str:
+    """The gunicorn command of scripts/run, as written there (continuation lines joined)."""
+    script = (Path(__file__).resolve().parent.parent / "scripts" / "run").read_text()
+    lines = script.replace("\\\n", " ").splitlines()
+    [command] = [line.strip() for line in lines if line.strip().startswith("gunicorn ")]
+    return command.removesuffix("&").strip()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_web_server_of_scripts_run_logs_no_token_from_a_url(tmp_path):
+    """gunicorn started as scripts/run starts it, asked for a proof link and a voucher
+    code in the query string: its log files and output hold the route pattern, never the
+    secret (gunicorn's own access log would write the requested line as it came)."""
+    secret = "eyJwIjoxfQ:leak:secret-token-in-the-url"
+    code = "7K3M-Q9XW-2B4N-HT6P"
+    port = _free_port()
+    var_dir = tmp_path / "var"
+    (var_dir / "log").mkdir(parents=True)
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "VAR_DIR": str(var_dir),
+        "SESAME_VAR_DIR": str(var_dir),
+        "WEB_CONCURRENCY": "1",
+        "LOG_FORMAT": "json",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    output = tmp_path / "output.log"
+    with output.open("wb") as sink:
+        server = subprocess.Popen(  # noqa: S603 - the repository's own command
+            ["/bin/bash", "-c", f"exec {_run_script_web_command()}"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            status = None
+            deadline = time.monotonic() + 60
+            while status is None and time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/proof/{secret}/?code={code}", timeout=5
+                    ) as response:
+                        status = response.status
+                except urllib.error.HTTPError as error:
+                    status = error.code
+                except OSError:
+                    time.sleep(0.3)
+            time.sleep(0.5)  # let the worker write its lines
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    assert status is not None, output.read_text()
+    logs = [output, *sorted((var_dir / "log").iterdir())]
+    text = "\n".join(path.read_text(errors="replace") for path in logs)
+    assert '"route": "/proof/<str:token>/"' in text  # the portal's own request line
+    assert "secret-token-in-the-url" not in text
+    assert code not in text
+
+
+@contextlib.contextmanager
+def console_output():
+    """What the configured console handler writes meanwhile, as parsed JSON lines."""
+    [console] = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    lines: list[dict] = []
+    try:
+        yield lines
+    finally:
+        console.setStream(previous)
+    lines.extend(json.loads(line) for line in stream.getvalue().splitlines() if line)
+
+
+def test_junk_from_the_internet_is_a_warning_never_an_error_or_an_email(settings, mailoutbox):
+    """A bad Host header or an oversized body is noise from the internet: logged at
+    WARNING (so an alert on ERROR stays quiet) and never mailed to ADMINS."""
+    settings.ADMINS = [("", "ops@example.com")]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    with console_output() as lines:
+        assert Client(HTTP_HOST="evil.example").get("/accounts/login/").status_code == 400
+        big = Client().post("/accounts/login/", {"username": "x" * 5000, "password": "y"})
+        assert big.status_code == 400
+
+    levels = {line["name"]: line["level"] for line in lines if line["name"].startswith("django.")}
+    assert levels["django.security.DisallowedHost"] == "WARNING"
+    assert levels["django.security.RequestDataTooBig"] == "WARNING"
+    assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
+    assert mailoutbox == []
+
+
+def test_an_upload_the_client_broke_off_is_a_warning_and_a_real_fault_stays_an_error(
+    settings, mailoutbox
+):
+    from django.http import UnreadablePostError
+
+    settings.ADMINS = [("", "ops@example.com")]
+    logger = logging.getLogger("django.request")
+    with console_output() as lines:
+        try:
+            raise UnreadablePostError("client went away")
+        except UnreadablePostError:
+            logger.exception("Internal Server Error: %s", "/score/disputes/new/")
+        try:
+            raise KeyError("a bug of ours")
+        except KeyError:
+            logger.exception("Internal Server Error: %s", "/score/")
+
+    assert [line["level"] for line in lines if line["name"] == "django.request"] == [
+        "WARNING",
+        "ERROR",
+    ]
+    assert [m.subject for m in mailoutbox] == ["[Django] ERROR: Internal Server Error: /score/"]

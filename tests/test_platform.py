@@ -181,3 +181,24 @@ def test_healthz_answers_without_touching_the_database(client, django_assert_num
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/me/export/",
+        "/api/v1/me/profile/",
+        "/api/v1/me/consents/",
+        "/api/v1/me/vouchers/",
+        "/api/v1/me/queries/",
+    ],
+)
+def test_personal_api_answers_are_never_cached(owner_api, path):
+    response = owner_api.get(path)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_api_errors_are_never_cached_either(owner_api, api_client):
+    assert "no-store" in owner_api.get("/api/v1/me/nothing-here/")["Cache-Control"]
+    assert "no-store" in api_client.get("/api/v1/me/score/")["Cache-Control"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, Voucher
-from benefits.models.court_list import CourtListEntry, CourtListImport
+from benefits.models.court_list import CourtListEntry, CourtListImport, CourtListOverride
 from benefits.models.partner_api import (
     PartnerAnomaly,
     PartnerApiKey,
@@ -19,6 +19,7 @@ __all__ = [
     "BenefitUnlock",
     "CourtListEntry",
     "CourtListImport",
+    "CourtListOverride",
     "Partner",
     "PartnerAnomaly",
     "PartnerApiKey",

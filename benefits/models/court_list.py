@@ -22,6 +22,10 @@ class CourtListImport(models.Model):
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_added = models.PositiveIntegerField(_("people added"), default=0)
     rows_bad = models.PositiveIntegerField(_("rows refused"), default=0)
+    # An import is the whole list: whoever it no longer holds is removed.
+    rows_removed = models.PositiveIntegerField(_("people removed"), default=0)
+    # Listed with the same entry as when a dispute about it was corrected: kept off.
+    rows_kept_off = models.PositiveIntegerField(_("kept off after a dispute"), default=0)
     # [{"line": n, "message": text}]: never the row itself, which holds a name and ID number.
     errors = models.JSONField(_("refused rows"), default=list, blank=True)
 
@@ -39,6 +43,9 @@ class CourtListEntry(models.Model):
     as the keyed hash of the ID number (the same HMAC as verified identities)."""
 
     id_number_hash = models.CharField(_("ID number keyed hash"), max_length=64, unique=True)
+    # The keyed hash of the person's entry as the list gives it (the ID number and its
+    # case numbers): a corrected dispute holds until the list changes the entry.
+    entry_hash = models.CharField(_("entry keyed hash"), max_length=64, blank=True)
     imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
     source = models.ForeignKey(
         CourtListImport,
@@ -55,3 +62,29 @@ class CourtListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"court list entry {self.pk}"
+
+
+class CourtListOverride(models.Model):
+    """A court-list match that staff corrected in the person's favour (a dispute about
+    it, answered "corrected"): the entry is removed and stays removed while later
+    imports list the same entry. An import that changes the entry (a new case number)
+    or drops the person ends the override."""
+
+    id_number_hash = models.CharField(_("ID number keyed hash"), max_length=64, unique=True)
+    entry_hash = models.CharField(_("entry keyed hash"), max_length=64, blank=True)
+    dispute = models.ForeignKey(
+        "scoring.Dispute",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dispute"),
+    )
+    created_at = models.DateTimeField(_("corrected at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("court list correction")
+        verbose_name_plural = _("court list corrections")
+
+    def __str__(self) -> str:
+        return f"court list correction {self.pk}"

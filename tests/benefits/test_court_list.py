@@ -12,7 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from accounts.crypto import keyed_hash
-from benefits.models import BenefitUnlock, CourtListEntry, CourtListImport
+from accounts.models import User
+from benefits.models import BenefitUnlock, CourtListEntry, CourtListImport, CourtListOverride
+from benefits.selectors import is_court_listed
+from scoring.disputes import dispute_file, dispute_transition
+from scoring.models import Dispute, PendingRecompute
 from tests.benefits.conftest import grant_scoring, id_number, rescore, verify
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +250,135 @@ def test_the_admin_upload_refuses_an_unreadable_file(admin_client):
 
 def test_court_list_entries_cannot_be_added_by_hand(admin_client):
     assert admin_client.get("/admin/benefits/courtlistentry/add/").status_code == 403
+
+
+# --- An import is the whole list ----------------------------------------------------------------
+
+
+def listing(*people: tuple[str, str, str]) -> str:
+    """A court-list CSV of (name, ID number, case number) rows."""
+    return "姓名,身份证号,案号\n" + "".join(f"{n},{i},{c}\n" for n, i, c in people)
+
+
+@pytest.fixture
+def listed_pair(tmp_path, owner, other_user, benefit, model_version):
+    """The owner and the other user, verified, consenting and scored 800, both listed."""
+    numbers = []
+    for user in (owner, other_user):
+        numbers.append(verify(user))
+        grant_scoring(user)
+        rescore(user, 800, model_version=model_version)
+    run_import(
+        write(tmp_path, listing(("张三", numbers[0], "(2024)京01执1号"), ("李四", numbers[1], "")))
+    )
+    PendingRecompute.objects.all().delete()  # what verifying and consenting queued
+    return numbers
+
+
+def test_whoever_the_new_list_no_longer_holds_is_removed_and_recomputed(
+    tmp_path, listed_pair, owner, other_user, model_version
+):
+    mine, _theirs = listed_pair
+
+    out, _err = run_import(write(tmp_path, listing(("张三", mine, "(2024)京01执1号"))))
+
+    assert list(CourtListEntry.objects.values_list("id_number_hash", flat=True)) == [
+        keyed_hash(mine)
+    ]
+    assert CourtListImport.objects.order_by("imported_at", "pk").last().rows_removed == 1
+    assert "1 people no longer on the list removed" in out
+    # Their benefits come back with the recompute queued for them; the owner's stay closed.
+    assert list(PendingRecompute.objects.values_list("user_id", flat=True)) == [other_user.pk]
+    assert rescore(other_user, 800, model_version=model_version) == (1, 0)
+    assert rescore(owner, 800, model_version=model_version) == (0, 0)
+
+
+def test_someone_newly_listed_is_recomputed_too(tmp_path, listed_pair, owner, other_user):
+    mine, theirs = listed_pair
+    newcomer = User.objects.create_user("newcomer", password="unused-password-42")
+    number = verify(newcomer)
+    grant_scoring(newcomer)
+    PendingRecompute.objects.all().delete()
+
+    run_import(
+        write(
+            tmp_path,
+            listing(("张三", mine, "(2024)京01执1号"), ("李四", theirs, ""), ("王五", number, "")),
+        )
+    )
+
+    assert list(PendingRecompute.objects.values_list("user_id", flat=True)) == [newcomer.pk]
+
+
+def test_a_file_without_one_readable_row_leaves_the_list_as_it_was(tmp_path, listed_pair, settings):
+    settings.LANGUAGE_CODE = "en"
+    with pytest.raises(CommandError, match="nobody"):
+        run_import(write(tmp_path, listing(("李四", BAD_CHECKSUM, ""))))
+    assert CourtListEntry.objects.count() == 2
+
+
+def _correct_court_list_dispute(user: User) -> Dispute:
+    dispute = dispute_file(
+        user=user, kind="court_list", record_id=None, field="", statement="Not me: paid in full."
+    )
+    return dispute_transition(dispute=dispute, status="corrected", note="The court confirmed it.")
+
+
+def test_a_corrected_court_list_dispute_removes_the_match_and_the_same_list_keeps_it_off(
+    tmp_path, listed_pair, owner, model_version
+):
+    mine, theirs = listed_pair
+    same = listing(("张三", mine, "(2024)京01执1号"), ("李四", theirs, ""))
+
+    dispute = _correct_court_list_dispute(owner)
+
+    assert not is_court_listed(owner)
+    assert CourtListOverride.objects.get().dispute == dispute
+    assert PendingRecompute.objects.filter(user=owner).exists()
+    assert rescore(owner, 800, model_version=model_version) == (1, 0)
+
+    out, _err = run_import(write(tmp_path, same))
+
+    assert not is_court_listed(owner)
+    assert CourtListImport.objects.order_by("imported_at", "pk").last().rows_kept_off == 1
+    assert "1 kept off after a corrected dispute" in out
+
+
+def test_a_list_that_changes_the_entry_lists_the_person_again(tmp_path, listed_pair, owner):
+    mine, theirs = listed_pair
+    _correct_court_list_dispute(owner)
+
+    run_import(
+        write(
+            tmp_path,
+            listing(
+                ("张三", mine, "(2024)京01执1号"),
+                ("张三", mine, "(2026)京01执9号"),
+                ("李四", theirs, ""),
+            ),
+        )
+    )
+
+    assert is_court_listed(owner)
+    assert not CourtListOverride.objects.exists()
+
+
+def test_a_list_that_drops_the_person_ends_the_correction(tmp_path, listed_pair, owner):
+    mine, theirs = listed_pair
+    _correct_court_list_dispute(owner)
+
+    run_import(write(tmp_path, listing(("李四", theirs, ""))))
+    assert not CourtListOverride.objects.exists()
+    run_import(write(tmp_path, listing(("张三", mine, "(2024)京01执1号"), ("李四", theirs, ""))))
+
+    assert is_court_listed(owner)
+
+
+def test_another_kind_of_correction_leaves_the_court_list_alone(tmp_path, listed_pair, owner):
+    dispute = dispute_file(
+        user=owner, kind="court_list", record_id=None, field="", statement="Not me."
+    )
+    dispute_transition(dispute=dispute, status="rejected", note="The court confirms it.")
+
+    assert is_court_listed(owner)
+    assert not CourtListOverride.objects.exists()

@@ -1137,3 +1137,18 @@ def test_the_scheme_name_is_case_insensitive(scheme, partner, token):
     client.credentials(HTTP_AUTHORIZATION=f"{scheme} {make_api_key(partner)}")
 
     assert client.get(score_url(token)).status_code == 200
+
+
+def test_partner_answers_about_a_person_are_never_cached(
+    partner_api, scored_owner, partner, benefit
+):
+    """A shared cache or the partner's HTTP stack must not keep a person's score."""
+    _grant, token = authorize(scored_owner, partner, "score")
+    answers = [partner_api.get(score_url(token))]
+    # A new authorisation supersedes the previous one.
+    _grant, token = authorize(scored_owner, partner, "eligibility", benefit=benefit)
+    answers.append(partner_api.get(eligibility_url(token, benefit.pk)))
+    answers.append(partner_api.get(score_url(credential_new(TOKEN_KIND)[0])))  # a refusal too
+
+    assert [a.status_code for a in answers] == [200, 200, 404]
+    assert all("no-store" in a["Cache-Control"] for a in answers)

@@ -443,6 +443,15 @@ def test_the_exact_score_needs_the_persons_own_tick(person, scored_owner, partne
     assert not ConsentGrant.objects.filter(purpose=ConsentPurpose.PARTNER_SHARING).exists()
 
 
+@pytest.mark.parametrize("unticked", ["0", "false", "False", "off", "no", ""])
+def test_show_score_0_or_false_is_not_a_tick(person, scored_owner, partner, unticked):
+    terms = {"scope": "score", "purpose": "租车押金减免", "days": 30, "show_score": unticked}
+    response = person.post(authorize_url(partner.pk), terms)
+    assert response.status_code == 400
+    assert "Tick the box to show your exact score" in response.content.decode()
+    assert not ConsentGrant.objects.filter(purpose=ConsentPurpose.PARTNER_SHARING).exists()
+
+
 def test_a_link_cannot_tick_the_box_for_the_person(person, scored_owner, partner):
     terms = {"scope": "score", "purpose": "租车押金减免", "days": 30, "show_score": "on"}
     form = person.get(authorize_url(partner.pk, **terms)).content.decode()

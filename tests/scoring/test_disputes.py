@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from benefits.models import CourtListEntry
 from scoring.disputes import ATTACHMENT_MAX_BYTES
-from scoring.models import Dispute, DisputeAttachment, PersonalStatement
+from scoring.models import Dispute, DisputeAttachment, DisputeEvidenceAccess, PersonalStatement
 from tests.conftest import make_id_number
 from tests.scoring.conftest import (
     add_account,
@@ -177,6 +179,79 @@ def test_a_png_is_accepted_and_only_its_owner_and_staff_may_download_it(person, 
     staff = Client()
     staff.force_login(admin_user)
     assert staff.get(url).status_code == 200
+
+
+@pytest.fixture
+def evidence(person):
+    user, _late, bill, client = person
+    _file(client, {"kind": "bill", "record": bill.pk}, SimpleUploadedFile("b.png", PNG))
+    dispute = Dispute.objects.get(user=user)
+    return user, dispute, client, f"/score/disputes/{dispute.pk}/attachment/"
+
+
+def _staff(username: str, *, may_open_evidence: bool) -> Client:
+    user = User.objects.create_user(username=username, password="unused-password-42")
+    user.is_staff = True
+    user.save()
+    if may_open_evidence:
+        user.user_permissions.add(
+            Permission.objects.get(
+                codename="view_dispute_evidence", content_type__app_label="scoring"
+            )
+        )
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def test_staff_without_the_evidence_permission_get_404(evidence):
+    _user, _dispute, _client, url = evidence
+    assert _staff("helpdesk", may_open_evidence=False).get(url).status_code == 404
+    assert not DisputeEvidenceAccess.objects.exists()
+
+
+def test_staff_with_the_evidence_permission_may_download_it(evidence):
+    _user, _dispute, _client, url = evidence
+    response = _staff("reviewer", may_open_evidence=True).get(url)
+    assert response.status_code == 200
+    assert bytes(response.content) == PNG
+
+
+def test_each_opening_is_logged_and_shown_to_the_person_by_role(evidence, admin_user):
+    user, dispute, client, url = evidence
+    staff = Client()
+    staff.force_login(admin_user)
+    assert staff.get(url).status_code == 200
+    assert client.get(url).status_code == 200
+    stranger = Client()
+    stranger.force_login(make_user("nosy"))
+    assert stranger.get(url).status_code == 404
+
+    openings = list(DisputeEvidenceAccess.objects.order_by("at", "pk"))
+    assert [(o.role, o.accessed_by) for o in openings] == [("staff", admin_user), ("owner", user)]
+    assert all(o.dispute == dispute for o in openings)
+    page = client.get(f"/score/disputes/{dispute.pk}/").content.decode()
+    at = timezone.localtime(openings[0].at).strftime("%Y-%m-%d %H:%M")
+    assert f"Your evidence was opened by staff on {at}." in page
+    assert "You opened your evidence on" in page
+    assert admin_user.username not in page
+    # The admin keeps who it was.
+    admin_page = staff.get(f"/admin/scoring/dispute/{dispute.pk}/change/").content.decode()
+    assert f"{at} · 工作人员 (admin)" in admin_page
+
+
+def test_the_export_says_who_opened_the_evidence_and_when(evidence, admin_user):
+    from accounts.selectors import account_export
+
+    user, _dispute, _client, url = evidence
+    staff = Client()
+    staff.force_login(admin_user)
+    staff.get(url)
+
+    [exported] = account_export(user=user)["disputes"]
+    opening = DisputeEvidenceAccess.objects.get()
+    assert exported["evidence_opened"] == [{"by": "staff", "at": opening.at}]
+    assert admin_user.username not in str(exported)
 
 
 def test_court_list_match_can_be_disputed(person):

@@ -67,6 +67,16 @@ def test_creating_a_proof_on_the_page_leads_to_its_link_and_qr(holder):
     assert f"/proof/{proof_token(proof)}/" in page
 
 
+@pytest.mark.parametrize("unticked", ["0", "off", "no", "false"])
+def test_show_name_0_is_not_a_tick(holder, unticked):
+    user, _snapshot = holder
+    _client(user).post(
+        "/score/proofs/",
+        {"shows": "band", "lifetime": "1d", "show_name": unticked},
+    )
+    assert ScoreProof.objects.get(user=user).show_name is False
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

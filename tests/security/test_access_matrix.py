@@ -534,6 +534,7 @@ CROSS_USER = [
         ("GET",),
         lambda w: {"dispute_id": w.dispute.pk},
         control=200,
+        changes=True,  # every opening of the evidence is logged for its owner
     ),
     Case(
         "their-proof",

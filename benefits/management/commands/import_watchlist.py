@@ -11,9 +11,11 @@ from sesame_portal.errors import ServiceError
 
 class Command(BaseCommand):
     help = (
-        "Add the people of a court-list CSV (columns name and id_number, or 姓名 and "
-        "身份证号) to the court list of dishonest judgment debtors. Only keyed hashes of "
-        "the ID numbers are kept; bad rows are reported by line number."
+        "Replace the court list of dishonest judgment debtors with a court-list CSV "
+        "(columns name and id_number, or 姓名 and 身份证号; optionally case_number or 案号): "
+        "people no longer on it are removed, a match corrected through a dispute stays "
+        "removed while the list gives the same entry. Only keyed hashes of the ID numbers "
+        "are kept; bad rows are reported by line number."
     )
 
     def add_arguments(self, parser):
@@ -34,5 +36,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{record.rows_total} rows read: {record.rows_added} people added to the court "
             f"list, {record.rows_total - record.rows_bad - record.rows_added} already on it, "
-            f"{record.rows_bad} rows refused."
+            f"{record.rows_bad} rows refused; {record.rows_removed} people no longer on the "
+            f"list removed, {record.rows_kept_off} kept off after a corrected dispute."
         )
