@@ -43,6 +43,21 @@ def rotate_token(token: str) -> str:
     return field_cipher().rotate(token.encode()).decode()
 
 
+def rotate_value(value: str | bytes | memoryview) -> str | bytes:
+    """rotate_token for a text field's or a binary field's ciphertext."""
+    if isinstance(value, str):
+        return rotate_token(value)
+    return field_cipher().rotate(bytes(value))
+
+
+def encrypt_bytes(plain: bytes) -> bytes:
+    return field_cipher().encrypt(plain)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    return field_cipher().decrypt(bytes(token))
+
+
 def birth_date_encrypt(birth_date: datetime.date) -> str:
     return encrypt_text(birth_date.isoformat())
 

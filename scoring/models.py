@@ -441,6 +441,8 @@ class DisputeAttachment(models.Model):
     """The optional evidence, kept in the database (so backups and access rules cover
     it) and handed out only to its owner and to staff."""
 
+    ENCRYPTED_FIELDS = ("data",)
+
     dispute = models.OneToOneField(Dispute, on_delete=models.CASCADE, related_name="attachment")
     name = models.CharField(_("file name"), max_length=120)
     content_type = models.CharField(_("type"), max_length=40)

@@ -17,6 +17,15 @@ SIGNATURES = (
 )
 
 
+_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
+
+def evidence_file_name(content_type: str) -> str:
+    """The name evidence is kept under: never the uploaded one, which may carry an ID
+    number or a name (people photograph their ID card as 110105....jpg)."""
+    return f"evidence.{_EXTENSIONS.get(content_type, 'bin')}"
+
+
 def evidence_content_type(upload: UploadedFile) -> str:
     """The content type of a PDF, JPEG or PNG of at most 5 MB; refused otherwise
     (413 attachment_too_large, 415 attachment_type)."""

@@ -15,6 +15,8 @@ class IdentityAppeal(models.Model):
     or reject it with a reason. The number exists here only as its keyed hash; the
     name the appellant gave only encrypted."""
 
+    ENCRYPTED_FIELDS = ("full_name_encrypted",)
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
@@ -82,6 +84,8 @@ class IdentityAppeal(models.Model):
 class IdentityAppealEvidence(models.Model):
     """The photo or scan of the ID card, kept in the database (backups and access rules
     cover it) and handed out only to staff who may see appeals."""
+
+    ENCRYPTED_FIELDS = ("data",)
 
     appeal = models.OneToOneField(IdentityAppeal, on_delete=models.CASCADE, related_name="evidence")
     name = models.CharField(_("file name"), max_length=120)

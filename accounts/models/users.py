@@ -27,6 +27,9 @@ class Identity(models.Model):
     and gender it encodes stay readable for benefit rules and fairness checks, and age
     is derived from the decrypted date where a rule or a page needs it."""
 
+    # Ciphertext under FIELD_ENCRYPTION_KEYS, re-encrypted by rotate_field_keys.
+    ENCRYPTED_FIELDS = ("full_name_encrypted", "id_number_encrypted", "birth_date_encrypted")
+
     class Gender(models.TextChoices):
         MALE = "M", _("Male")
         FEMALE = "F", _("Female")

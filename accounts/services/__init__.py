@@ -10,8 +10,9 @@ from accounts.services.appeals import (
 )
 from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, consent_grant, consent_revoke
 from accounts.services.deletion import account_delete
+from accounts.services.field_keys import field_keys_rotate
 from accounts.services.housekeeping import IDENTITY_ATTEMPT_RETENTION, accounts_housekeeping
-from accounts.services.identity import identity_keys_rotate, identity_verify
+from accounts.services.identity import identity_verify
 from accounts.services.profile import (
     profile_section_clear,
     profile_section_save,
@@ -44,10 +45,10 @@ __all__ = [
     "appeal_offer_identity_id",
     "consent_grant",
     "consent_revoke",
+    "field_keys_rotate",
     "identity_appeal_decide",
     "identity_appeal_decide_check",
     "identity_appeal_file",
-    "identity_keys_rotate",
     "identity_verify",
     "password_change",
     "profile_section_clear",

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.crypto import encrypt_text, keyed_hash
+from accounts.crypto import encrypt_bytes, encrypt_text, keyed_hash
 from accounts.models import (
     Identity,
     IdentityAppeal,
@@ -35,7 +35,7 @@ from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_
 from accounts.services.attempts import identity_attempt_begin
 from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
-from sesame_portal.uploads import evidence_content_type
+from sesame_portal.uploads import evidence_content_type, evidence_file_name
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +116,13 @@ def _appeal_create(
         created_at=now,
     )
     data = evidence.read()
+    # Sealed at rest: an ID card photo in a dump would give the number away.
     IdentityAppealEvidence.objects.create(
         appeal=appeal,
-        name=(evidence.name or "evidence")[-120:],
+        name=evidence_file_name(content_type),
         content_type=content_type,
         size=len(data),
-        data=data,
+        data=encrypt_bytes(data),
     )
     _notify(identity.user_id, Notification.Kind.IDENTITY_APPEAL_FILED, {"appeal_id": appeal.pk})
     return appeal

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.crypto import birth_date_encrypt, encrypt_text, keyed_hash, rotate_token
+from accounts.crypto import birth_date_encrypt, encrypt_text, keyed_hash
 from accounts.models import (
     Identity,
     IdentityAttempt,
@@ -105,28 +105,3 @@ def identity_verify(
     throttle_refund(counted)  # only failed attempts count against the address
     logger.info("identity verified", extra={"user_id": user.pk})
     return identity
-
-
-_ENCRYPTED_FIELDS = ["full_name_encrypted", "id_number_encrypted", "birth_date_encrypted"]
-
-
-def identity_keys_rotate(*, chunk_size: int = 500) -> int:
-    """Re-encrypt every identity under the newest Fernet key, a chunk at a time."""
-    done = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            chunk = list(
-                Identity.objects.select_for_update()
-                .filter(pk__gt=last_pk)
-                .order_by("pk")
-                .only("pk", *_ENCRYPTED_FIELDS)[:chunk_size]
-            )
-            if not chunk:
-                return done
-            for identity in chunk:
-                for name in _ENCRYPTED_FIELDS:
-                    setattr(identity, name, rotate_token(getattr(identity, name)))
-            Identity.objects.bulk_update(chunk, _ENCRYPTED_FIELDS)
-        done += len(chunk)
-        last_pk = chunk[-1].pk

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts import selectors, services
 from accounts.clients import Client as RequestClient
+from accounts.crypto import decrypt_bytes
 from accounts.models import (
     ConsentPurpose,
     Identity,
@@ -176,7 +177,7 @@ def test_filing_an_appeal_stores_it_counts_an_attempt_and_notifies_the_holder(
     appeal = IdentityAppeal.objects.get()
     assert (appeal.appellant, appeal.holder, appeal.status) == (owner, holder, "pending")
     assert appeal.identity == Identity.objects.get(user=holder)
-    assert bytes(appeal.evidence.data) == PNG
+    assert decrypt_bytes(appeal.evidence.data) == PNG
     assert appeal.evidence.content_type == "image/png"
     assert NUMBER not in appeal.full_name_encrypted
     assert IdentityAttempt.objects.filter(user=owner, outcome="appeal").count() == 1
@@ -374,3 +375,17 @@ def test_appeals_and_their_outcome_are_in_each_persons_export(owner, holder, fil
     assert mine[0]["decided_at"] is not None
     assert [a["status"] for a in against] == ["rejected"]
     assert set(against[0]) == {"status", "created_at", "decided_at"}  # never who or why
+
+
+def test_the_id_card_photo_is_kept_encrypted_under_a_neutral_name(owner, appeal_path, reviewer):
+    photo = PNG + b"photo of the card"
+    response = _file(_browser(owner), appeal_path, evidence=_evidence(photo, f"{NUMBER}.png"))
+    assert response.status_code == 302
+    appeal = IdentityAppeal.objects.get()
+
+    stored = appeal.evidence
+    assert stored.name == "evidence.png"
+    assert photo not in bytes(stored.data)
+    assert decrypt_bytes(stored.data) == photo
+    served = _browser(reviewer).get(f"/admin/accounts/identityappeal/{appeal.pk}/evidence/")
+    assert served.content == photo

@@ -24,6 +24,7 @@ from accounts import selectors, services
 from accounts.crypto import decrypt_text, encrypt_text, keyed_hash, rotate_token
 from accounts.models import Identity, IdentityAttempt
 from accounts.resident_id import IdentityRuleError, age_on
+from accounts.services.field_keys import encrypted_models
 from tests.conftest import make_id_number
 from tests.privacy import database_values, leaks_of, plaintext_variants
 
@@ -587,6 +588,28 @@ def test_rotate_field_keys_reencrypts_so_the_old_key_can_be_dropped(owner, setti
     identity = Identity.objects.get(user=owner)
     assert decrypt_text(identity.id_number_encrypted) == NUMBER
     assert decrypt_text(identity.full_name_encrypted) == "张三"
+    assert selectors.identity_birth_date(identity) == datetime.date(1990, 3, 7)
+
+
+def test_every_encrypted_field_is_rotated(owner, settings):
+    """Each model's ENCRYPTED_FIELDS, whatever its app: the identity, appeals and the
+    evidence of appeals and disputes."""
+    labels = {model._meta.label for model, _fields in encrypted_models()}
+    assert labels >= {
+        "accounts.Identity",
+        "accounts.IdentityAppeal",
+        "accounts.IdentityAppealEvidence",
+        "scoring.DisputeAttachment",
+    }
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    services.identity_verify(user=owner, full_name="张三", id_number=NUMBER)
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old_key]
+
+    done = services.field_keys_rotate()
+
+    assert done["accounts.Identity"] == 1
+    settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]
+    assert decrypt_text(Identity.objects.get().birth_date_encrypted) == "1990-03-07"
 
 
 # --- API: the contract's codes for malformed input ---------------------------------------

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from accounts.crypto import decrypt_bytes
 from accounts.models import User
 from benefits.models import CourtListEntry
 from scoring.disputes import ATTACHMENT_MAX_BYTES
@@ -80,11 +81,11 @@ def test_filing_a_dispute_with_evidence(person):
     assert dispute.due_at - dispute.created_at == datetime.timedelta(days=20)
     assert "paid 12 days late" in dispute.record_summary
     assert dispute.attachment.content_type == "application/pdf"
-    assert bytes(dispute.attachment.data) == PDF
+    assert decrypt_bytes(dispute.attachment.data) == PDF
     page = client.get(response["Location"]).content.decode()
     assert "Received" in page
     assert "Answer due by" in page
-    assert "receipt.pdf" in page
+    assert "evidence.pdf" in page
     # The record is marked while the dispute is open.
     records = client.get("/score/records/").content.decode()
     assert "Under dispute" in records
@@ -377,3 +378,23 @@ def test_the_statement_is_shown_on_my_data(person):
     _user, _late, _bill, client = person
     client.post("/score/statement/", {"text": "Late once, in hospital."})
     assert "Late once, in hospital." in client.get("/accounts/me/data/").content.decode()
+
+
+def test_evidence_is_kept_encrypted_under_a_neutral_name(person):
+    """A photographed ID card, or a file named after the number, gave the number away
+    to anyone holding a dump."""
+    user, late, _bill, client = person
+    number = make_id_number("110105", "19900307", "005")
+    _file(
+        client,
+        {"kind": "repayment", "record": late.pk},
+        SimpleUploadedFile(f"{number}.png", PNG, content_type="image/png"),
+    )
+    dispute = Dispute.objects.get(user=user)
+
+    stored = DisputeAttachment.objects.get(dispute=dispute)
+    assert not bytes(stored.data).startswith(PNG[:8])
+    assert PNG not in bytes(stored.data)
+    assert stored.name == "evidence.png"
+    assert number not in client.get(f"/score/disputes/{dispute.pk}/").content.decode()
+    assert client.get(f"/score/disputes/{dispute.pk}/attachment/").content == PNG

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from accounts.services import identity_keys_rotate
+from accounts.services import field_keys_rotate
 
 
 class Command(BaseCommand):
@@ -12,5 +12,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        count = identity_keys_rotate()
-        self.stdout.write(f"Re-encrypted {count} identities under the newest key.")
+        for label, count in field_keys_rotate().items():
+            self.stdout.write(f"{label}: re-encrypted {count} rows under the newest key.")
