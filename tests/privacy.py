@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import re
 
 from cryptography.fernet import InvalidToken
 from django.contrib.sessions.models import Session
@@ -26,18 +27,21 @@ def plaintext_variants(number: str) -> list[str]:
     ]
 
 
-def rebuild_clues(number: str) -> list[str]:
+def rebuild_clues(number: str) -> list[re.Pattern]:
     """What, kept in plaintext, gives the number back with the region code: its birth
     date in any usual spelling (digits 7 to 14), and any mask that shows more than the
     first and last character (the old 110105********005X hid exactly the birth date)."""
     birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    return [
+    spellings = [
         number[6:14],
         birth.isoformat(),
         birth.strftime("%Y/%m/%d"),
         f"{birth.year}年{birth.month}月{birth.day}日",
-        f"{number[:2]}*",
-        f"*{number[-2:]}",
+    ]
+    return [
+        *(re.compile(re.escape(spelling)) for spelling in spellings),
+        re.compile(rf"{re.escape(number[:2])}[0-9]*\*"),  # the start and more: 11*, 110105*
+        re.compile(rf"\*[0-9]*{re.escape(number[-2:])}", re.IGNORECASE),  # *5X, *005X
     ]
 
 
@@ -75,10 +79,11 @@ def database_values() -> list[str]:
 
 def leaks_of(number: str, values: list[str]) -> list[str]:
     """The values that hold the number or a clue that rebuilds it."""
-    needles = plaintext_variants(number) + rebuild_clues(number)
+    needles = [re.compile(re.escape(variant)) for variant in plaintext_variants(number)]
+    needles += rebuild_clues(number)
     return [
-        f"{needle!r} in {value[:200]!r}"
+        f"{needle.pattern!r} in {value[:200]!r}"
         for value in values
         for needle in needles
-        if needle in value
+        if needle.search(value)
     ]

@@ -41,6 +41,8 @@ def test_existing_identities_are_remasked_and_their_birth_date_encrypted():
         region_name="上海市黄浦区",
     )
     try:
+        # The scan sees what the probe saw: the old mask and the plaintext date.
+        assert leaks_of(NUMBER, database_values())
         new = _migrate(AFTER)
         identity = new.get_model("accounts", "Identity").objects.get(user_id=user.pk)
 
