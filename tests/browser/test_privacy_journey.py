@@ -52,6 +52,7 @@ from tests.browser.helpers import (
     FORM_SUBMIT,
     SCORE,
     assert_no_horizontal_scroll,
+    assert_tab_bar_leaves_content_visible,
     log_in,
     new_phone_context,
     snapshot_store,
@@ -92,6 +93,10 @@ APPEAL_STATEMENT = {
     "en": "I lost the card in March.",
 }
 SCHOOL = "复旦大学"
+# The disputed answer as the dispute pages name it: its label, capitalised, and a colon
+# of the page's language.
+SCHOOL_RECORD = {"zh": f"毕业院校\uff1a{SCHOOL}", "en": f"School: {SCHOOL}"}
+MIN_TOUCH = 44  # px, the smallest target a finger hits reliably
 
 LOGIN = "/accounts/login/"
 DEVICES = "/accounts/me/devices/"
@@ -188,6 +193,8 @@ def _assert_language(page, lang: str, *, allowed: tuple[str, ...] = ()) -> None:
     if lang == "zh":
         english = sorted(set(LATIN_WORD.findall(text)) - LATIN_IN_ZH)
         assert not english, f"{page.url}: English on the Chinese page: {english}"
+        # The portal addresses people as 您 (Django's own catalogue says 你).
+        assert "你" not in text, f"{page.url}: 你 instead of 您: {text}"
     else:
         chinese = sorted(set(CJK.findall(text)))
         assert not chinese, f"{page.url}: Chinese on the English page: {chinese}"
@@ -197,7 +204,19 @@ def _step(page, screenshot, lang: str, name: str, *, allowed: tuple[str, ...] = 
     """What every page of these journeys must do at 375 px, then its screenshot."""
     _assert_language(page, lang, allowed=allowed)
     assert_no_horizontal_scroll(page)
+    if page.locator("nav.tabbar").count():
+        assert_tab_bar_leaves_content_visible(page)
     screenshot(page, f"privacy-{lang}-{name}")
+
+
+def _assert_file_input_styled(page, selector: str) -> None:
+    """A file field is a button a finger can hit, drawn like the portal's buttons."""
+    field = page.locator(selector)
+    assert field.bounding_box()["height"] >= MIN_TOUCH, field.bounding_box()
+    radius = field.evaluate(
+        "element => getComputedStyle(element, '::file-selector-button').borderRadius"
+    )
+    assert radius == "999px", radius
 
 
 def _log_in_from(page, live_server, username: str, password: str = PASSWORD) -> None:
@@ -251,6 +270,8 @@ def test_devices_and_sessions(
     )
     expect(notice).to_contain_text(said)
     expect(notice.locator(f"a[href='{DEVICES}']")).to_have_text(_t(lang, "Devices and sessions"))
+    # The email box sits before its label, as every tick box of the portal.
+    expect(page.locator("main form .check > input#id_by_email + label")).to_have_count(1)
     _step(page, screenshot, lang, "1-notifications", allowed=devices)
 
     # The devices page, from the notification: both, with when each signed in and was
@@ -294,6 +315,20 @@ def test_devices_and_sessions(
     page.locator("main ul.menu a[href='/accounts/password/']").click()
     expect(page).to_have_url(url_pattern(live_server, "/accounts/password/"))
     expect(page.locator("main h1")).to_have_text(_t(lang, "Change password"))
+    # The rule for a new password is said as on the sign-up page.
+    expect(page.locator("#id_new_password1_helptext")).to_have_text(
+        _t(lang, "At least 10 characters, not only digits, not a common password.")
+    )
+    # A wrong old password is refused next to the field, in the page's language.
+    page.fill("#id_old_password", "not-the-password-1")
+    page.fill("#id_new_password1", NEW_PASSWORD)
+    page.fill("#id_new_password2", NEW_PASSWORD)
+    page.click(FORM_SUBMIT)
+    expect(page.locator("#id_old_password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("main .errorlist").first).to_have_text(
+        _t(lang, "Your old password was entered incorrectly. Please enter it again.")
+    )
+    _step(page, screenshot, lang, "1-password-refused")
     page.fill("#id_old_password", PASSWORD)
     page.fill("#id_new_password1", NEW_PASSWORD)
     page.fill("#id_new_password2", NEW_PASSWORD)
@@ -375,6 +410,8 @@ def test_consent_screen_with_identity_checks_and_one_query(
     identity_box.check()
     one_query.check()
     expect(identity_box).to_be_checked()
+    # The box keeps its size beside a label of several lines (20 px, 1.25rem).
+    assert identity_box.bounding_box()["width"] >= 19, identity_box.bounding_box()
     _step(page, screenshot, lang, "2-consent-chosen", allowed=named)
     page.locator(AUTHORISE).click()
 
@@ -486,6 +523,7 @@ def test_identity_appeal(lang, page, contexts, live_server, screenshot, browser_
     page.set_input_files(
         "#id_evidence", files=[{"name": "card.png", "mimeType": "image/png", "buffer": PNG}]
     )
+    _assert_file_input_styled(page, "#id_evidence")
     _step(
         page,
         screenshot,
@@ -523,6 +561,8 @@ def test_identity_appeal(lang, page, contexts, live_server, screenshot, browser_
         )
     )
     expect(other.locator("main")).not_to_contain_text(appellant.username)
+    # Its link says where it leads: the verification page, not a score change.
+    expect(filed.locator(f"a[href='{IDENTITY}']")).to_have_text(_t(lang, "Real-name verification"))
     _step(other, screenshot, lang, "3-holder-notified")
     browser_log.assert_clean()
 
@@ -558,6 +598,8 @@ def test_dispute_evidence_opened_by_staff(
     page.set_input_files(
         "#id_attachment", files=[{"name": "diploma.png", "mimeType": "image/png", "buffer": PNG}]
     )
+    expect(page.locator("main p.consent-text")).to_have_text(SCHOOL_RECORD[lang])
+    _assert_file_input_styled(page, "#id_attachment")
     _step(page, screenshot, lang, "4-dispute-form", allowed=(SCHOOL, statement))
     page.click(FORM_SUBMIT)
     expect(page).to_have_url(re.compile(r"/score/disputes/\d+/$"))
