@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.crypto import encrypt_bytes
@@ -91,8 +92,12 @@ def _bill_summary(row: UtilityBill) -> str:
 
 
 def _profile_summary(profile: Profile, name: str) -> str:
-    label = Profile._meta.get_field(name).verbose_name
-    return f"{label}: {profile_value_display(profile, name)}"
+    """The answer under its label as the profile pages show it ("School: Fudan"), with
+    the colon of the language (full-width in Chinese)."""
+    return _("%(label)s: %(value)s") % {
+        "label": capfirst(Profile._meta.get_field(name).verbose_name),
+        "value": profile_value_display(profile, name),
+    }
 
 
 def records_for_user(*, user: User, today: datetime.date | None = None) -> list[DisputableRecord]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
+from accounts.forms import PasswordChangeForm
 from accounts.models import session_key_hash
 from accounts.web_sessions import session_keep
 from sesame_portal.errors import ServiceError
@@ -21,6 +22,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's form (old password, new one twice); the change itself, which also ends
     every token and every other session, is the password_change service."""
 
+    form_class = PasswordChangeForm
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
 
