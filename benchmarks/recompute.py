@@ -587,7 +587,7 @@ def _unlocks_replay(rows: list, now: datetime.datetime, timed) -> tuple[int, int
         lambda: people_for(rows) if benefits else [],
     )
     target = timed(
-        "`unlocked_pairs` (the rules inline)",
+        "`unlocked_pairs` (`blocked_by` for every pair)",
         lambda: (
             unlocked_pairs(people, list(benefits.values()), today=timezone.localdate(now))
             if benefits

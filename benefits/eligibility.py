@@ -48,43 +48,52 @@ def region_matches(region_code: str, regions: list[str]) -> bool:
 
 def subscores_short(dimensions: dict[str, int], minimums: dict[str, int]) -> tuple[str, ...]:
     """The dimensions below their minimum, in a stable order."""
+    if not minimums:
+        return ()
     return tuple(
         dimension
-        for dimension, minimum in sorted((minimums or {}).items())
+        for dimension, minimum in sorted(minimums.items())
         if dimensions.get(dimension, 0) < minimum
     )
 
 
-def age_allows(age: int | None, min_age: int | None) -> bool:
-    return not min_age or (age is not None and age >= min_age)
-
-
-def _age(person: Person, today: datetime.date) -> int | None:
+def age_of(person: Person, today: datetime.date) -> int | None:
     return age_on(person.birth_date, today) if person.birth_date else None
 
 
-def eligibility_of(person: Person, benefit, *, today: datetime.date) -> Eligibility:
-    """Decide for one person and one benefit (any object with the Benefit fields)."""
+def blocked_by(person: Person, benefit, age: int | None) -> list[str]:
+    """Why this benefit is not unlocked for this person, in the order a person would want
+    to hear them; empty when it is unlocked. The rules themselves, for one person
+    (`eligibility_of`) and for a chunk (`unlocked_pairs`); `age` is the person's age today
+    (`age_of`), worked out once a person."""
     blocked: list[str] = []
-    short: tuple[str, ...] = ()
     if person.court_listed:
         blocked.append(BLOCK_COURT_LIST)
     if person.score is None:
         blocked.append(BLOCK_NO_SCORE)
-        points_away, progress = None, 0
+    else:
+        if person.score < benefit.min_score:
+            blocked.append(BLOCK_SCORE)
+        if subscores_short(person.dimensions, benefit.min_subscores):
+            blocked.append(BLOCK_SUBSCORE)
+    if benefit.min_age and (age is None or age < benefit.min_age):
+        blocked.append(BLOCK_AGE)
+    if not region_matches(person.region_code, benefit.regions):
+        blocked.append(BLOCK_REGION)
+    return blocked
+
+
+def eligibility_of(person: Person, benefit, *, today: datetime.date) -> Eligibility:
+    """Decide for one person and one benefit (any object with the Benefit fields), with
+    how far the score is from the minimum and which sub-scores fall short."""
+    blocked = blocked_by(person, benefit, age_of(person, today))
+    if person.score is None:
+        points_away, progress, short = None, 0, ()
     else:
         points_away = max(0, benefit.min_score - person.score)
         span = benefit.min_score - SCORE_MIN
         progress = 100 if points_away == 0 else int(100 * (person.score - SCORE_MIN) / span)
-        if points_away:
-            blocked.append(BLOCK_SCORE)
         short = subscores_short(person.dimensions, benefit.min_subscores)
-        if short:
-            blocked.append(BLOCK_SUBSCORE)
-    if not age_allows(_age(person, today), benefit.min_age):
-        blocked.append(BLOCK_AGE)
-    if not region_matches(person.region_code, benefit.regions):
-        blocked.append(BLOCK_REGION)
     return Eligibility(
         benefit_id=benefit.pk,
         unlocked=not blocked,
@@ -96,20 +105,15 @@ def eligibility_of(person: Person, benefit, *, today: datetime.date) -> Eligibil
 
 
 def unlocked_pairs(people: list[Person], benefits: list, *, today: datetime.date) -> set:
-    """(user id, benefit id) for every benefit each person has unlocked: the chunk form
-    of eligibility_of, used by the nightly run and the admin's preview. The same rules,
-    applied without building a result per pair (a chunk checks thousands of pairs)."""
+    """(user id, benefit id) for every benefit each person has unlocked: `blocked_by` over
+    a chunk, used by both recomputes (`unlocks_apply`), without building a result
+    per pair (a chunk checks thousands of pairs)."""
     pairs = set()
     for person in people:
-        if person.score is None or person.court_listed:
-            continue
-        age = _age(person, today)
-        for benefit in benefits:
-            if (
-                person.score >= benefit.min_score
-                and age_allows(age, benefit.min_age)
-                and region_matches(person.region_code, benefit.regions)
-                and not subscores_short(person.dimensions, benefit.min_subscores)
-            ):
-                pairs.add((person.user_id, benefit.pk))
+        age = age_of(person, today)
+        pairs.update(
+            (person.user_id, benefit.pk)
+            for benefit in benefits
+            if not blocked_by(person, benefit, age)
+        )
     return pairs
