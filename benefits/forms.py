@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MAX_QUERIES_LIMIT, ConsentScope, UseLimitChoice
+from accounts.selectors import SCOPE_DISCLOSES
 from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, STATED_PURPOSE_MAX_LENGTH
 from accounts.validators import validate_no_control_characters
 from benefits.models import Benefit, Partner
@@ -76,10 +77,7 @@ class PartnerLinkForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("scope") == ConsentScope.ELIGIBILITY and not cleaned.get("benefit"):
             self.add_error("benefit", _("The link must name the benefit it is about."))
-        shows_score = cleaned.get("scope") in (
-            ConsentScope.SCORE,
-            ConsentScope.SCORE_AND_SUBSCORES,
-        )
+        shows_score = "score" in SCOPE_DISCLOSES.get(cleaned.get("scope"), ())
         if self.confirming and shows_score and not cleaned.get("show_score"):
             self.add_error(
                 "show_score",

@@ -144,8 +144,10 @@ class ConsentGrant(models.Model):
         return f"{self.get_purpose_display()} ({self.user_id})"
 
     def is_current(self, at=None) -> bool:
-        at = at or timezone.now()
-        return not hasattr(self, "revocation") and (self.expires_at is None or self.expires_at > at)
+        return not hasattr(self, "revocation") and not self.has_expired(at)
+
+    def has_expired(self, at=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (at or timezone.now())
 
 
 class ConsentRevocation(models.Model):

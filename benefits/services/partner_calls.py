@@ -18,13 +18,21 @@ from django.utils.translation import gettext as _
 
 from accounts.crypto import keyed_hash
 from accounts.models import (
+    ConsentPurpose,
     ConsentRevocation,
-    ConsentScope,
     ConsentUseLimit,
     Identity,
 )
 from accounts.resident_id import normalise_id_number, normalise_name
-from accounts.selectors import identity_full_name
+from accounts.selectors import (
+    DECISION,
+    EXPIRED,
+    IDENTITY_CHECK,
+    OUT_OF_SCOPE,
+    PARTNER_NOT_APPROVED,
+    consent_refusal,
+    identity_full_name,
+)
 from accounts.services.consent import consent_used_up
 from benefits.credentials import TOKEN_KIND, credential_matches, credential_prefix
 from benefits.eligibility import eligibility_of
@@ -41,7 +49,6 @@ from scoring.selectors import score_usable
 from sesame_portal.counters import counters_add
 from sesame_portal.errors import ServiceError
 
-SCORE_SCOPES = (ConsentScope.SCORE, ConsentScope.SCORE_AND_SUBSCORES)
 VOUCHER_CODE_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){3}")
 # Identity checks on one authorisation: at most this many a day, and none after this
 # many mismatches in all (a partner that holds the right name and number needs one).
@@ -148,21 +155,34 @@ def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None
 # --- Authorisations ---------------------------------------------------------------------------
 
 
-def _ended(reason: str) -> ServiceError:
-    """The refusal for an authorisation that has ended, by how it ended."""
-    if reason == ConsentRevocation.Reason.USED_UP:
+def _refused(refusal: str) -> ServiceError:
+    """The error for a call its authorisation's grant does not allow (consent_refusal's
+    answer): by how the authorisation ended, or why it does not cover the call."""
+    if refusal == OUT_OF_SCOPE:
+        return ServiceError(
+            "out_of_scope", _("This authorisation does not cover this call."), status_code=403
+        )
+    if refusal == EXPIRED:
+        return ServiceError(
+            "authorization_expired", _("This authorisation has expired."), status_code=403
+        )
+    if refusal == PARTNER_NOT_APPROVED:
+        return ServiceError(
+            "partner_not_approved", _("This partner is not approved."), status_code=403
+        )
+    if refusal == ConsentRevocation.Reason.USED_UP:
         return ServiceError(
             "authorization_used",
             _("This authorisation was limited in use and is used up."),
             status_code=403,
         )
-    if reason == ConsentRevocation.Reason.SUPERSEDED:
+    if refusal == ConsentRevocation.Reason.SUPERSEDED:
         return ServiceError(
             "authorization_replaced",
             _("The person replaced this authorisation with a newer one."),
             status_code=403,
         )
-    if reason == ConsentRevocation.Reason.PARTNER_SUSPENDED:
+    if refusal == ConsentRevocation.Reason.PARTNER_SUSPENDED:
         return ServiceError(
             "authorization_revoked",
             _(
@@ -176,25 +196,25 @@ def _ended(reason: str) -> ServiceError:
     )
 
 
-def _still_open(revocation: ConsentRevocation | None, grant, *, decision: bool) -> bool:
-    """Whether an authorisation takes this call despite its revocation: a decision is
-    still taken on one whose queries are used up (the decision follows the query)."""
-    return (
-        decision
-        and revocation is not None
-        and revocation.reason == ConsentRevocation.Reason.USED_UP
-        and grant.use_limit == ConsentUseLimit.QUERIES
+def _refusal(grant, disclosure: str, *, benefit_id: int | None = None) -> str | None:
+    """Why the grant does not allow this disclosure (None: it does)."""
+    return consent_refusal(
+        purpose=ConsentPurpose.PARTNER_SHARING,
+        grant=grant,
+        disclosure=disclosure,
+        benefit_id=benefit_id,
     )
 
 
-def _authorization(
-    record: CallRecord, token: str, *, decision: bool = False
-) -> PartnerAuthorization:
-    """The partner's own, current authorisation for this token, with its grant; locked,
-    and its uses read again under the lock, when the call runs in a transaction."""
+def _authorization(record: CallRecord, token: str, *, disclosure: str) -> PartnerAuthorization:
+    """The partner's own authorisation for this token, with its grant, while the grant
+    allows this disclosure (consent_refusal); locked, and its uses and the grant's
+    revocation read again under the lock, when the call runs in a transaction."""
     prefix = credential_prefix(token, TOKEN_KIND)
     found = (
-        PartnerAuthorization.objects.select_related("grant", "grant__revocation", "grant__user")
+        PartnerAuthorization.objects.select_related(
+            "grant", "grant__revocation", "grant__user", "grant__partner"
+        )
         .filter(prefix=prefix)
         .first()
         if prefix
@@ -214,17 +234,6 @@ def _authorization(
     record.authorization = found
     record.user_id = grant.user_id
     record.purpose = grant.stated_purpose
-    if grant.user_id is None:
-        raise ServiceError(
-            "authorization_revoked", _("The person revoked this authorisation."), status_code=403
-        )
-    revocation = getattr(grant, "revocation", None)
-    if revocation is not None and not _still_open(revocation, grant, decision=decision):
-        raise _ended(revocation.reason)
-    if grant.expires_at is not None and grant.expires_at <= timezone.now():
-        raise ServiceError(
-            "authorization_expired", _("This authorisation has expired."), status_code=403
-        )
     if transaction.get_connection().in_atomic_block:
         # Uses are counted on the locked row: a call waiting here sees what the call
         # before it used, and whether that ended the authorisation.
@@ -237,8 +246,11 @@ def _authorization(
         ):
             setattr(found, name, getattr(locked, name))
         revocation = ConsentRevocation.objects.filter(grant_id=grant.pk).first()
-        if revocation is not None and not _still_open(revocation, grant, decision=decision):
-            raise _ended(revocation.reason)
+        if revocation is not None:
+            grant.revocation = revocation
+    refusal = _refusal(grant, disclosure)
+    if refusal is not None:
+        raise _refused(refusal)
     return found
 
 
@@ -250,7 +262,7 @@ def _query_use(authorization: PartnerAuthorization) -> None:
     if grant.use_limit == ConsentUseLimit.QUERIES and authorization.queries_used >= (
         grant.max_queries or 0
     ):
-        raise _ended(ConsentRevocation.Reason.USED_UP)
+        raise _refused(ConsentRevocation.Reason.USED_UP)
     authorization.queries_used += 1
     PartnerAuthorization.objects.filter(pk=authorization.pk).update(
         queries_used=authorization.queries_used
@@ -262,21 +274,13 @@ def _query_use(authorization: PartnerAuthorization) -> None:
         consent_used_up(grant=grant)
 
 
-def _out_of_scope() -> ServiceError:
-    return ServiceError(
-        "out_of_scope", _("This authorisation does not cover this call."), status_code=403
-    )
-
-
 def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str) -> dict:
     with (
         logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.SCORE) as record,
         transaction.atomic(),
     ):
-        authorization = _authorization(record, token)
+        authorization = _authorization(record, token, disclosure="score")
         grant = authorization.grant
-        if grant.scope not in SCORE_SCOPES:
-            raise _out_of_scope()
         snapshot = score_usable(user=grant.user)
         if snapshot is None:
             raise ServiceError(
@@ -287,7 +291,7 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
             "band": snapshot.band,
             "computed_at": timezone.localtime(snapshot.computed_at),
         }
-        if grant.scope == ConsentScope.SCORE_AND_SUBSCORES:
+        if _refusal(grant, "subscores") is None:
             answer["dimensions"] = snapshot.dimensions
         _query_use(authorization)
         record.fields_disclosed = sorted(answer)
@@ -301,21 +305,19 @@ def partner_eligibility(
         logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.ELIGIBILITY) as record,
         transaction.atomic(),
     ):
-        authorization = _authorization(record, token)
+        authorization = _authorization(record, token, disclosure="eligibility")
         grant = authorization.grant
         benefit = benefits_offered().filter(pk=benefit_id, partner=partner).first()
         if benefit is None:
             raise ServiceError(
                 "benefit_not_found", _("You offer no such benefit now."), status_code=404
             )
-        if grant.scope == ConsentScope.ELIGIBILITY and authorization.benefit_id not in (
-            None,
-            benefit.pk,
-        ):
-            raise _out_of_scope()
+        refusal = _refusal(grant, "eligibility", benefit_id=benefit.pk)
+        if refusal is not None:
+            raise _refused(refusal)
         eligibility = eligibility_of(person_of(grant.user), benefit, today=timezone.localdate())
         answer = {"benefit": benefit.pk, "eligible": eligibility.unlocked}
-        if grant.scope in SCORE_SCOPES:
+        if _refusal(grant, "points_away") is None:
             answer["points_away"] = eligibility.points_away
         _query_use(authorization)
         record.fields_disclosed = sorted(key for key in answer if key != "benefit")
@@ -432,10 +434,8 @@ def partner_identity_check(
         ) as record,
         transaction.atomic(),
     ):
-        authorization = _authorization(record, token)
+        authorization = _authorization(record, token, disclosure=IDENTITY_CHECK)
         grant = authorization.grant
-        if not grant.identity_check:
-            raise _out_of_scope()
         today = timezone.localdate()
         refusal = _identity_check_refusal(authorization, today)
         if refusal is not None:
@@ -489,7 +489,7 @@ def partner_decision(
         logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.DECISION) as record,
         transaction.atomic(),
     ):
-        authorization = _authorization(record, token, decision=True)
+        authorization = _authorization(record, token, disclosure=DECISION)
         grant = authorization.grant
         detail = {"decision": decision, "reason_code": reason_code}
         if limit is not None:

@@ -1,4 +1,5 @@
-"""The consent ledger: services, the consent_allows selector, the API and the pages."""
+"""The consent ledger: services, the consent_refusal and consent_allows selectors, the API
+and the pages."""
 
 from __future__ import annotations
 
@@ -20,9 +21,19 @@ from accounts.models import (
     ConsentRevocation,
     ConsentScope,
     ConsentText,
+    ConsentUseLimit,
 )
-from accounts.selectors import consent_allows
+from accounts.selectors import (
+    DECISION,
+    EXPIRED,
+    IDENTITY_CHECK,
+    OUT_OF_SCOPE,
+    PARTNER_NOT_APPROVED,
+    consent_allows,
+    consent_refusal,
+)
 from accounts.services import consent_grant, consent_revoke
+from accounts.services.consent import consent_used_up
 from benefits.models import Partner
 from sesame_portal.errors import ServiceError
 
@@ -382,10 +393,10 @@ def test_partner_sharing_supersedes_per_partner_only(owner, partner, other_partn
 
 # Partner sharing: what a grant discloses.
 
-DISCLOSURES = ["score", "subscores", "eligibility"]
+DISCLOSURES = ["score", "subscores", "eligibility", "points_away", "identity_check"]
 SCOPE_ALLOWS = {
-    ConsentScope.SCORE: {"score"},
-    ConsentScope.SCORE_AND_SUBSCORES: {"score", "subscores"},
+    ConsentScope.SCORE: {"score", "eligibility", "points_away"},
+    ConsentScope.SCORE_AND_SUBSCORES: {"score", "subscores", "eligibility", "points_away"},
     ConsentScope.ELIGIBILITY: {"eligibility"},
 }
 
@@ -464,6 +475,68 @@ def test_suspended_partner_saved_in_place_is_refused(owner, partner):
     partner.save()
 
     assert not consent_allows(user=owner, purpose=ConsentPurpose.PARTNER_SHARING, partner=partner)
+
+
+# A partner's call: judged on its authorisation's grant, saying why not.
+
+
+def refusal(grant: ConsentGrant, disclosure: str | None = None, **kwargs) -> str | None:
+    """consent_refusal for a partner's call, on the grant as the call reads it."""
+    fresh = ConsentGrant.objects.select_related("revocation", "partner").get(pk=grant.pk)
+    return consent_refusal(
+        purpose=ConsentPurpose.PARTNER_SHARING, grant=fresh, disclosure=disclosure, **kwargs
+    )
+
+
+def test_a_partners_call_is_refused_with_why(owner, partner):
+    grant = grant_partner(owner, partner, scope=ConsentScope.SCORE, days=30)
+
+    assert refusal(grant, "score") is None
+    assert refusal(grant, "points_away") is None
+    assert refusal(grant, "subscores") == OUT_OF_SCOPE
+    assert refusal(grant, IDENTITY_CHECK) == OUT_OF_SCOPE
+    assert refusal(grant, DECISION) is None
+    assert refusal(grant, "score", at=grant.expires_at) == EXPIRED
+    assert refusal(grant, "score", at=grant.expires_at - datetime.timedelta(seconds=1)) is None
+    newer = grant_partner(owner, partner)
+    assert refusal(grant, "score") == ConsentRevocation.Reason.SUPERSEDED
+    consent_revoke(user=owner, grant_id=newer.pk, client=WEB)
+    assert refusal(newer, "score") == ConsentRevocation.Reason.USER
+
+
+def test_a_partners_identity_check_needs_the_persons_own_tick(owner, partner):
+    grant = grant_partner(owner, partner, scope=ConsentScope.ELIGIBILITY, identity_check=True)
+
+    assert refusal(grant, IDENTITY_CHECK) is None
+    assert refusal(grant, "score") == OUT_OF_SCOPE
+
+
+def test_a_decision_follows_used_up_queries_but_not_a_used_up_decision(
+    owner, partner, other_partner
+):
+    queries = grant_partner(owner, partner, use_limit=ConsentUseLimit.QUERIES, max_queries=1)
+    decision = grant_partner(owner, other_partner, use_limit=ConsentUseLimit.DECISION)
+    consent_used_up(grant=queries)
+    consent_used_up(grant=decision)
+
+    assert refusal(queries, "score") == ConsentRevocation.Reason.USED_UP
+    assert refusal(queries, DECISION) is None
+    assert refusal(decision, DECISION) == ConsentRevocation.Reason.USED_UP
+
+
+def test_a_partner_that_lost_its_approval_is_refused_on_its_grant(owner, partner):
+    grant = grant_partner(owner, partner)
+    Partner.objects.filter(pk=partner.pk).update(status=Partner.Status.SUSPENDED)
+
+    assert refusal(grant, "score") == PARTNER_NOT_APPROVED
+
+
+def test_a_grant_of_a_deleted_account_is_refused(owner, partner):
+    grant = grant_partner(owner, partner)
+    ConsentGrant.objects.filter(pk=grant.pk).update(user=None)
+
+    assert refusal(grant, "score") == ConsentRevocation.Reason.ACCOUNT_DELETED
+    assert refusal(grant, DECISION) == ConsentRevocation.Reason.ACCOUNT_DELETED
 
 
 # --- API --------------------------------------------------------------------------------------
