@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import IncomeBand
 from scoring.models import ScoreProof
+from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.forms import TickBoxField
 
 
@@ -53,8 +54,8 @@ class ProofForm(forms.Form):
     threshold = forms.IntegerField(
         label=_("At least"),
         required=False,
-        min_value=350,
-        max_value=950,
+        min_value=SCORE_MIN,
+        max_value=SCORE_MAX,
         help_text=_("The merchant sees only yes or no, never your score."),
     )
     lifetime = forms.ChoiceField(
