@@ -3,10 +3,12 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.models import (
     EMPLOYED_OCCUPATIONS,
@@ -23,6 +25,7 @@ from accounts.validators import (
 )
 from benefits.models import Partner
 from sesame_portal.forms import TickBoxField
+from sesame_portal.uploads import EVIDENCE_MAX_MB
 
 
 class SignupForm(forms.Form):
@@ -37,7 +40,12 @@ class SignupForm(forms.Form):
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 10 characters, not only digits, not a common password."),
+        help_text=ngettext_lazy(
+            "At least %(count)d character, not only digits, not a common password.",
+            "At least %(count)d characters, not only digits, not a common password.",
+            "count",
+        )
+        % {"count": settings.PASSWORD_MIN_LENGTH},
     )
     password2 = forms.CharField(
         label=_("Repeat the password"),
@@ -89,7 +97,12 @@ class IdentityAppealForm(IdentityForm):
 
     evidence = forms.FileField(
         label=_("Photo or scan of your ID card"),
-        help_text=_("A PDF, JPEG or PNG file of at most 5 MB showing both sides of the card."),
+        help_text=ngettext_lazy(
+            "A PDF, JPEG or PNG file of at most %(mb)d MB showing both sides of the card.",
+            "A PDF, JPEG or PNG file of at most %(mb)d MB showing both sides of the card.",
+            "mb",
+        )
+        % {"mb": EVIDENCE_MAX_MB},
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
     statement = forms.CharField(

@@ -84,8 +84,9 @@ def validate_name(raw: str) -> str:
             "name",
             _(
                 "Enter your full name in Chinese characters as on your ID card, "
-                "2 to 30 characters; minority names may use a middle dot (·)."
-            ),
+                "%(min)d to %(max)d characters; minority names may use a middle dot (·)."
+            )
+            % {"min": NAME_MIN_LENGTH, "max": NAME_MAX_LENGTH},
         )
     return name
 
@@ -135,7 +136,8 @@ def parse_resident_id(raw: str, *, today: datetime.date) -> ResidentId:
     if age_on(birth_date, today) < MINIMUM_AGE:
         raise IdentityRuleError(
             "underage",
-            _("You must be at least 16 years old to use Sesame Portal."),
+            _("You must be at least %(age)d years old to use Sesame Portal.")
+            % {"age": MINIMUM_AGE},
         )
     region_name = "".join(
         part

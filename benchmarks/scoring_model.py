@@ -110,15 +110,13 @@ def _calibrated(bands: list[dict]) -> bool:
 def _evaluate(card, train, test, y_test) -> dict:
     """A scorecard's figures on the test rows, computed the way model_train computes the
     champion's."""
-    import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    from scoring.scorecard import SCORE_MAX, SCORE_MIN
     from scoring.training import _by_band, ks_statistic, psi
 
     totals = card.total(card.points(test))
-    scores = np.clip(totals, SCORE_MIN, SCORE_MAX)
-    train_scores = np.clip(card.total(card.points(train)), SCORE_MIN, SCORE_MAX)
+    scores = card.scores(totals)
+    train_scores = card.scores(card.total(card.points(train)))
     auc = roc_auc_score(y_test, -totals)
     return {
         "auc": auc,
@@ -139,7 +137,7 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
     from sklearn.model_selection import train_test_split
 
     from scoring.artifacts import artifact_dump, artifact_load, artifact_sha256
-    from scoring.scorecard import SCORE_MAX, SCORE_MIN, scorecard_fit
+    from scoring.scorecard import scorecard_fit
     from scoring.services import scores_compute
     from scoring.training import dataset_synthetic, ks_statistic, model_train
 
@@ -227,7 +225,7 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
     points_chunk_seconds, chunk_totals = _timed(
         lambda: scorecard.total(scorecard.points(chunk)), args.repeat
     )
-    expected = np.clip(np.rint(chunk_totals), SCORE_MIN, SCORE_MAX).astype(int)
+    expected = scorecard.scores(chunk_totals)
     scores_agree = [r["score"] for r in chunk_results] == expected.tolist()
 
     single_us = statistics.median(single_seconds) * 1e6

@@ -364,12 +364,15 @@ class CourtListUploadForm(forms.ModelForm):
         model = CourtListImport
         fields = []
 
-    MAX_BYTES = 20 * 1024 * 1024
+    MAX_MB = 20
+    MAX_BYTES = MAX_MB * 1024 * 1024
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
         if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 20 MB."))
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB.") % {"mb": self.MAX_MB}
+            )
         try:
             self.text = csv_text(upload.read())
         except ServiceError as exc:

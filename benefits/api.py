@@ -13,6 +13,7 @@ from accounts.api.common import error_responses
 from benefits import selectors, services
 from benefits.models import BenefitCategory
 from benefits.qr import voucher_qr_svg
+from scoring.scorecard import SCORE_MIN
 from sesame_portal.errors import ServiceError
 
 
@@ -58,7 +59,8 @@ class CatalogueItemSerializer(serializers.Serializer):
         help_text="Score points still needed (0 once the score is enough); null without a score.",
     )
     progress = serializers.IntegerField(
-        source="eligibility.progress", help_text="0-100: the score's way from 350 to the minimum."
+        source="eligibility.progress",
+        help_text=f"0-100: the score's way from {SCORE_MIN} to the minimum.",
     )
     blocked_by = serializers.ListField(
         source="eligibility.blocked_by",

@@ -18,6 +18,7 @@ from benefits.forms import PartnerLinkForm
 from benefits.models import BenefitCategory, Partner, PartnerDecision, PartnerQuery
 from benefits.qr import voucher_qr_svg
 from benefits.services import partner_access
+from scoring.disputes import ANSWER_WITHIN
 from scoring.proofs import proof_openings_for_user
 from sesame_portal.errors import ServiceError
 
@@ -36,6 +37,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "locked": [e for e in entries if not e.eligibility.unlocked],
         "categories": BenefitCategory.choices,
         "category": category,
+        "answer_within_days": ANSWER_WITHIN.days,
     }
     return render(request, "benefits/catalogue.html", context)
 

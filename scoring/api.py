@@ -14,6 +14,7 @@ from accounts.selectors import consent_allows
 from scoring import selectors, services
 from scoring.explain import changes_explain
 from scoring.reasons import reason_text, reasons_top
+from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.errors import ServiceError
 
 
@@ -88,7 +89,8 @@ class ScoreApi(APIView):
 
 class ChangePartSerializer(serializers.Serializer):
     item = serializers.CharField(
-        source="key", help_text='A feature name, "model" (base points) or "limits" (350-950).'
+        source="key",
+        help_text=f'A feature name, "model" (base points) or "limits" ({SCORE_MIN}-{SCORE_MAX}).',
     )
     dimension = serializers.CharField(allow_null=True)
     points = serializers.IntegerField()

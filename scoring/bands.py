@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from scoring.scorecard import SCORE_MAX, SCORE_MIN
+
 BANDS = (
-    ("poor", 350, 549),
+    ("poor", SCORE_MIN, 549),
     ("fair", 550, 599),
     ("good", 600, 649),
     ("very_good", 650, 699),
-    ("excellent", 700, 950),
+    ("excellent", 700, SCORE_MAX),
 )
 
 

@@ -41,8 +41,10 @@ def _arc(start_score: float, end_score: float) -> str:
 @dataclass(frozen=True)
 class Gauge:
     bands: list[dict]  # {name, path}: one coloured arc per band
-    value_path: str  # the arc from 350 to the score
+    value_path: str  # the arc from SCORE_MIN to the score
     marker: tuple[float, float]  # where the score sits on the arc
+    low: int = SCORE_MIN  # the numbers at the two ends
+    high: int = SCORE_MAX
 
 
 def gauge(score: int) -> Gauge:

@@ -33,6 +33,7 @@ def _records_page(
             "disputes": disputes.disputes_for_user(user=request.user),
             "statement_form": statement_form,
             "statement": statement,
+            "answer_within_days": disputes.ANSWER_WITHIN.days,
         },
         status=status,
     )
@@ -79,12 +80,23 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
             target = "attachment" if error.code in _ATTACHMENT_ERRORS else "statement"
             form.add_error(None if error.code == "already_disputed" else target, error.message)
         else:
-            messages.success(request, _("Your dispute is received. We answer within 20 days."))
+            messages.success(
+                request,
+                _("Your dispute is received. We answer within %(days)d days.")
+                % {"days": disputes.ANSWER_WITHIN.days},
+            )
             return redirect("scoring:dispute", dispute_id=dispute.pk)
     return render(
         request,
         "scoring/dispute_new.html",
-        {"form": form, "summary": summary, "kind": kind, "record_id": record_id, "field": field},
+        {
+            "form": form,
+            "summary": summary,
+            "kind": kind,
+            "record_id": record_id,
+            "field": field,
+            "answer_within_days": disputes.ANSWER_WITHIN.days,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

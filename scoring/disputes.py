@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -172,7 +172,11 @@ def dispute_file(
     if not statement:
         raise ServiceError("statement", _("Say what is wrong and what is right."))
     if len(statement) > STATEMENT_MAX:
-        raise ServiceError("statement", _("Keep the statement to 2,000 characters."))
+        raise ServiceError(
+            "statement",
+            _("Keep the statement to %(most)s characters.")
+            % {"most": number_format(STATEMENT_MAX, force_grouping=True)},
+        )
     if kind not in Dispute.Kind.values:
         raise ServiceError("not_found", _("No such record of yours."), status_code=404)
     record_id = record_id if kind in (Dispute.Kind.REPAYMENT, Dispute.Kind.BILL) else None

@@ -25,6 +25,7 @@ from accounts.models import ConsentGrant, ConsentPurpose, ConsentRevocation, Ide
 from scoring.features import FEATURE_BY_NAME
 from scoring.models import ModelVersion, Repayment, ScoreSnapshot, UtilityBill
 from scoring.reasons import DIMENSION_LABELS, FEATURE_LABELS, trigger_text
+from scoring.scorecard import SCORE_MAX, SCORE_MIN
 
 MODEL_PART = "model"
 LIMITS_PART = "limits"
@@ -82,7 +83,10 @@ def _part_text(key: str) -> str:
     if key == MODEL_PART:
         return _("A new model version: its base points")
     if key == LIMITS_PART:
-        return _("Scores are kept between 350 and 950")
+        return _("Scores are kept between %(min)d and %(max)d") % {
+            "min": SCORE_MIN,
+            "max": SCORE_MAX,
+        }
     return str(FEATURE_LABELS.get(key, key))
 
 

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.models import IncomeBand
 from scoring.models import ScoreProof
+from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.forms import TickBoxField
+from sesame_portal.uploads import EVIDENCE_MAX_MB
 
 
 class WhatIfForm(forms.Form):
@@ -53,8 +56,8 @@ class ProofForm(forms.Form):
     threshold = forms.IntegerField(
         label=_("At least"),
         required=False,
-        min_value=350,
-        max_value=950,
+        min_value=SCORE_MIN,
+        max_value=SCORE_MAX,
         help_text=_("The merchant sees only yes or no, never your score."),
     )
     lifetime = forms.ChoiceField(
@@ -85,7 +88,12 @@ class DisputeForm(forms.Form):
     attachment = forms.FileField(
         label=_("Evidence (optional)"),
         required=False,
-        help_text=_("A PDF, JPEG or PNG file of at most 5 MB, such as a receipt."),
+        help_text=ngettext_lazy(
+            "A PDF, JPEG or PNG file of at most %(mb)d MB, such as a receipt.",
+            "A PDF, JPEG or PNG file of at most %(mb)d MB, such as a receipt.",
+            "mb",
+        )
+        % {"mb": EVIDENCE_MAX_MB},
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 

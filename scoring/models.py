@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scoring.scorecard import SCORE_MAX, SCORE_MIN
+
 
 class CreditAccount(models.Model):
     class Kind(models.TextChoices):
@@ -355,7 +357,7 @@ class ScoreProof(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(shows="band", threshold__isnull=True)
-                | models.Q(shows="at_least", threshold__gte=350, threshold__lte=950),
+                | models.Q(shows="at_least", threshold__gte=SCORE_MIN, threshold__lte=SCORE_MAX),
                 name="proof_threshold_matches_what_it_shows",
             ),
             models.CheckConstraint(

@@ -28,6 +28,7 @@ import pandas as pd
 
 from accounts.profile_sections import completion_of_values
 from scoring.features import RawTables, features_compute
+from scoring.scorecard import SCORE_MAX, SCORE_MIN, score_from_odds
 
 INTERCEPT = -1.65
 
@@ -54,7 +55,7 @@ TRUE_LOGIT_TERMS = {
     "id_years_at_address": (lambda x: -0.03 * np.minimum(x, 15), 0.0),
     "id_education_rank": (lambda x: -0.1 * (x - 3), 0.05),
     "cn_verified_friends": (lambda x: -0.03 * np.minimum(x, 10), 0.0),
-    "cn_friends_mean_score": (lambda x: -0.005 * (np.clip(x, 350, 950) - 620), 0.0),
+    "cn_friends_mean_score": (lambda x: -0.005 * (np.clip(x, SCORE_MIN, SCORE_MAX) - 620), 0.0),
     "cn_friends_court_list_share": (lambda x: 1.6 * x, 0.0),
 }
 
@@ -124,7 +125,7 @@ def true_logit(features: pd.DataFrame) -> np.ndarray:
 
 def _score_like(p: np.ndarray) -> np.ndarray:
     """What a person's score roughly was in the previous run (for their friends)."""
-    return 650 + 45 * np.log2(np.clip((1 - p) / p, 1e-6, None) / 19)
+    return score_from_odds(np.clip((1 - p) / p, 1e-6, None), raw=True)
 
 
 def _profiles(rng, n, z, a, e, age) -> pd.DataFrame:

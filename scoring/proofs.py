@@ -52,7 +52,11 @@ def proof_create(
         raise ServiceError("invalid", _("Choose what the proof shows."))
     if shows == ScoreProof.Shows.AT_LEAST:
         if threshold is None or not SCORE_MIN <= threshold <= SCORE_MAX:
-            raise ServiceError("threshold", _("Choose a number from 350 to 950."))
+            raise ServiceError(
+                "threshold",
+                _("Choose a number from %(min)d to %(max)d.")
+                % {"min": SCORE_MIN, "max": SCORE_MAX},
+            )
     else:
         threshold = None
     if lifetime not in LIFETIMES:

@@ -4,7 +4,9 @@ rendered in the reader's language when shown."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
+
+from scoring.features import DELINQUENT_DAYS
 
 # feature -> (why it helped, why it hurt, why it hurt because the information is missing)
 REASON_TEXTS = {
@@ -25,7 +27,12 @@ REASON_TEXTS = {
     ),
     "ch_months_since_delinquency": (
         _("No repayment has been seriously late for a long time."),
-        _("A repayment was 30 or more days late recently."),
+        ngettext_lazy(
+            "A repayment was %(days)d or more day late recently.",
+            "A repayment was %(days)d or more days late recently.",
+            "days",
+        )
+        % {"days": DELINQUENT_DAYS},
         _("There is no repayment history yet."),
     ),
     "ch_oldest_account_months": (

@@ -4,7 +4,9 @@ weight-of-evidence encoded, a logistic regression weighs them, and points are sc
 that the score is the base points plus each feature's points, exactly.
 
 Scaling (documented, stored in every artifact): BASE_SCORE points at BASE_ODDS good:bad
-odds, PDO points to double the odds, bounded to 350..950.
+odds, PDO points to double the odds, rounded to whole points and bounded to
+SCORE_MIN..SCORE_MAX. `score_from_odds` is the one place that turns odds into a score;
+everything that shows, stores or measures a score goes through it.
 """
 
 from __future__ import annotations
@@ -15,16 +17,34 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from scoring.features import HIGHER_IS_BETTER, HIGHER_IS_WORSE
+from scoring.features import HIGHER_IS_BETTER, HIGHER_IS_WORSE, UNKNOWN_DIRECTION
 
 BASE_SCORE = 650
 BASE_ODDS = 19.0  # 19:1 good:bad, a 5 % default rate
 PDO = 45
 SCORE_MIN, SCORE_MAX = 350, 950
+# The same scale per unit of natural log-odds, for the scorecard's points: a fitted model's
+# log-odds become points by this factor, and points go back to odds by its inverse.
+POINTS_PER_LOG_ODDS = PDO / math.log(2)
+POINTS_AT_EVEN_ODDS = BASE_SCORE - POINTS_PER_LOG_ODDS * math.log(BASE_ODDS)
 MAX_BINS = 16
 MIN_BIN_SHARE = 0.01  # of all rows; rare but telling values (court-listed friends) keep a bin
 MIN_BIN_ROWS = 30
 SMOOTHING = 0.5
+
+
+def score_from_odds(odds_good: np.ndarray, *, raw: bool = False) -> np.ndarray:
+    """The score scaling, the one place it is written: BASE_SCORE points at BASE_ODDS:1
+    good:bad odds and PDO points more each time the odds double; the score people see is
+    that rounded to whole points (half to even) and kept within SCORE_MIN..SCORE_MAX, as
+    whole numbers. `raw=True` gives the scale itself, neither rounded nor bounded (the
+    synthetic population's "score a person roughly had"). Vectorised over numpy arrays;
+    a scorecard's totals come here through `Scorecard.scores`."""
+    with np.errstate(divide="ignore"):  # odds of 0 are -inf points: bounded to SCORE_MIN
+        scaled = BASE_SCORE + PDO * np.log2(np.asarray(odds_good, dtype=float) / BASE_ODDS)
+    if raw:
+        return scaled
+    return np.clip(np.rint(scaled), SCORE_MIN, SCORE_MAX).astype(int)
 
 
 @dataclass
@@ -96,14 +116,19 @@ class Scorecard:
     def total(self, points: pd.DataFrame) -> np.ndarray:
         return self.base_points + points.to_numpy().sum(axis=1)
 
-    def scores(self, frame: pd.DataFrame) -> np.ndarray:
-        return np.clip(self.total(self.points(frame)), SCORE_MIN, SCORE_MAX).astype(int)
+    def scores(self, totals: np.ndarray) -> np.ndarray:
+        """The scores shown for these totals of points (`total`), through the one scaling.
+        Totals are whole points, so the way through odds gives them back exactly before
+        rounding (tests/scoring/test_scaling.py checks every total from -2,000 to 3,000)."""
+        return score_from_odds(self.odds_good(totals))
+
+    def odds_good(self, totals: np.ndarray) -> np.ndarray:
+        """The good:bad odds that these totals of points stand for."""
+        points = np.asarray(totals, dtype=float) - POINTS_AT_EVEN_ODDS
+        return np.exp(points / POINTS_PER_LOG_ODDS)
 
     def p_default(self, totals: np.ndarray) -> np.ndarray:
-        factor = PDO / math.log(2)
-        offset = BASE_SCORE - factor * math.log(BASE_ODDS)
-        log_odds_good = (np.asarray(totals, dtype=float) - offset) / factor
-        return 1.0 / (1.0 + np.exp(log_odds_good))
+        return 1.0 / (1.0 + self.odds_good(totals))
 
     def dimension_range(self, dimension: str) -> tuple[int, int]:
         lows = highs = 0
@@ -250,7 +275,7 @@ def bin_categorical(name: str, dimension: str, values: pd.Series, y: np.ndarray)
         name,
         dimension,
         "categorical",
-        "unknown",
+        UNKNOWN_DIRECTION,
         categories=categories,
         other_bin=other_bin,
         counts=counts,
@@ -286,7 +311,7 @@ class FeatureSpec:
     name: str
     dimension: str
     kind: str = "numeric"
-    direction: str = "unknown"
+    direction: str = UNKNOWN_DIRECTION
 
 
 def scorecard_fit(
@@ -333,14 +358,13 @@ def scorecard_fit(
             break
         # Drop only the worst offender: the others often come right once it is gone.
         active = [i for position, i in enumerate(active) if position != worst]
-    factor = PDO / math.log(2)
-    offset = BASE_SCORE - factor * math.log(BASE_ODDS)
+    factor = POINTS_PER_LOG_ODDS
     weights = dict(zip(active, model.coef_[0], strict=True))
     for i, bins in enumerate(binned):
         beta = weights.get(i, 0.0)
         bins.points = [round(-factor * beta * w) for w in bins.woe]
         bins.missing_points = round(-factor * beta * bins.missing_woe)
-    base_points = round(offset - factor * model.intercept_[0])
+    base_points = round(POINTS_AT_EVEN_ODDS - factor * model.intercept_[0])
     card = Scorecard(features=binned, base_points=base_points, typical_points={})
     points = card.points(frame)
     card.typical_points = {name: float(points[name].mean()) for name in points.columns}

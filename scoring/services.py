@@ -28,7 +28,6 @@ from scoring.bands import band_of
 from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
 from scoring.model_health import model_usable, model_verified
 from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.selectors import tables_load
 from sesame_portal.errors import ServiceError
 
@@ -119,7 +118,7 @@ def scores_compute(*, model: LoadedModel, features: pd.DataFrame) -> list[dict[s
     card = model.scorecard
     points = card.points(features)
     totals = card.total(points)
-    scores = np.clip(np.rint(totals), SCORE_MIN, SCORE_MAX).astype(int)
+    scores = card.scores(totals)
     dimension_scores = {}
     for dimension in DIMENSIONS:
         names = [f.name for f in card.features if f.dimension == dimension]
@@ -351,7 +350,6 @@ def score_what_if(*, user: User, changes: dict[str, Any]) -> dict[str, int]:
     proposed.iloc[0] = _apply_levers(features.iloc[0], changes)
     card = model.scorecard
     now, then = (
-        int(np.clip(np.rint(card.total(card.points(frame)))[0], SCORE_MIN, SCORE_MAX))
-        for frame in (features, proposed)
+        int(card.scores(card.total(card.points(frame)))[0]) for frame in (features, proposed)
     )
     return {"score": then, "delta": then - now, "current": now}

@@ -16,13 +16,19 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
 from scoring.bands import BANDS
-from scoring.features import DIMENSIONS, FEATURES, HIGHER_IS_BETTER, HIGHER_IS_WORSE
+from scoring.features import (
+    DIMENSIONS,
+    FEATURES,
+    HIGHER_IS_BETTER,
+    HIGHER_IS_WORSE,
+    UNKNOWN_DIRECTION,
+)
 from scoring.population import population_draw
 from scoring.scorecard import FeatureSpec, Scorecard, scorecard_fit
 from sesame_portal.errors import ServiceError
 
 AGE_BANDS = ((16, 24), (25, 34), (35, 44), (45, 59), (60, 120))
-DIRECTIONS = {HIGHER_IS_BETTER, HIGHER_IS_WORSE, "unknown"}
+DIRECTIONS = {HIGHER_IS_BETTER, HIGHER_IS_WORSE, UNKNOWN_DIRECTION}
 
 
 class TrainingError(ServiceError):
@@ -80,7 +86,7 @@ def mapping_read(path: str | Path) -> dict:
             raise TrainingError("mapping", f"{column}: dimension must be one of {DIMENSIONS}.")
         if spec.get("kind", "numeric") not in ("numeric", "categorical"):
             raise TrainingError("mapping", f"{column}: kind must be numeric or categorical.")
-        if spec.get("direction", "unknown") not in DIRECTIONS:
+        if spec.get("direction", UNKNOWN_DIRECTION) not in DIRECTIONS:
             raise TrainingError("mapping", f"{column}: direction must be one of {DIRECTIONS}.")
     return mapping
 
@@ -126,7 +132,10 @@ def dataset_from_csv(*, csv_path: str | Path, mapping_path: str | Path) -> Datas
         )
     specs = [
         FeatureSpec(
-            column, spec["dimension"], spec.get("kind", "numeric"), spec.get("direction", "unknown")
+            column,
+            spec["dimension"],
+            spec.get("kind", "numeric"),
+            spec.get("direction", UNKNOWN_DIRECTION),
         )
         for column, spec in mapping["features"].items()
     ]
@@ -245,10 +254,10 @@ def model_train(dataset: Dataset, *, seed: int = 0, challenger: bool = True) -> 
 
     test, y_test = frame.iloc[test_idx], y[test_idx]
     totals = champion.total(champion.points(test))
-    scores = np.clip(totals, 350, 950)
+    scores = champion.scores(totals)
     risk = -totals
     auc = roc_auc_score(y_test, risk)
-    train_scores = np.clip(champion.total(champion.points(frame.iloc[train_idx])), 350, 950)
+    train_scores = champion.scores(champion.total(champion.points(frame.iloc[train_idx])))
     metrics = {
         "auc": auc,
         "gini": 2 * auc - 1,

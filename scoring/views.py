@@ -13,10 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import ConsentPurpose
 from accounts.selectors import consent_allows
 from scoring import charts, selectors, services
+from scoring.bands import BANDS
 from scoring.explain import changes_explain
 from scoring.forms import WhatIfForm
 from scoring.home import score_home
 from scoring.model_facts import model_public_facts
+from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.errors import ServiceError
 
 HISTORY_PAGE_LIMIT = 120
@@ -75,7 +77,16 @@ def history(request: HttpRequest) -> HttpResponse:
 def how_it_works(request: HttpRequest) -> HttpResponse:
     """Public: what each dimension uses and never uses, how often scores change, and the
     current model's headline figures, fairness gaps included."""
-    return render(request, "scoring/how_it_works.html", {"facts": model_public_facts()})
+    return render(
+        request,
+        "scoring/how_it_works.html",
+        {
+            "facts": model_public_facts(),
+            "score_min": SCORE_MIN,
+            "score_max": SCORE_MAX,
+            "bands": {name: (low, high) for name, low, high in BANDS},
+        },
+    )
 
 
 @login_required

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from sesame_portal.errors import ServiceError
 
-EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+EVIDENCE_MAX_MB = 5
+EVIDENCE_MAX_BYTES = EVIDENCE_MAX_MB * 1024 * 1024
 # File types by their first bytes: what the file is, whatever it is called.
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -27,11 +28,13 @@ def evidence_file_name(content_type: str) -> str:
 
 
 def evidence_content_type(upload: UploadedFile) -> str:
-    """The content type of a PDF, JPEG or PNG of at most 5 MB; refused otherwise
+    """The content type of a PDF, JPEG or PNG of at most EVIDENCE_MAX_MB; refused otherwise
     (413 attachment_too_large, 415 attachment_type)."""
     if upload.size > EVIDENCE_MAX_BYTES:
         raise ServiceError(
-            "attachment_too_large", _("The file is larger than 5 MB."), status_code=413
+            "attachment_too_large",
+            _("The file is larger than %(mb)d MB.") % {"mb": EVIDENCE_MAX_MB},
+            status_code=413,
         )
     head = upload.read(16)
     upload.seek(0)

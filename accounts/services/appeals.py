@@ -20,6 +20,7 @@ from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.crypto import encrypt_bytes, encrypt_text, keyed_hash
@@ -146,7 +147,11 @@ def identity_appeal_file(
     if not statement:
         raise ServiceError("statement", _("Say why this ID number is yours."))
     if len(statement) > STATEMENT_MAX:
-        raise ServiceError("statement", _("Keep the statement to 2,000 characters."))
+        raise ServiceError(
+            "statement",
+            _("Keep the statement to %(most)s characters.")
+            % {"most": number_format(STATEMENT_MAX, force_grouping=True)},
+        )
     if evidence is None:
         raise ServiceError("attachment", _("Attach a photo or scan of your ID card."))
     content_type = evidence_content_type(evidence)

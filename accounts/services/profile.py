@@ -22,7 +22,8 @@ from sesame_portal.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
-WORK_EMAIL_CODE_TTL = datetime.timedelta(minutes=15)
+WORK_EMAIL_CODE_MINUTES = 15
+WORK_EMAIL_CODE_TTL = datetime.timedelta(minutes=WORK_EMAIL_CODE_MINUTES)
 WORK_EMAIL_CODES_PER_HOUR = 5
 
 
@@ -134,14 +135,13 @@ def work_email_challenge_start(*, user: User) -> WorkEmailChallenge:
             code_hash=_code_hash(profile.work_email, user.pk, code),
             expires_at=now + WORK_EMAIL_CODE_TTL,
         )
-    minutes = int(WORK_EMAIL_CODE_TTL.total_seconds() // 60)
     send_mail(
         subject=_("Your Sesame Portal verification code"),
         message=_(
             "Your code is %(code)s. Enter it in Sesame Portal within %(minutes)d minutes to "
             "verify this work email. If you did not ask for it, ignore this email."
         )
-        % {"code": code, "minutes": minutes},
+        % {"code": code, "minutes": WORK_EMAIL_CODE_MINUTES},
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[challenge.email],
     )

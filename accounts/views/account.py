@@ -14,6 +14,7 @@ from accounts import selectors, services
 from accounts.clients import client_from_request, client_ip
 from accounts.forms import IdentityForm, PartnerConsentForm, SignupForm
 from accounts.models import DATA_CATEGORY_PURPOSES, ConsentGrant, ConsentPurpose
+from accounts.resident_id import MINIMUM_AGE
 from accounts.views.appeals import appeal_url
 from benefits.services.partner_access import partner_authorize
 from benefits.views import authorized_redirect
@@ -100,6 +101,7 @@ def identity(request: HttpRequest) -> HttpResponse:
             "age": age,
             "appeal_url": offered_appeal,
             "appeals": selectors.identity_appeals_for_user(user=request.user),
+            "minimum_age": MINIMUM_AGE,
         },
     )
 

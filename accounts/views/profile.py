@@ -15,6 +15,7 @@ from accounts import selectors, services
 from accounts.forms import PROFILE_FORMS, WorkEmailCodeForm
 from accounts.models import ConsentPurpose
 from accounts.profile_sections import SECTION_BY_KEY, SECTIONS, next_section
+from accounts.services.profile import WORK_EMAIL_CODE_MINUTES
 from scoring import provenance
 from scoring.selectors import score_latest
 from sesame_portal.errors import ServiceError
@@ -45,6 +46,7 @@ def _step_context(request: HttpRequest, section_key: str, form=None, code_form=N
         "work_email_pending": section_key == "occupation"
         and selectors.work_email_pending(profile=profile),
         "code_form": code_form or WorkEmailCodeForm(),
+        "code_minutes": WORK_EMAIL_CODE_MINUTES,
     }
 
 

@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from benefits.models.partners import Partner
@@ -49,7 +49,8 @@ class Benefit(models.Model):
     min_score = models.PositiveSmallIntegerField(
         _("minimum score"),
         validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
-        help_text=_("From 350 to 950."),
+        help_text=ngettext_lazy("From %(min)d to %(max)d.", "From %(min)d to %(max)d.", "max")
+        % {"min": SCORE_MIN, "max": SCORE_MAX},
     )
     # {dimension key: minimum sub-score 0-100}; empty when only the score counts.
     min_subscores = models.JSONField(

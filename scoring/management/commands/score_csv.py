@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import csv
 
-import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring.artifacts import ArtifactIntegrityError
@@ -40,7 +39,7 @@ class Command(BaseCommand):
         features = features_from_csv(frame, mapping)
         card = model.scorecard
         totals = card.total(card.points(features))
-        scores = np.clip(np.rint(totals), 350, 950).astype(int)
+        scores = card.scores(totals)
         p_default = card.p_default(totals)
         id_column = mapping.get("id")
         ids = frame[id_column] if id_column and id_column in frame else range(1, len(frame) + 1)
