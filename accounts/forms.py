@@ -25,6 +25,7 @@ from accounts.validators import (
 )
 from benefits.models import Partner
 from sesame_portal.forms import TickBoxField
+from sesame_portal.i18n import format_when_shown
 from sesame_portal.uploads import EVIDENCE_MAX_MB
 
 
@@ -40,12 +41,14 @@ class SignupForm(forms.Form):
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=ngettext_lazy(
-            "At least %(count)d character, not only digits, not a common password.",
-            "At least %(count)d characters, not only digits, not a common password.",
-            "count",
-        )
-        % {"count": settings.PASSWORD_MIN_LENGTH},
+        help_text=format_when_shown(
+            ngettext_lazy(
+                "At least %(count)d character, not only digits, not a common password.",
+                "At least %(count)d characters, not only digits, not a common password.",
+                "count",
+            ),
+            {"count": settings.PASSWORD_MIN_LENGTH},
+        ),
     )
     password2 = forms.CharField(
         label=_("Repeat the password"),
@@ -97,12 +100,14 @@ class IdentityAppealForm(IdentityForm):
 
     evidence = forms.FileField(
         label=_("Photo or scan of your ID card"),
-        help_text=ngettext_lazy(
-            "A PDF, JPEG or PNG file of at most %(mb)d MB showing both sides of the card.",
-            "A PDF, JPEG or PNG file of at most %(mb)d MB showing both sides of the card.",
-            "mb",
-        )
-        % {"mb": EVIDENCE_MAX_MB},
+        help_text=format_when_shown(
+            ngettext_lazy(
+                "A PDF, JPEG or PNG file of at most %(mb)d MB showing both sides of the card.",
+                "A PDF, JPEG or PNG file of at most %(mb)d MB showing both sides of the card.",
+                "mb",
+            ),
+            {"mb": EVIDENCE_MAX_MB},
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
     statement = forms.CharField(

@@ -8,6 +8,7 @@ from accounts.models import IncomeBand
 from scoring.models import ScoreProof
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.forms import TickBoxField
+from sesame_portal.i18n import format_when_shown
 from sesame_portal.uploads import EVIDENCE_MAX_MB
 
 
@@ -88,12 +89,14 @@ class DisputeForm(forms.Form):
     attachment = forms.FileField(
         label=_("Evidence (optional)"),
         required=False,
-        help_text=ngettext_lazy(
-            "A PDF, JPEG or PNG file of at most %(mb)d MB, such as a receipt.",
-            "A PDF, JPEG or PNG file of at most %(mb)d MB, such as a receipt.",
-            "mb",
-        )
-        % {"mb": EVIDENCE_MAX_MB},
+        help_text=format_when_shown(
+            ngettext_lazy(
+                "A PDF, JPEG or PNG file of at most %(mb)d MB, such as a receipt.",
+                "A PDF, JPEG or PNG file of at most %(mb)d MB, such as a receipt.",
+                "mb",
+            ),
+            {"mb": EVIDENCE_MAX_MB},
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from scoring.features import DELINQUENT_DAYS
+from sesame_portal.i18n import format_when_shown
 
 # feature -> (why it helped, why it hurt, why it hurt because the information is missing)
 REASON_TEXTS = {
@@ -27,12 +28,14 @@ REASON_TEXTS = {
     ),
     "ch_months_since_delinquency": (
         _("No repayment has been seriously late for a long time."),
-        ngettext_lazy(
-            "A repayment was %(days)d or more day late recently.",
-            "A repayment was %(days)d or more days late recently.",
-            "days",
-        )
-        % {"days": DELINQUENT_DAYS},
+        format_when_shown(
+            ngettext_lazy(
+                "A repayment was %(days)d or more day late recently.",
+                "A repayment was %(days)d or more days late recently.",
+                "days",
+            ),
+            {"days": DELINQUENT_DAYS},
+        ),
         _("There is no repayment history yet."),
     ),
     "ch_oldest_account_months": (

@@ -61,3 +61,23 @@ def test_the_records_page_quotes_the_days_a_dispute_is_answered_in(owner, monkey
     page = client.get("/score/records/").content.decode()
 
     assert "我们将在 30 天内答复" in page
+
+
+def test_texts_that_quote_a_constant_follow_the_language_they_are_shown_in():
+    """A lazy translation's own % formats at import, in zh-Hans, for good."""
+    from django.utils import translation
+
+    from benefits.models import Benefit
+    from scoring.forms import DisputeForm
+
+    texts = [
+        lambda: Benefit._meta.get_field("min_score").help_text,
+        lambda: DisputeForm.base_fields["attachment"].help_text,
+    ]
+    for text in texts:
+        with translation.override("en"):
+            english = str(text())
+        with translation.override("zh-hans"):
+            chinese = str(text())
+        assert english != chinese
+        assert english.isascii()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from benefits.models.partners import Partner
 from benefits.validators import validate_min_subscores, validate_regions
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from sesame_portal.i18n import format_when_shown
 
 
 class BenefitCategory(models.TextChoices):
@@ -49,8 +50,10 @@ class Benefit(models.Model):
     min_score = models.PositiveSmallIntegerField(
         _("minimum score"),
         validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
-        help_text=ngettext_lazy("From %(min)d to %(max)d.", "From %(min)d to %(max)d.", "max")
-        % {"min": SCORE_MIN, "max": SCORE_MAX},
+        help_text=format_when_shown(
+            ngettext_lazy("From %(min)d to %(max)d.", "From %(min)d to %(max)d.", "max"),
+            {"min": SCORE_MIN, "max": SCORE_MAX},
+        ),
     )
     # {dimension key: minimum sub-score 0-100}; empty when only the score counts.
     min_subscores = models.JSONField(
