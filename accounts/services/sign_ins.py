@@ -76,11 +76,6 @@ def api_token_touch(*, token: AuthToken, now: datetime.datetime | None = None) -
         SignIn.objects.filter(pk=sign_in.pk).update(last_used_at=now)
 
 
-def api_token_end(*, token: AuthToken) -> None:
-    """Log out the token (its sign-in row goes with it)."""
-    token.delete()
-
-
 def web_session_start(*, user: User, session_key: str, user_agent: str) -> SignIn:
     """Record a web login under the hash of its (already rotated) session key."""
     device = device_label(user_agent)
