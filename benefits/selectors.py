@@ -153,7 +153,7 @@ class QualifyingPreview:
 
 
 def qualifying_preview(
-    *, benefit: Benefit, thresholds: list[int] | None = None, today: datetime.date | None = None
+    *, benefit: Benefit, thresholds: list[int] | None = None
 ) -> QualifyingPreview:
     """How many people the benefit would unlock now, at its minimum score and at other
     thresholds, judged on each consenting user's latest snapshot by the same rules as
@@ -161,7 +161,7 @@ def qualifying_preview(
     chunks, so memory stays flat."""
     from accounts.models import ConsentGrant
 
-    today = today or timezone.localdate()
+    today = timezone.localdate()
     thresholds = sorted(set(thresholds or []) | {benefit.min_score})
     consenting = sorted(
         set(

@@ -116,8 +116,8 @@ def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
     )
 
 
-def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome:
-    now = now or timezone.now()
+def score_home(*, user: User) -> ScoreHome:
+    now = timezone.now()
     identity = accounts_selectors.identity_for_user(user=user)
     allowed = accounts_selectors.consent_allows(user=user, purpose=ConsentPurpose.SCORING)
     profile = accounts_selectors.profile_get(user=user)
