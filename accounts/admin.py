@@ -21,20 +21,8 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import identity_age, identity_full_name
+from sesame_portal.admin_mixins import NoAdd, NoChange, NoDelete, ReadOnlyAdmin
 from sesame_portal.errors import ServiceError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records that are evidence (verifications, the consent ledger) are never edited."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class IdentityFacts:
@@ -46,14 +34,11 @@ class IdentityFacts:
         return identity_age(identity) if identity.birth_date_encrypted else "-"
 
 
-class IdentityInline(IdentityFacts, admin.StackedInline):
+class IdentityInline(NoAdd, IdentityFacts, admin.StackedInline):
     model = Identity
     fields = ["id_number_masked", "age", "gender", "region_name", "verified_at"]
     readonly_fields = fields
     can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(User)
@@ -93,7 +78,7 @@ class IdentityAdmin(IdentityFacts, ReadOnlyAdmin):
 
 
 @admin.register(ConsentText)
-class ConsentTextAdmin(admin.ModelAdmin):
+class ConsentTextAdmin(NoDelete, admin.ModelAdmin):
     """A new wording is added as a new version; published versions stay as they were."""
 
     list_display = ["purpose", "version", "title_zh", "published_at"]
@@ -102,20 +87,11 @@ class ConsentTextAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
-
-class RevocationInline(admin.StackedInline):
+class RevocationInline(NoAdd, NoChange, admin.StackedInline):
     model = ConsentRevocation
     readonly_fields = ["revoked_at", "reason", "channel", "client_ip", "user_agent"]
     can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ConsentGrant)
@@ -165,9 +141,9 @@ class AppealDecisionForm(forms.ModelForm):
 
 
 @admin.register(IdentityAppeal)
-class IdentityAppealAdmin(admin.ModelAdmin):
+class IdentityAppealAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     """Seeing appeals takes the view permission, deciding them the decide permission;
-    being staff is not enough for either."""
+    being staff is not enough for either. People file appeals; staff decide them."""
 
     form = AppealDecisionForm
     list_display = ["pk", "created_at", "status", "appellant", "holder", "decided_at"]
@@ -213,12 +189,6 @@ class IdentityAppealAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">{}</a> ({} KB)', url, _("Open the evidence"), evidence.size // 1024
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False  # people file appeals; staff decide them
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         if not request.user.has_perm("accounts.decide_identityappeal"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -48,7 +47,7 @@ DEMO_USERS = [
 _DEMO_CLIENT = Client(channel=ConsentGrant.Channel.WEB, ip="127.0.0.1", user_agent="load_demo")
 
 
-def demo_users_load(*, today: datetime.date | None = None) -> list[User]:
+def demo_users_load() -> list[User]:
     """Create the demo people if missing; running it again changes nothing."""
     users = []
     for demo in DEMO_USERS:
@@ -62,9 +61,7 @@ def demo_users_load(*, today: datetime.date | None = None) -> list[User]:
                 user.save(update_fields=["password"])
         if demo.id_body and not user.is_verified:
             number = demo.id_body + ric.calc_check_digit(demo.id_body + "0")
-            services.identity_verify(
-                user=user, full_name=demo.full_name, id_number=number, today=today
-            )
+            services.identity_verify(user=user, full_name=demo.full_name, id_number=number)
         for purpose in demo.consents:
             if not consent_allows(user=user, purpose=purpose):
                 services.consent_grant(user=user, purpose=purpose, client=_DEMO_CLIENT)

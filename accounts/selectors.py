@@ -172,9 +172,9 @@ def birth_date_for_user(*, user: User) -> datetime.date | None:
     return identity_birth_date(identity) if identity else None
 
 
-def identity_age(identity: Identity, *, today: datetime.date | None = None) -> int:
+def identity_age(identity: Identity) -> int:
     """Whole years today: what pages, the API and the export show instead of the date."""
-    return age_on(identity_birth_date(identity), today or timezone.localdate())
+    return age_on(identity_birth_date(identity), timezone.localdate())
 
 
 def identity_summary(identity: Identity) -> dict:

@@ -33,6 +33,7 @@ from benefits.resources import BenefitResource, PartnerResource
 from benefits.selectors import qualifying_preview
 from benefits.services import benefit_publish, court_list_import, partner_access, partner_status_set
 from benefits.services.court_list import csv_text
+from sesame_portal.admin_mixins import DeleteOnly, NoAdd, NoChange, ReadOnlyAdmin
 from sesame_portal.errors import ServiceError
 
 PREVIEW_THRESHOLDS = [550, 600, 650, 700, 750, 800]
@@ -55,7 +56,9 @@ class BenefitInline(admin.TabularInline):
     show_change_link = True
 
 
-class PartnerApiKeyInline(admin.TabularInline):
+class PartnerApiKeyInline(NoAdd, admin.TabularInline):
+    """Keys are created from the API keys page, where the key is shown once."""
+
     model = PartnerApiKey
     extra = 0
     fields = ["prefix", "label", "created_at", "last_used_at", "revoked_at"]
@@ -63,19 +66,13 @@ class PartnerApiKeyInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False  # created from the API keys page, where the key is shown once
 
-
-class PartnerStatusChangeInline(admin.TabularInline):
+class PartnerStatusChangeInline(NoAdd, admin.TabularInline):
     model = PartnerStatusChange
     extra = 0
     fields = ["changed_at", "status_from", "status_to", "reason", "changed_by"]
     readonly_fields = fields
     can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
@@ -324,31 +321,19 @@ class BenefitAdmin(ImportExportModelAdmin):
 
 
 @admin.register(BenefitUnlock)
-class BenefitUnlockAdmin(admin.ModelAdmin):
+class BenefitUnlockAdmin(DeleteOnly, admin.ModelAdmin):
     list_display = ["benefit", "user", "unlocked_at", "score_at_unlock", "locked_at"]
     list_filter = [("locked_at", admin.EmptyFieldListFilter), "benefit__category"]
     list_select_related = ["benefit", "benefit__partner", "user"]
     date_hierarchy = "unlocked_at"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Voucher)
-class VoucherAdmin(admin.ModelAdmin):
+class VoucherAdmin(DeleteOnly, admin.ModelAdmin):
     list_display = ["code", "benefit", "user", "issued_at", "expires_at", "redeemed_at"]
     list_filter = [("redeemed_at", admin.EmptyFieldListFilter), "benefit__partner"]
     search_fields = ["code"]
     list_select_related = ["benefit", "benefit__partner", "user"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CourtListUploadForm(forms.ModelForm):
@@ -381,7 +366,7 @@ class CourtListUploadForm(forms.ModelForm):
 
 
 @admin.register(CourtListImport)
-class CourtListImportAdmin(admin.ModelAdmin):
+class CourtListImportAdmin(NoChange, admin.ModelAdmin):
     list_display = [
         "file_name",
         "imported_at",
@@ -412,9 +397,6 @@ class CourtListImportAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("refused rows"))
     def refused_rows(self, obj) -> str:
@@ -454,7 +436,7 @@ class CourtListImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(CourtListEntry)
-class CourtListEntryAdmin(admin.ModelAdmin):
+class CourtListEntryAdmin(DeleteOnly, admin.ModelAdmin):
     """Entries are hashes: nothing to read, but an admin removes one when a court does."""
 
     list_display = ["pk", "imported_at", "source"]
@@ -462,27 +444,15 @@ class CourtListEntryAdmin(admin.ModelAdmin):
     search_fields = ["=id_number_hash"]
     readonly_fields = ["id_number_hash", "imported_at", "source"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(CourtListOverride)
-class CourtListOverrideAdmin(admin.ModelAdmin):
+class CourtListOverrideAdmin(DeleteOnly, admin.ModelAdmin):
     """Matches corrected through a dispute. Deleting one lets the next import list the
     person again."""
 
     list_display = ["pk", "created_at", "dispute"]
     readonly_fields = ["id_number_hash", "entry_hash", "dispute", "created_at"]
     search_fields = ["=id_number_hash"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PartnerApiKeyForm(forms.ModelForm):
@@ -554,32 +524,22 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerQuery)
-class PartnerQueryAdmin(admin.ModelAdmin):
+class PartnerQueryAdmin(ReadOnlyAdmin):
+    """The log is evidence."""
+
     list_display = ["created_at", "partner", "kind", "outcome", "status_code", "user", "purpose"]
     list_filter = ["kind", "outcome", "partner", "created_at"]
     search_fields = ["partner__name", "purpose", "outcome"]
     list_select_related = ["partner", "user"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # the log is evidence
-
 
 @admin.register(PartnerAnomaly)
-class PartnerAnomalyAdmin(admin.ModelAdmin):
+class PartnerAnomalyAdmin(NoAdd, admin.ModelAdmin):
     list_display = ["detected_at", "partner", "kind", "suspended_partner", "resolved_at"]
     list_filter = [("resolved_at", admin.EmptyFieldListFilter), "kind", "partner"]
     readonly_fields = ["partner", "kind", "detail", "detected_at", "suspended_partner"]
     actions = ["resolve"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     @admin.action(description=_("Mark selected anomalies resolved"), permissions=["change"])
     def resolve(self, request, queryset):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.crypto import birth_date_decrypt
 from accounts.models import ConsentPurpose, Identity, User
-from benefits.eligibility import Eligibility, Person, eligibility_of
+from benefits.eligibility import BLOCK_SCORE, Eligibility, Person, eligibility_of
 from benefits.models import Benefit, CourtListEntry, Partner, PartnerQuery, Voucher
 from scoring.models import ScoreSnapshot
 from scoring.selectors import score_usable
@@ -153,7 +153,7 @@ class QualifyingPreview:
 
 
 def qualifying_preview(
-    *, benefit: Benefit, thresholds: list[int] | None = None, today: datetime.date | None = None
+    *, benefit: Benefit, thresholds: list[int] | None = None
 ) -> QualifyingPreview:
     """How many people the benefit would unlock now, at its minimum score and at other
     thresholds, judged on each consenting user's latest snapshot by the same rules as
@@ -161,7 +161,7 @@ def qualifying_preview(
     chunks, so memory stays flat."""
     from accounts.models import ConsentGrant
 
-    today = today or timezone.localdate()
+    today = timezone.localdate()
     thresholds = sorted(set(thresholds or []) | {benefit.min_score})
     consenting = sorted(
         set(
@@ -172,7 +172,8 @@ def qualifying_preview(
     )
     # Each user's latest snapshot as score_latest picks it (by computed_at, then id).
     latest = ScoreSnapshot.objects.filter(user_id=OuterRef("pk")).order_by("-computed_at", "-id")
-    # Judge everything but the score once, at the lowest threshold; then count by score.
+    # Judge everything but the score once (of people at the lowest threshold or above);
+    # then count by score.
     lowest = min(thresholds)
     scored = 0
     passing_scores: list[int] = []
@@ -193,7 +194,7 @@ def qualifying_preview(
         passing_scores += [
             person.score
             for person in people
-            if eligibility_of(person, _AtScore(benefit, lowest), today=today).unlocked
+            if set(eligibility_of(person, benefit, today=today).blocked_by) <= {BLOCK_SCORE}
         ]
     counts = [(t, sum(1 for score in passing_scores if score >= t)) for t in thresholds]
     return QualifyingPreview(
@@ -201,17 +202,6 @@ def qualifying_preview(
         qualifying=dict(counts)[benefit.min_score],
         by_threshold=counts,
     )
-
-
-class _AtScore:
-    """A benefit seen with another minimum score (the preview's what-if)."""
-
-    def __init__(self, benefit: Benefit, min_score: int) -> None:
-        self._benefit = benefit
-        self.min_score = min_score
-
-    def __getattr__(self, name: str):
-        return getattr(self._benefit, name)
 
 
 def queries_for_user(*, user: User, limit: int = 200) -> QuerySet[PartnerQuery]:

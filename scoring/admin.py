@@ -24,11 +24,14 @@ from scoring.models import (
     ScoreSnapshot,
 )
 from scoring.services import model_version_activate
+from sesame_portal.admin_mixins import DeleteOnly, NoAdd, NoChange
 from sesame_portal.errors import ServiceError
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(NoAdd, admin.ModelAdmin):
+    """Versions come from train_model or the retrain task."""
+
     list_display = [
         "version",
         "kind",
@@ -54,9 +57,6 @@ class ModelVersionAdmin(admin.ModelAdmin):
     ]
     exclude = ["artifact", "card"]
     actions = ["activate"]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # versions come from train_model or the retrain task
 
     def get_urls(self):
         card_json = self.admin_site.admin_view(self.card_json)
@@ -120,22 +120,16 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(admin.ModelAdmin):
+class ScoreSnapshotAdmin(DeleteOnly, admin.ModelAdmin):
     list_display = ["user", "score", "band", "computed_at", "trigger", "model_version"]
     list_filter = ["band", "model_version"]
     search_fields = ["user__username"]
     list_select_related = ["user", "model_version"]
     readonly_fields = [f.name for f in ScoreSnapshot._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(RecomputeRun)
-class RecomputeRunAdmin(admin.ModelAdmin):
+class RecomputeRunAdmin(DeleteOnly, admin.ModelAdmin):
     list_display = [
         "pk",
         "kind",
@@ -147,12 +141,6 @@ class RecomputeRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind"]
     readonly_fields = [f.name for f in RecomputeRun._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("progress"))
     def progress_display(self, obj) -> str:
@@ -183,22 +171,19 @@ class DisputeAnswerForm(forms.ModelForm):
         return cleaned
 
 
-class DisputeEventInline(admin.TabularInline):
+class DisputeEventInline(NoAdd, NoChange, admin.TabularInline):
+    """The timeline is written by the transitions, never edited by hand."""
+
     model = DisputeEvent
     extra = 0
     can_delete = False
     readonly_fields = ["at", "status", "note"]
 
-    # The timeline is written by the transitions, never edited by hand.
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(NoAdd, admin.ModelAdmin):
+    """People file disputes; admins answer them."""
+
     form = DisputeAnswerForm
     list_display = ["pk", "user", "kind", "record_summary", "status", "due_at", "days_left"]
     list_filter = ["status", "kind"]
@@ -258,9 +243,6 @@ class DisputeAdmin(admin.ModelAdmin):
             )
             or None
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False  # people file disputes; admins answer them
 
     def save_model(self, request, obj, form, change) -> None:
         # Checked by the form; the transition writes the status, the timeline and, on a

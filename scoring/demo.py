@@ -21,7 +21,7 @@ from scoring.models import (
 from scoring.population import population_draw
 from scoring.population_store import population_save
 from scoring.selectors import model_active
-from scoring.services import model_version_create, score_recompute
+from scoring.services import model_version_train, score_recompute
 
 DEMO_POPULATION_SEED = 2026
 DEMO_POPULATION_USERS = 300
@@ -29,19 +29,11 @@ DEMO_POPULATION_USERS = 300
 
 def demo_model_ensure() -> ModelVersion:
     """Train and activate a portal model when none is active (a fresh machine)."""
-    from scoring.training import dataset_synthetic, model_train
-
     active = model_active()
     if active is not None:
         return active
-    result = model_train(
-        dataset_synthetic(users=20_000, seed=DEMO_POPULATION_SEED), challenger=False
-    )
-    return model_version_create(
-        result=result,
-        kind=ModelVersion.Kind.PORTAL,
-        inputs={"columns": result.scorecard.feature_names, "id_column": "id"},
-        activate=True,
+    return model_version_train(
+        users=20_000, seed=DEMO_POPULATION_SEED, challenger=False, activate=True
     )
 
 

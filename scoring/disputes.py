@@ -100,11 +100,11 @@ def _profile_summary(profile: Profile, name: str) -> str:
     }
 
 
-def records_for_user(*, user: User, today: datetime.date | None = None) -> list[DisputableRecord]:
+def records_for_user(*, user: User) -> list[DisputableRecord]:
     """What the person may dispute: late or unpaid instalments (24 months) and bills
     (12 months), the court-list match, and their profile answers; a fixed number of
     queries. Records with an open dispute carry it."""
-    today = today or timezone.localdate()
+    today = timezone.localdate()
     open_disputes = {
         (d.kind, d.record_id, d.field): d
         for d in Dispute.objects.filter(user=user, status__in=Dispute.OPEN)

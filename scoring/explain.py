@@ -143,16 +143,12 @@ def base_points_of(snapshots: list[ScoreSnapshot]) -> dict[int, float]:
     }
 
 
-def _day(moment: datetime.datetime) -> datetime.date:
-    return timezone.localdate(moment)
-
-
 def _records(
     *, user, start: datetime.datetime, end: datetime.datetime
 ) -> list[tuple[datetime.date | datetime.datetime, str]]:
     """Dated records behind score changes after `start` up to `end`: a fixed number of
     queries. Records kept by day carry a date; the others their moment."""
-    first, last = _day(start), _day(end)
+    first, last = timezone.localdate(start), timezone.localdate(end)
     found: list[tuple[datetime.date | datetime.datetime, str]] = []
     # An unpaid instalment counts from its due date, a late one from the day it was paid.
     late = Repayment.objects.filter(
@@ -215,7 +211,7 @@ ON_TIME = object()  # marks an on-time repayment: counted, not listed one by one
 def _within(when, start: datetime.datetime, end: datetime.datetime) -> bool:
     if isinstance(when, datetime.datetime):
         return start < when <= end
-    return _day(start) < when <= _day(end)
+    return timezone.localdate(start) < when <= timezone.localdate(end)
 
 
 def events_in_windows(
@@ -231,7 +227,9 @@ def events_in_windows(
     for start, end in windows:
         inside = [(when, text) for when, text in records if _within(when, start, end)]
         events = [
-            Event(when if not isinstance(when, datetime.datetime) else _day(when), text)
+            Event(
+                when if not isinstance(when, datetime.datetime) else timezone.localdate(when), text
+            )
             for when, text in inside
             if text is not ON_TIME
         ]
@@ -239,7 +237,7 @@ def events_in_windows(
         if on_time:
             events.append(
                 Event(
-                    _day(end),
+                    timezone.localdate(end),
                     ngettext(
                         "%(count)d instalment was repaid on time.",
                         "%(count)d instalments were repaid on time.",
@@ -271,7 +269,7 @@ def changes_explain(snapshots: list[ScoreSnapshot]) -> dict[int, ScoreChange]:
 
 
 def _cause_events(change: ScoreChange) -> list[Event]:
-    day = _day(change.after.computed_at)
+    day = timezone.localdate(change.after.computed_at)
     events = [
         Event(day, _("Recomputed: %(cause)s.") % {"cause": trigger_text(change.after.trigger)})
     ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -62,8 +61,9 @@ class ScoreHome:
 
 
 def nightly_next(*, now: datetime.datetime) -> datetime.datetime | None:
-    """When the nightly recompute of everyone runs next, from its beat schedule (which
-    admins may change); None when it is disabled or not on a crontab."""
+    """When the nightly recompute of everyone runs next after `now`, from its beat schedule
+    (which admins may change) as celery's own crontab reckons it; None when the task is
+    disabled or not on a crontab."""
     task = (
         PeriodicTask.objects.filter(task=NIGHTLY_TASK, enabled=True)
         .select_related("crontab")
@@ -72,27 +72,10 @@ def nightly_next(*, now: datetime.datetime) -> datetime.datetime | None:
     )
     if task is None or task.crontab is None:
         return None
-    return crontab_next(task.crontab.schedule, after=now, tz=ZoneInfo(str(task.crontab.timezone)))
-
-
-def crontab_next(schedule, *, after: datetime.datetime, tz: ZoneInfo) -> datetime.datetime | None:
-    """The first time after `after` that a Celery crontab fires, in its own time zone
-    (celery's own estimate measures from the wall clock, not from a given moment)."""
-    local = after.astimezone(tz)
-    for offset in range(367):
-        day = local.date() + datetime.timedelta(days=offset)
-        if (
-            day.month not in schedule.month_of_year
-            or day.day not in schedule.day_of_month
-            or day.isoweekday() % 7 not in schedule.day_of_week  # crontab: 0 is Sunday
-        ):
-            continue
-        for hour in sorted(schedule.hour):
-            for minute in sorted(schedule.minute):
-                fire = datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=tz)
-                if fire > local:
-                    return fire
-    return None
+    # Measured from `now`, not the wall clock: celery's crontab takes `now` as the last
+    # run and gives the step to the next firing, in the schedule's own time zone.
+    start, step, _ = task.crontab.schedule.remaining_delta(now)
+    return start + step
 
 
 def is_thin_file(snapshot: ScoreSnapshot) -> bool:
@@ -133,8 +116,8 @@ def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
     )
 
 
-def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome:
-    now = now or timezone.now()
+def score_home(*, user: User) -> ScoreHome:
+    now = timezone.now()
     identity = accounts_selectors.identity_for_user(user=user)
     allowed = accounts_selectors.consent_allows(user=user, purpose=ConsentPurpose.SCORING)
     profile = accounts_selectors.profile_get(user=user)

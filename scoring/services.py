@@ -247,6 +247,22 @@ def model_version_create(
     return version
 
 
+def model_version_train(
+    *, users: int, seed: int, challenger: bool = True, activate: bool = False
+) -> ModelVersion:
+    """Train a portal model on a fresh synthetic population and store it as a new
+    version (the retrain task; the demo's first model)."""
+    from scoring.training import dataset_synthetic, model_train
+
+    result = model_train(dataset_synthetic(users=users, seed=seed), challenger=challenger)
+    return model_version_create(
+        result=result,
+        kind=ModelVersion.Kind.PORTAL,
+        inputs={"columns": result.scorecard.feature_names, "id_column": "id"},
+        activate=activate,
+    )
+
+
 def model_version_activate(*, model_version: ModelVersion, by: User | None = None) -> ModelVersion:
     """Make this version the active one of its kind; the previous stays for rollback."""
     model_verified(model_version)  # never activate an artifact that does not verify

@@ -92,17 +92,13 @@ def recompute_sweep() -> int:
 
 
 @shared_task(name="scoring.retrain", ignore_result=True)
-def model_retrain(users: int = 50_000, seed: int = 2026, activate: bool = False) -> str:
-    """Train a new version on a fresh synthetic population (admins activate it)."""
-    from scoring.models import ModelVersion
-    from scoring.services import model_version_create
-    from scoring.training import dataset_synthetic, model_train
+def model_retrain(
+    users: int = 50_000, seed: int = 2026, activate: bool = False, challenger: bool = True
+) -> str:
+    """Train a new version on a fresh synthetic population (admins activate it); like
+    `train_model --no-challenger`, challenger=False skips the slow comparison."""
+    from scoring.services import model_version_train
 
-    result = model_train(dataset_synthetic(users=users, seed=seed))
-    version = model_version_create(
-        result=result,
-        kind=ModelVersion.Kind.PORTAL,
-        inputs={"columns": result.scorecard.feature_names, "id_column": "id"},
-        activate=activate,
-    )
-    return version.version
+    return model_version_train(
+        users=users, seed=seed, challenger=challenger, activate=activate
+    ).version

@@ -22,7 +22,6 @@ from accounts.services.profile import (
 )
 from accounts.services.registration import user_register
 from accounts.services.sign_ins import (
-    api_token_end,
     api_token_issue,
     api_token_touch,
     password_change,
@@ -39,7 +38,6 @@ __all__ = [
     "PARTNER_SHARING_MAX_DAYS",
     "account_delete",
     "accounts_housekeeping",
-    "api_token_end",
     "api_token_issue",
     "api_token_touch",
     "appeal_offer_identity_id",

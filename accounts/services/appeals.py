@@ -138,7 +138,6 @@ def identity_appeal_file(
     statement: str,
     evidence: UploadedFile | None,
     client_ip: str | None = None,
-    today: datetime.date | None = None,
 ) -> IdentityAppeal:
     """File an appeal against the identity the offer names. Counts as an identity
     attempt; the name and number go through the verification rules again."""
@@ -156,7 +155,7 @@ def identity_appeal_file(
         raise ServiceError("attachment", _("Attach a photo or scan of your ID card."))
     content_type = evidence_content_type(evidence)
     now = timezone.now()
-    today = today or timezone.localdate(now)
+    today = timezone.localdate(now)
     failure: ServiceError | None = None
     with transaction.atomic():
         identity_attempt_begin(user=user, client_ip=client_ip, now=now)

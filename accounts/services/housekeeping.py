@@ -14,7 +14,7 @@ from accounts.services.sign_ins import sign_ins_housekeeping
 IDENTITY_ATTEMPT_RETENTION = datetime.timedelta(days=30)
 
 
-def accounts_housekeeping(*, now: datetime.datetime | None = None) -> dict[str, int]:
+def accounts_housekeeping() -> dict[str, int]:
     """Delete expired API tokens, web sessions' sign-in rows past a session's life, and
     verification attempts older than the retention.
 
@@ -23,7 +23,7 @@ def accounts_housekeeping(*, now: datetime.datetime | None = None) -> dict[str, 
     """
     from knox.models import AuthToken
 
-    now = now or timezone.now()
+    now = timezone.now()
     tokens, _ = AuthToken.objects.filter(expiry__lt=now).delete()
     attempts, _ = IdentityAttempt.objects.filter(
         created_at__lt=now - IDENTITY_ATTEMPT_RETENTION

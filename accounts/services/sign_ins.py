@@ -55,10 +55,10 @@ def api_token_issue(*, user: User, client: Client) -> tuple[AuthToken, str]:
     return instance, token
 
 
-def api_token_touch(*, token: AuthToken, now: datetime.datetime | None = None) -> None:
+def api_token_touch(*, token: AuthToken) -> None:
     """A request came with this token: move its "last used", at most every few minutes.
     A token issued before sign-ins were recorded gets its row now."""
-    now = now or timezone.now()
+    now = timezone.now()
     try:
         sign_in = token.sign_in
     except SignIn.DoesNotExist:
@@ -74,11 +74,6 @@ def api_token_touch(*, token: AuthToken, now: datetime.datetime | None = None) -
         return
     if sign_in.last_used_at < now - LAST_USED_INTERVAL:
         SignIn.objects.filter(pk=sign_in.pk).update(last_used_at=now)
-
-
-def api_token_end(*, token: AuthToken) -> None:
-    """Log out the token (its sign-in row goes with it)."""
-    token.delete()
 
 
 def web_session_start(*, user: User, session_key: str, user_agent: str) -> SignIn:
@@ -100,13 +95,11 @@ def web_session_start(*, user: User, session_key: str, user_agent: str) -> SignI
     return sign_in
 
 
-def web_session_alive(
-    *, user_id: str | int, session_key: str, now: datetime.datetime | None = None
-) -> bool:
+def web_session_alive(*, user_id: str | int, session_key: str) -> bool:
     """Whether this logged-in session may go on: its sign-in row exists and is the same
     user's. Moves "last used" at most every few minutes (one read per request, rarely a
     write)."""
-    now = now or timezone.now()
+    now = timezone.now()
     row = (
         SignIn.objects.filter(session_key_hash=session_key_hash(session_key))
         .values_list("pk", "user_id", "last_used_at")

@@ -6,8 +6,5 @@ from scoring.model_health import model_alerts
 
 register = template.Library()
 
-
-@register.simple_tag
-def model_integrity_alerts() -> list:
-    """Active model versions that failed their integrity check (the admin banner)."""
-    return model_alerts()
+# Active model versions that failed their integrity check (the admin banner).
+register.simple_tag(model_alerts, name="model_integrity_alerts")

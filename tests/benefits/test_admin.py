@@ -204,6 +204,12 @@ def test_the_preview_applies_sub_score_and_age_rules(scored_people, partner):
 
     assert qualifying_preview(benefit=capable).qualifying == 1  # b; c is short, a is low
     assert qualifying_preview(benefit=adults).qualifying == 1  # only c has a birth date
+    # Below the benefit's own minimum, the other rules still hold: a (560) has neither.
+    assert qualifying_preview(benefit=capable, thresholds=[550]).by_threshold == [
+        (550, 1),
+        (600, 1),
+    ]
+    assert qualifying_preview(benefit=adults, thresholds=[550]).by_threshold == [(550, 1), (600, 1)]
 
 
 def test_the_preview_judges_the_same_latest_snapshot_as_the_catalogue(

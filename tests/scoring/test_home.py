@@ -9,16 +9,15 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from celery.schedules import crontab
 from django.test import Client
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from accounts.clients import Client as WebClient
 from accounts.services import consent_revoke
 from benefits.models import CourtListEntry
 from scoring import charts
-from scoring.home import crontab_next, nightly_next, score_home
+from scoring.home import nightly_next, score_home
 from scoring.models import PendingRecompute, ScoreSnapshot
 from scoring.services import score_recompute
 from tests.conftest import make_id_number
@@ -148,16 +147,29 @@ def test_no_next_run_when_an_admin_disabled_the_nightly_task():
     assert nightly_next(now=timezone.now()) is None
 
 
-def test_crontab_next_honours_weekdays_and_several_hours():
+def _nightly_on(**fields) -> None:
+    """Point the nightly task at another crontab, as an admin would."""
+    schedule = CrontabSchedule.objects.create(timezone="Asia/Shanghai", **fields)
+    PeriodicTask.objects.filter(task="scoring.recompute_nightly").update(crontab=schedule)
+
+
+def test_next_nightly_run_honours_weekdays_and_several_hours():
     saturday = datetime.datetime(2026, 11, 21, 12, 0, tzinfo=SHANGHAI)
-    mondays = crontab(minute="15", hour="3,23", day_of_week="1")
-    assert crontab_next(mondays, after=saturday, tz=SHANGHAI) == datetime.datetime(
-        2026, 11, 23, 3, 15, tzinfo=SHANGHAI
-    )
-    twice = crontab(minute="0", hour="2,14")
-    assert crontab_next(twice, after=saturday, tz=SHANGHAI) == datetime.datetime(
-        2026, 11, 21, 14, 0, tzinfo=SHANGHAI
-    )
+    _nightly_on(minute="15", hour="3,23", day_of_week="1")
+    assert nightly_next(now=saturday) == datetime.datetime(2026, 11, 23, 3, 15, tzinfo=SHANGHAI)
+    _nightly_on(minute="0", hour="2,14")
+    assert nightly_next(now=saturday) == datetime.datetime(2026, 11, 21, 14, 0, tzinfo=SHANGHAI)
+    at_two = datetime.datetime(2026, 11, 21, 2, 0, tzinfo=SHANGHAI)
+    assert nightly_next(now=at_two) == datetime.datetime(2026, 11, 21, 14, 0, tzinfo=SHANGHAI)
+
+
+def test_next_nightly_run_on_given_days_of_the_month_and_in_another_zone():
+    saturday = datetime.datetime(2026, 11, 21, 12, 0, tzinfo=SHANGHAI)
+    _nightly_on(minute="30", hour="1", day_of_month="1,15")
+    assert nightly_next(now=saturday) == datetime.datetime(2026, 12, 1, 1, 30, tzinfo=SHANGHAI)
+    schedule = CrontabSchedule.objects.create(minute="0", hour="2", timezone="UTC")
+    PeriodicTask.objects.filter(task="scoring.recompute_nightly").update(crontab=schedule)
+    assert nightly_next(now=saturday) == datetime.datetime(2026, 11, 22, 2, 0, tzinfo=datetime.UTC)
 
 
 # --- States ---------------------------------------------------------------------------------

@@ -451,6 +451,24 @@ def test_train_model_without_activate_leaves_the_active_version_alone(db, active
     assert list(ModelVersion.objects.filter(is_active=True)) == [active_model]
 
 
+def test_the_retrain_task_stores_a_new_version_for_admins_to_activate(db, active_model):
+    """The product's retrain task (Celery `scoring.retrain`, schedulable under Periodic
+    tasks): a new portal version on a fresh synthetic population, active only if asked."""
+    from scoring.tasks import model_retrain
+
+    kwargs = {"users": 2000, "seed": 6, "challenger": False}
+    name = model_retrain.apply(kwargs=kwargs).get()
+
+    version = ModelVersion.objects.get(version=name)
+    assert (version.kind, version.is_active) == (ModelVersion.Kind.PORTAL, False)
+    assert version.card["source"] == {**version.card["source"], "users": 2000, "seed": 6}
+    assert list(ModelVersion.objects.filter(is_active=True)) == [active_model]
+
+    name = model_retrain.apply(kwargs={**kwargs, "seed": 7, "activate": True}).get()
+
+    assert ModelVersion.objects.get(kind=ModelVersion.Kind.PORTAL, is_active=True).version == name
+
+
 def test_train_model_refuses_a_population_too_small_to_learn_from(db):
     with pytest.raises(CommandError, match="at least 1,000"):
         quiet("train_model", users=999)
