@@ -1124,6 +1124,25 @@ def test_invalid_htmx_post_rerenders_fragment_with_errors_and_saves_nothing(en_c
     assert not Profile.objects.filter(user=owner).exists()
 
 
+def test_refusal_by_the_service_after_the_form_is_shown_beside_the_field(
+    en_client, verified_owner, monkeypatch
+):
+    """The service checks again before it saves: an identity verified while the form was
+    checked (here: the page saw no birth date) still refuses, beside the field."""
+    monkeypatch.setattr("accounts.views.profile.selectors.birth_date_for_user", lambda user: None)
+
+    response = en_client.post(
+        step_url("education"), form_data({**VALID["education"], "graduation_year": 2009})
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["graduation_year"] == [
+        "This graduation year is too close to your birth year (2000)."
+    ]
+    assert "too close to your birth year (2000)" in response.content.decode()
+    assert not Profile.objects.filter(user=verified_owner, school__gt="").exists()
+
+
 def test_last_step_goes_back_to_overview(owner_client, owner):
     response = owner_client.post(step_url("phone"), form_data(VALID["phone"]))
 
