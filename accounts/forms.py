@@ -5,23 +5,25 @@ import datetime
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from accounts.models import (
-    EMPLOYED_OCCUPATIONS,
     MAX_QUERIES_LIMIT,
     ConsentScope,
     Profile,
     UseLimitChoice,
 )
-from accounts.resident_id import age_on
 from accounts.validators import (
-    normalise_mobile,
-    validate_plain_text,
-    validate_work_email_domain,
+    EARLIEST_GRADUATION_YEAR,
+    MAX_ADDRESS_YEARS,
+    MAX_PROVIDENT_FUND_MONTHS,
+    PROFILE_OPTIONAL_FIELDS,
+    profile_field_validators,
+    profile_section_clean,
 )
 from benefits.models import Partner
 from sesame_portal.forms import TickBoxField
@@ -187,10 +189,10 @@ class PartnerConsentForm(forms.Form):
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-# Profile sections. Each form validates one section; the pages render them and the API
-# validates a PATCH with the same forms, so both say the same thing about bad input.
+# Profile sections. Each form reads one section's answers from a post and shows the
+# profile's rules (accounts/validators.py) beside its fields; the profile service checks
+# the same rules again before it saves.
 
-EARLIEST_YEAR = 1950
 YES_NO = [("True", _("Yes")), ("False", _("No"))]
 
 
@@ -204,59 +206,54 @@ def _yes_no_field(label) -> forms.TypedChoiceField:
     )
 
 
-def _plain_text(field: forms.Field) -> forms.Field:
-    field.validators.append(validate_plain_text)
-    return field
-
-
 class ProfileSectionForm(forms.ModelForm):
     """A section of the profile. `birth_date` (from the verified identity, if any) bounds
     the years and months a person can plausibly claim."""
+
+    section: str
 
     def __init__(self, *args, birth_date: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.birth_date = birth_date
         self.today = timezone.localdate()
-        for name in ("school", "employer", "address"):
-            if name in self.fields:
-                _plain_text(self.fields[name])
+        for name, field in self.fields.items():
+            field.required = name not in PROFILE_OPTIONAL_FIELDS
+            rules = profile_field_validators(name, today=self.today)
+            # A number's bounds are said in the rules' words, not in Django's.
+            numeric = isinstance(field, forms.IntegerField)
+            field.validators = rules if numeric else [*field.validators, *rules]
 
-    def _years_lived(self) -> int | None:
-        if self.birth_date is None:
-            return None
-        return age_on(self.birth_date, self.today)
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            cleaned.update(
+                profile_section_clean(
+                    self.section, cleaned, birth_date=self.birth_date, today=self.today
+                )
+            )
+        except ValidationError as error:
+            for name, errors in error.error_dict.items():
+                self.add_error(name, errors)
+        return cleaned
 
 
 class EducationForm(ProfileSectionForm):
+    section = "education"
+
     class Meta:
         model = Profile
         fields = ["education_level", "school", "graduation_year"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.required = True
-        year = self.fields["graduation_year"]
-        year.min_value, year.max_value = EARLIEST_YEAR, self.today.year
-        year.validators = [
-            MinValueValidator(EARLIEST_YEAR, _("Enter a year from 1950 on.")),
-            MaxValueValidator(self.today.year, _("The graduation year cannot be in the future.")),
-        ]
-        year.widget.attrs.update(
-            {"min": EARLIEST_YEAR, "max": self.today.year, "inputmode": "numeric"}
+        self.fields["graduation_year"].widget.attrs.update(
+            {"min": EARLIEST_GRADUATION_YEAR, "max": self.today.year, "inputmode": "numeric"}
         )
-
-    def clean_graduation_year(self):
-        year = self.cleaned_data["graduation_year"]
-        if self.birth_date and year is not None and year < self.birth_date.year + 10:
-            raise forms.ValidationError(
-                _("This graduation year is too close to your birth year (%(year)d)."),
-                params={"year": self.birth_date.year},
-            )
-        return year
 
 
 class OccupationForm(ProfileSectionForm):
+    section = "occupation"
+
     class Meta:
         model = Profile
         fields = ["occupation", "employer", "work_email"]
@@ -269,42 +266,22 @@ class OccupationForm(ProfileSectionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["occupation"].required = True
-        self.fields["work_email"].validators.append(validate_work_email_domain)
         self.fields["work_email"].widget.attrs.update(
             {"autocomplete": "email", "inputmode": "email", "autocapitalize": "none"}
         )
 
-    def clean(self):
-        cleaned = super().clean()
-        occupation = cleaned.get("occupation")
-        if occupation and occupation not in EMPLOYED_OCCUPATIONS:
-            # Students, retirees and people not working have no employer to verify.
-            cleaned["employer"], cleaned["work_email"] = "", ""
-        elif occupation and not cleaned.get("employer") and "employer" not in self.errors:
-            self.add_error("employer", _("Enter your employer's name."))
-        if cleaned.get("work_email"):
-            cleaned["work_email"] = cleaned["work_email"].lower()
-        return cleaned
-
 
 class VehicleForm(ProfileSectionForm):
+    section = "vehicle"
     vehicle_owned = _yes_no_field(_("Do you own a vehicle?"))
 
     class Meta:
         model = Profile
         fields = ["vehicle_owned", "vehicle_value"]
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("vehicle_owned") is False:
-            cleaned["vehicle_value"] = ""
-        elif cleaned.get("vehicle_owned") and not cleaned.get("vehicle_value"):
-            self.add_error("vehicle_value", _("Choose the vehicle's approximate value."))
-        return cleaned
-
 
 class PropertyForm(ProfileSectionForm):
+    section = "property"
     property_owned = _yes_no_field(_("Do you own a home or other property?"))
     property_mortgaged = _yes_no_field(_("Is there a mortgage on it?"))
 
@@ -312,20 +289,10 @@ class PropertyForm(ProfileSectionForm):
         model = Profile
         fields = ["property_owned", "property_mortgaged"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["property_mortgaged"].required = False
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("property_owned") is False:
-            cleaned["property_mortgaged"] = None
-        elif cleaned.get("property_owned") and cleaned.get("property_mortgaged") is None:
-            self.add_error("property_mortgaged", _("Say whether there is a mortgage."))
-        return cleaned
-
 
 class ProvidentFundForm(ProfileSectionForm):
+    section = "provident_fund"
+
     class Meta:
         model = Profile
         fields = ["provident_fund_months"]
@@ -333,75 +300,54 @@ class ProvidentFundForm(ProfileSectionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        months = self.fields["provident_fund_months"]
-        months.required = True
-        months.validators = [
-            MinValueValidator(0, _("The number of months cannot be negative.")),
-            MaxValueValidator(600, _("Enter at most 600 months (50 years).")),
-        ]
-        months.widget.attrs.update({"min": 0, "max": 600, "inputmode": "numeric"})
-
-    def clean_provident_fund_months(self):
-        months = self.cleaned_data["provident_fund_months"]
-        lived = self._years_lived()
-        if lived is not None and months is not None and months > max(0, lived - 16) * 12 + 12:
-            raise forms.ValidationError(_("That is more months than you have been of working age."))
-        return months
+        self.fields["provident_fund_months"].widget.attrs.update(
+            {"min": 0, "max": MAX_PROVIDENT_FUND_MONTHS, "inputmode": "numeric"}
+        )
 
 
 class IncomeForm(ProfileSectionForm):
+    section = "income"
+
     class Meta:
         model = Profile
         fields = ["income_band"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["income_band"].required = True
         self.fields["income_band"].widget = forms.RadioSelect(
             choices=self.fields["income_band"].choices[1:]
         )
 
 
 class AddressForm(ProfileSectionForm):
+    section = "address"
+
     class Meta:
         model = Profile
         fields = ["address", "address_years"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["address"].required = True
         self.fields["address"].widget.attrs["autocomplete"] = "street-address"
-        years = self.fields["address_years"]
-        years.required = True
-        years.validators = [
-            MinValueValidator(0, _("The number of years cannot be negative.")),
-            MaxValueValidator(100, _("Enter at most 100 years.")),
-        ]
-        years.widget.attrs.update({"min": 0, "max": 100, "inputmode": "numeric"})
-
-    def clean_address_years(self):
-        years = self.cleaned_data["address_years"]
-        lived = self._years_lived()
-        if lived is not None and years is not None and years > lived:
-            raise forms.ValidationError(_("That is longer than you have been alive."))
-        return years
+        self.fields["address_years"].widget.attrs.update(
+            {"min": 0, "max": MAX_ADDRESS_YEARS, "inputmode": "numeric"}
+        )
 
 
 class PhoneForm(ProfileSectionForm):
+    section = "phone"
+
     class Meta:
         model = Profile
         fields = ["phone"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Typed with spaces, dashes or +86: the rules make it eleven digits.
         phone = self.fields["phone"]
-        phone.required = True
         phone.max_length = 30
         phone.validators = []
         phone.widget.attrs.update({"autocomplete": "tel", "inputmode": "tel", "maxlength": 30})
-
-    def clean_phone(self):
-        return normalise_mobile(self.cleaned_data["phone"])
 
 
 PROFILE_FORMS: dict[str, type[ProfileSectionForm]] = {

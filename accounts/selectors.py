@@ -199,11 +199,6 @@ def profile_get(*, user: User) -> Profile:
     return Profile.objects.filter(user=user).first() or Profile(user=user)
 
 
-def profile_completion(profile: Profile) -> int:
-    """Percentage of sections complete, 0 to 100."""
-    return completion_percent(profile)
-
-
 def profile_sections_status(profile: Profile) -> list[dict]:
     return [
         {
@@ -382,7 +377,7 @@ def account_export(*, user: User) -> dict:
             **{field: getattr(profile, field) for section in SECTIONS for field in section.fields},
             "work_email_verified_at": profile.work_email_verified_at,
             "field_marks": profile.field_marks,
-            "completion": profile_completion(profile),
+            "completion": completion_percent(profile),
         },
         "work_email_codes": list(
             user.work_email_challenges.order_by("created_at").values(

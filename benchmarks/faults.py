@@ -329,11 +329,11 @@ def main(argv: list[str]) -> int:
 
 PROFILE_CHANGE_SHELL = """
 from accounts.models import User
-from accounts.services import profile_section_save
+from accounts.services import profile_update
 from scoring.models import PendingRecompute
 user = User.objects.get(username="demo")
 try:
-    profile_section_save(user=user, section="provident_fund", values={"provident_fund_months": 61})
+    profile_update(user=user, sections={"provident_fund": {"provident_fund_months": 61}})
     saved = "saved"
 except Exception as error:
     saved = "failed with " + type(error).__name__

@@ -12,6 +12,7 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts import selectors as accounts_selectors
 from accounts.models import ConsentPurpose, User
+from accounts.profile_sections import completion_percent
 from benefits.selectors import CatalogueEntry, catalogue_for_user, person_with
 from scoring import charts
 from scoring.features import FEATURES
@@ -128,7 +129,7 @@ def score_home(*, user: User) -> ScoreHome:
     home = ScoreHome(
         identity=identity,
         scoring_allowed=allowed,
-        completion=accounts_selectors.profile_completion(profile),
+        completion=completion_percent(profile),
         status=score_recompute_status(user=user) if allowed else None,
         court_listed=person.court_listed,
         score=score_view(snapshot, user=user) if snapshot else None,

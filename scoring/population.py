@@ -86,15 +86,6 @@ EDUCATION = (
     "doctorate",
 )
 INCOME = ("lt3k", "3k_5k", "5k_8k", "8k_12k", "12k_20k", "20k_50k", "gt50k")
-OCCUPATIONS = (
-    "employee",
-    "civil_servant",
-    "self_employed",
-    "freelancer",
-    "student",
-    "retired",
-    "not_working",
-)
 ACCOUNT_KINDS = ("credit_card", "consumer_loan", "car_loan", "mortgage", "microloan")
 
 

@@ -15,7 +15,7 @@ class ServiceError(Exception):
         *,
         status_code: int | None = None,
         retry_after: int | None = None,
-        extra: dict[str, str] | None = None,
+        extra: dict[str, object] | None = None,
     ) -> None:
         super().__init__(str(message))
         self.code = code
@@ -24,3 +24,14 @@ class ServiceError(Exception):
             self.status_code = status_code
         self.retry_after = retry_after
         self.extra = extra or {}
+
+
+class FieldsInvalid(ServiceError):
+    """Values refused field by field, as a form refuses them: `fields` maps each field to
+    its messages. The API answers 400 `{code: "invalid", message, fields}`, the message
+    being the first field's first one."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+        first = next((message for messages in fields.values() for message in messages), "")
+        super().__init__("invalid", first, extra={"fields": fields})

@@ -167,7 +167,7 @@ def test_a_change_saves_when_the_broker_is_down_and_the_sweep_publishes_it_later
     from kombu.exceptions import OperationalError as BrokerDown
 
     from accounts.clients import Client as WebClient
-    from accounts.services import consent_grant, profile_section_save
+    from accounts.services import consent_grant, profile_update
     from scoring.models import PendingRecompute
     from scoring.recompute import PENDING_STALE_AFTER, recompute_sweep
 
@@ -180,9 +180,7 @@ def test_a_change_saves_when_the_broker_is_down_and_the_sweep_publishes_it_later
 
     monkeypatch.setattr("scoring.tasks.score_recompute_user.apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        profile_section_save(
-            user=user, section="provident_fund", values={"provident_fund_months": 24}
-        )
+        profile_update(user=user, sections={"provident_fund": {"provident_fund_months": 24}})
     assert user.profile.provident_fund_months == 24
     pending = PendingRecompute.objects.get(user=user)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -11,9 +10,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.api.common import error_responses
-from accounts.forms import PROFILE_FORMS
 from accounts.models import EducationLevel, IncomeBand, Occupation, Profile, VehicleValue
-from accounts.profile_sections import SECTIONS, section_for_field
+from accounts.profile_sections import SECTIONS, completion_percent, section_for_field
 
 PROFILE_FIELDS = [field for section in SECTIONS for field in section.fields]
 
@@ -33,7 +31,7 @@ class ProfileOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_completion(self, profile) -> int:
-        return selectors.profile_completion(profile)
+        return completion_percent(profile)
 
     def get_sections(self, profile) -> list[dict]:
         return [
@@ -52,7 +50,8 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class ProfilePatchSerializer(serializers.Serializer):
-    """Types only; the rules (ranges, webmail, plain text) are the page forms' rules."""
+    """Types only; the profile service checks the rules (ranges, webmail, plain text),
+    the same the pages show."""
 
     education_level = serializers.ChoiceField(
         EducationLevel.choices, required=False, allow_blank=True, allow_null=True
@@ -85,15 +84,6 @@ class ProfilePatchSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
-def _form_value(value):
-    """What a browser would post for this value."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    return value
-
-
 class ProfileApi(APIView):
     @extend_schema(
         responses={200: ProfileOutputSerializer, **error_responses(401)},
@@ -120,37 +110,9 @@ class ProfileApi(APIView):
             )
         typed = ProfilePatchSerializer(data=request.data)
         typed.is_valid(raise_exception=True)
-        profile = selectors.profile_get(user=request.user)
-        birth_date = selectors.birth_date_for_user(user=request.user)
-        touched: dict[str, dict] = {}
-        for field in typed.validated_data:
-            touched.setdefault(section_for_field(field).key, {})
-        sections, errors = {}, {}
-        for key in touched:
-            form_class = PROFILE_FORMS[key]
-            current = {
-                k: _form_value(v)
-                for k, v in model_to_dict(profile, fields=form_class._meta.fields).items()
-            }
-            data = {
-                **current,
-                **{
-                    k: _form_value(v)
-                    for k, v in typed.validated_data.items()
-                    if k in form_class._meta.fields
-                },
-            }
-            form = form_class(
-                data,
-                instance=Profile(user=request.user),
-                birth_date=birth_date,
-            )
-            if form.is_valid():
-                sections[key] = {f: form.cleaned_data.get(f) for f in form_class._meta.fields}
-            else:
-                errors.update({field: list(messages) for field, messages in form.errors.items()})
-        if errors:
-            raise exceptions.ValidationError(errors)
+        sections: dict[str, dict] = {}
+        for field, value in typed.validated_data.items():
+            sections.setdefault(section_for_field(field).key, {})[field] = value
         services.profile_update(user=request.user, sections=sections)
         return Response(ProfileOutputSerializer(selectors.profile_get(user=request.user)).data)
 

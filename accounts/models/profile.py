@@ -123,11 +123,3 @@ class WorkEmailChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"work email challenge {self.pk} of {self.user_id}"
-
-    def is_open(self, now) -> bool:
-        return (
-            self.verified_at is None
-            and not self.superseded
-            and self.attempts < self.MAX_ATTEMPTS
-            and self.expires_at > now
-        )

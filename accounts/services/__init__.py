@@ -15,7 +15,6 @@ from accounts.services.housekeeping import IDENTITY_ATTEMPT_RETENTION, accounts_
 from accounts.services.identity import identity_verify
 from accounts.services.profile import (
     profile_section_clear,
-    profile_section_save,
     profile_update,
     work_email_challenge_start,
     work_email_verify,
@@ -50,7 +49,6 @@ __all__ = [
     "identity_verify",
     "password_change",
     "profile_section_clear",
-    "profile_section_save",
     "profile_update",
     "sign_in_revoke",
     "sign_out_everywhere",

@@ -1,4 +1,5 @@
-"""Profile completion: saving a section, and verifying a work email with a mailed code."""
+"""Profile completion: checking and saving sections, and verifying a work email with a
+mailed code."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -16,9 +18,11 @@ from django.utils.translation import gettext as _
 
 from accounts.crypto import keyed_hash
 from accounts.models import FieldMark, Profile, User, WorkEmailChallenge
-from accounts.profile_sections import SECTION_BY_KEY
+from accounts.profile_sections import SECTION_BY_KEY, Section
+from accounts.selectors import birth_date_for_user
+from accounts.validators import profile_section_clean
 from scoring.services import score_recompute_queue
-from sesame_portal.errors import ServiceError
+from sesame_portal.errors import FieldsInvalid, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -35,64 +39,95 @@ def _mark(profile: Profile, field: str, mark: str, at: datetime.datetime) -> Non
 
 
 def profile_update(*, user: User, sections: dict[str, dict[str, Any]]) -> list[str]:
-    """Save validated values of one or more sections at once; return the changed fields.
+    """Check the answers of one or more sections, then save them; return the changed
+    fields.
 
-    All sections save or none do. Changed values are marked self-declared from now; a
-    changed work email loses its verification and gets a new code. Any change to a
-    section the score uses queues one recompute for the user.
+    Each section is checked whole against the profile's rules (`profile_section_clean`),
+    a field left out keeping its saved answer; answers are saved as the rules return them
+    (a phone as eleven digits, a student's employer cleared). All sections save or none
+    do: FieldsInvalid names every refused field with its messages. Changed values are
+    marked self-declared from now; a changed work email loses its verification and gets a
+    new code. Any change to a section the score uses queues one recompute for the user.
     """
-    specs = []
-    for key in sections:
-        if key not in SECTION_BY_KEY:
-            raise ServiceError("section", _("No such profile section."), status_code=404)
-        specs.append(SECTION_BY_KEY[key])
+    specs = [_section(key) for key in sections]
+    birth_date = birth_date_for_user(user=user)
+    today = timezone.localdate()
     now = timezone.now()
-    changed: list[str] = []
     with transaction.atomic():
         profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
-        new_email = sections.get("occupation", {}).get("work_email") or ""
+        answers: dict[str, dict[str, Any]] = {}
+        errors: dict[str, list[str]] = {}
+        for spec in specs:
+            given = {
+                f: sections[spec.key][f] if f in sections[spec.key] else getattr(profile, f)
+                for f in spec.fields
+            }
+            try:
+                answers[spec.key] = profile_section_clean(
+                    spec.key, given, birth_date=birth_date, today=today
+                )
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        if errors:
+            raise FieldsInvalid(errors)
+        new_email = answers.get("occupation", {}).get("work_email") or ""
         if new_email and new_email != profile.work_email:
             # A new address needs a code; refuse before saving when none may be sent.
             _work_email_codes_check(user=user, now=now)
-        for spec in specs:
-            values = sections[spec.key]
-            fields = [f for f in spec.fields if f in values and getattr(profile, f) != values[f]]
-            for field in fields:
-                setattr(profile, field, values[field])
-                _mark(profile, field, FieldMark.SELF_DECLARED, now)
-            changed += fields
-        if not changed:
-            return []
-        if "work_email" in changed:
-            profile.work_email_verified_at = None
-            WorkEmailChallenge.objects.filter(user=user, verified_at__isnull=True).update(
-                superseded=True
-            )
-        profile.updated_at = now
-        profile.save()
-        scored = [s.key for s in specs if s.used_by_score and set(s.fields) & set(changed)]
-        if scored:
-            score_recompute_queue(user=user, trigger="profile:" + ",".join(scored))
+        changed = _profile_write(profile, answers, user=user, now=now)
     if "work_email" in changed and profile.work_email:
         work_email_challenge_start(user=user)
     return changed
 
 
-def profile_section_save(*, user: User, section: str, values: dict[str, Any]) -> list[str]:
-    """Save one section (one step of the flow); see profile_update."""
-    return profile_update(user=user, sections={section: values})
-
-
 def profile_section_clear(*, user: User, section: str) -> list[str]:
     """Delete every answer of one section (and a work email's verification with it);
     the score is recomputed without them."""
-    if section not in SECTION_BY_KEY:
+    fields = _section(section).fields
+    empty = {name: None if Profile._meta.get_field(name).null else "" for name in fields}
+    with transaction.atomic():
+        profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+        return _profile_write(profile, {section: empty}, user=user, now=timezone.now())
+
+
+def _section(key: str) -> Section:
+    if key not in SECTION_BY_KEY:
         raise ServiceError("section", _("No such profile section."), status_code=404)
-    empty = {
-        name: None if Profile._meta.get_field(name).null else ""
-        for name in SECTION_BY_KEY[section].fields
-    }
-    return profile_update(user=user, sections={section: empty})
+    return SECTION_BY_KEY[key]
+
+
+def _profile_write(
+    profile: Profile,
+    sections: dict[str, dict[str, Any]],
+    *,
+    user: User,
+    now: datetime.datetime,
+) -> list[str]:
+    """Set checked answers of whole sections on the locked profile, mark what changed,
+    save, and queue the score's recompute when it uses a changed section."""
+    changed: list[str] = []
+    scored: list[str] = []
+    for key, values in sections.items():
+        section = SECTION_BY_KEY[key]
+        fields = [f for f in section.fields if getattr(profile, f) != values[f]]
+        for field in fields:
+            setattr(profile, field, values[field])
+            _mark(profile, field, FieldMark.SELF_DECLARED, now)
+        changed += fields
+        if fields and section.used_by_score:
+            scored.append(key)
+    if not changed:
+        return []
+    if "work_email" in changed:
+        profile.work_email_verified_at = None
+        WorkEmailChallenge.objects.filter(user=user, verified_at__isnull=True).update(
+            superseded=True
+        )
+    profile.updated_at = now
+    profile.save()
+    if scored:
+        score_recompute_queue(user=user, trigger="profile:" + ",".join(scored))
+    return changed
 
 
 def _code_hash(challenge_email: str, user_id: int, code: str) -> str:

@@ -14,22 +14,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import selectors, services
 from accounts.forms import PROFILE_FORMS, WorkEmailCodeForm
 from accounts.models import ConsentPurpose
-from accounts.profile_sections import SECTION_BY_KEY, SECTIONS, next_section
+from accounts.profile_sections import SECTION_BY_KEY, SECTIONS, completion_percent, next_section
 from accounts.services.profile import WORK_EMAIL_CODE_MINUTES
 from scoring import provenance
 from scoring.selectors import score_latest
-from sesame_portal.errors import ServiceError
-
-
-def _birth_date(request: HttpRequest):
-    return selectors.birth_date_for_user(user=request.user)
+from sesame_portal.errors import FieldsInvalid, ServiceError
 
 
 def _step_context(request: HttpRequest, section_key: str, form=None, code_form=None) -> dict:
     section = SECTION_BY_KEY[section_key]
     profile = selectors.profile_get(user=request.user)
     if form is None:
-        form = PROFILE_FORMS[section_key](instance=profile, birth_date=_birth_date(request))
+        form = PROFILE_FORMS[section_key](
+            instance=profile, birth_date=selectors.birth_date_for_user(user=request.user)
+        )
     following = next_section(section_key)
     return {
         "section": section,
@@ -38,7 +36,7 @@ def _step_context(request: HttpRequest, section_key: str, form=None, code_form=N
         "form": form,
         "profile": profile,
         "marks": selectors.profile_field_marks(profile, section.fields),
-        "completion": selectors.profile_completion(profile),
+        "completion": completion_percent(profile),
         "sections": selectors.profile_sections_status(profile),
         "next_url": reverse("accounts:profile_step", args=[following.key])
         if following
@@ -96,7 +94,7 @@ def profile_overview(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/profile/overview.html",
         {
-            "completion": selectors.profile_completion(profile),
+            "completion": completion_percent(profile),
             "sections": sections,
             "first_open": first_open,
             "sources": provenance.profile_sources(user=request.user, snapshot=snapshot),
@@ -131,12 +129,21 @@ def profile_step(request: HttpRequest, section: str) -> HttpResponse:
     if request.method == "GET":
         return _render_step(request, section)
     profile = selectors.profile_get(user=request.user)
-    form = PROFILE_FORMS[section](request.POST, instance=profile, birth_date=_birth_date(request))
+    form = PROFILE_FORMS[section](
+        request.POST,
+        instance=profile,
+        birth_date=selectors.birth_date_for_user(user=request.user),
+    )
     if not form.is_valid():
         return _render_step(request, section, form=form, status=400)
     values = {field: form.cleaned_data.get(field) for field in SECTION_BY_KEY[section].fields}
     try:
-        services.profile_section_save(user=request.user, section=section, values=values)
+        services.profile_update(user=request.user, sections={section: values})
+    except FieldsInvalid as refused:
+        # The answers changed under the form (an identity verified meanwhile, say).
+        for field, messages in refused.fields.items():
+            form.add_error(field, messages)
+        return _render_step(request, section, form=form, status=400)
     except ServiceError as error:
         # Nothing was saved: a new work email is refused when no code may be sent now.
         form.add_error("work_email" if "work_email" in form.fields else None, error.message)

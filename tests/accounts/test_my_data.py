@@ -69,18 +69,20 @@ def _populate(user, *, name: str, number: str, partner: Partner, school: str) ->
     with pytest.raises(ServiceError):
         services.identity_verify(user=user, full_name=name, id_number=wrong_check(number))
     services.identity_verify(user=user, full_name=name, id_number=number)
-    services.profile_section_save(
+    services.profile_update(
         user=user,
-        section="education",
-        values={"education_level": "bachelor", "school": school, "graduation_year": 2012},
+        sections={
+            "education": {"education_level": "bachelor", "school": school, "graduation_year": 2012}
+        },
     )
-    services.profile_section_save(
+    services.profile_update(
         user=user,
-        section="occupation",
-        values={
-            "occupation": "employee",
-            "employer": "Acme Technology",
-            "work_email": f"{user.username}@acme-tech.cn",
+        sections={
+            "occupation": {
+                "occupation": "employee",
+                "employer": "Acme Technology",
+                "work_email": f"{user.username}@acme-tech.cn",
+            }
         },
     )
     AuthToken.objects.create(user=user)

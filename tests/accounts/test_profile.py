@@ -13,16 +13,16 @@ import re
 import pytest
 from django.core import mail
 from django.forms.models import model_to_dict
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from accounts import services
 from accounts.clients import Client
 from accounts.models import ConsentGrant, FieldMark, Profile, WorkEmailChallenge
-from accounts.profile_sections import SECTION_KEYS, SECTIONS
-from accounts.selectors import profile_completion, profile_get
+from accounts.profile_sections import SECTION_KEYS, SECTIONS, completion_percent
+from accounts.selectors import profile_get
 from scoring.models import PendingRecompute
-from sesame_portal.errors import ServiceError
+from sesame_portal.errors import FieldsInvalid, ServiceError
 from tests.conftest import make_id_number
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def saved_profile(user) -> dict[str, object]:
 
 
 def save(user, section: str, **changes) -> None:
-    services.profile_section_save(user=user, section=section, values={**VALID[section], **changes})
+    services.profile_update(user=user, sections={section: {**VALID[section], **changes}})
 
 
 def mailed_code(index: int = -1) -> str:
@@ -130,12 +130,25 @@ def en_api(owner_api):
     return owner_api
 
 
-@pytest.fixture(params=["page", "api"])
-def submit(request, en_client, en_api):
-    """Send one section's values through the step page or the API; return the status
-    and the messages per field (empty when accepted)."""
+@pytest.fixture(params=["page", "api", "service"])
+def submit(request, owner, en_client, en_api):
+    """Send one section's values through the step page, the API or straight to the
+    profile service (which checks them itself before it saves); return the status and
+    the messages per field (empty when accepted)."""
 
     def send(section: str, values: dict[str, object]) -> tuple[int, dict[str, list[str]]]:
+        if request.param == "service":
+            refused = None
+            with translation.override("en"):
+                try:
+                    services.profile_update(user=owner, sections={section: values})
+                except FieldsInvalid as error:
+                    refused = error
+            if refused is None:
+                return 200, {}
+            assert refused.code == "invalid"
+            assert refused.message == next(iter(refused.fields.values()))[0]
+            return 400, refused.fields
         if request.param == "page":
             response = en_client.post(step_url(section), form_data(values))
             if response.status_code != 400:
@@ -396,6 +409,41 @@ def test_birth_date_rules_do_not_apply_without_verified_identity(submit, owner, 
         assert getattr(profile, field) == value
 
 
+def test_service_checks_a_section_whole_with_the_saved_answers(owner):
+    """The service fills what a call leaves out from the saved answers and checks the
+    section whole, as the API does."""
+    with pytest.raises(FieldsInvalid) as refused:
+        services.profile_update(user=owner, sections={"education": {"school": "PKU"}})
+
+    assert set(refused.value.fields) == {"education_level", "graduation_year"}
+    assert not Profile.objects.filter(user=owner).exists()
+
+    save(owner, "education")
+    services.profile_update(user=owner, sections={"education": {"school": "PKU"}})
+
+    profile = Profile.objects.get(user=owner)
+    assert (profile.school, profile.graduation_year) == ("PKU", 2022)
+
+
+def test_service_saves_every_section_or_none(owner, django_capture_on_commit_callbacks):
+    save(owner, "income", income_band="lt3k")
+    before = saved_profile(owner)
+
+    with pytest.raises(FieldsInvalid) as refused:
+        services.profile_update(
+            user=owner,
+            sections={
+                "income": {"income_band": "gt50k"},
+                "provident_fund": {"provident_fund_months": 601},
+                "phone": {"phone": "13900139000"},
+            },
+        )
+
+    assert refused.value.status_code == 400
+    assert list(refused.value.fields) == ["provident_fund_months"]
+    assert saved_profile(owner) == before
+
+
 def test_huge_numeral_on_the_page_is_refused_with_message(en_client, owner):
     response = en_client.post(
         step_url("education"), form_data({**VALID["education"], "graduation_year": "9" * 10_000})
@@ -420,7 +468,7 @@ def test_huge_numeral_in_the_api_is_refused_with_code(en_api, owner):
 
 
 def test_new_user_profile_is_zero_percent_complete(owner, owner_api):
-    assert profile_completion(profile_get(user=owner)) == 0
+    assert completion_percent(profile_get(user=owner)) == 0
     assert owner_api.get(PROFILE_API).json()["completion"] == 0
 
 
@@ -433,7 +481,7 @@ def test_all_eight_sections_complete_make_one_hundred_percent_with_student(owner
 
     assert body["completion"] == 100
     assert all(section["complete"] for section in body["sections"])
-    assert profile_completion(profile_get(user=owner)) == 100
+    assert completion_percent(profile_get(user=owner)) == 100
 
 
 def test_completion_counts_complete_sections_out_of_eight(owner, owner_api):
@@ -451,7 +499,7 @@ def test_section_without_its_dependent_answer_is_not_complete(owner):
         user=owner, vehicle_owned=True, property_owned=True, occupation="employee"
     )
 
-    assert profile_completion(profile_get(user=owner)) == 0
+    assert completion_percent(profile_get(user=owner)) == 0
 
 
 def test_overview_page_shows_completion(owner_client, owner):
@@ -1076,6 +1124,25 @@ def test_invalid_htmx_post_rerenders_fragment_with_errors_and_saves_nothing(en_c
     assert not Profile.objects.filter(user=owner).exists()
 
 
+def test_refusal_by_the_service_after_the_form_is_shown_beside_the_field(
+    en_client, verified_owner, monkeypatch
+):
+    """The service checks again before it saves: an identity verified while the form was
+    checked (here: the page saw no birth date) still refuses, beside the field."""
+    monkeypatch.setattr("accounts.views.profile.selectors.birth_date_for_user", lambda user: None)
+
+    response = en_client.post(
+        step_url("education"), form_data({**VALID["education"], "graduation_year": 2009})
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["graduation_year"] == [
+        "This graduation year is too close to your birth year (2000)."
+    ]
+    assert "too close to your birth year (2000)" in response.content.decode()
+    assert not Profile.objects.filter(user=verified_owner, school__gt="").exists()
+
+
 def test_last_step_goes_back_to_overview(owner_client, owner):
     response = owner_client.post(step_url("phone"), form_data(VALID["phone"]))
 
@@ -1217,9 +1284,9 @@ def test_changes_arriving_while_a_recompute_waits_ride_on_it(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.profile_section_save(user=owner, section="income", values={"income_band": "5k_8k"})
-        services.profile_section_save(
-            user=owner, section="provident_fund", values={"provident_fund_months": 24}
+        services.profile_update(user=owner, sections={"income": {"income_band": "5k_8k"}})
+        services.profile_update(
+            user=owner, sections={"provident_fund": {"provident_fund_months": 24}}
         )
 
     assert len(published) == 1

@@ -427,15 +427,16 @@ def test_my_data_download_and_delete(page, live_server, screenshot, tmp_path: Pa
 
 
 def _work_step_with_code_box(page, live_server, user, work_email: str) -> None:
-    from accounts.services import profile_section_save
+    from accounts.services import profile_update
 
-    profile_section_save(
+    profile_update(
         user=user,
-        section="occupation",
-        values={
-            "occupation": "employee",
-            "employer": "北京某某科技有限公司",
-            "work_email": work_email,
+        sections={
+            "occupation": {
+                "occupation": "employee",
+                "employer": "北京某某科技有限公司",
+                "work_email": work_email,
+            }
         },
     )
     page.goto(live_server.url + _step_path("occupation"))

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose, Identity, User
-from accounts.selectors import profile_completion
+from accounts.profile_sections import completion_percent
 from accounts.services import consent_revoke
 from benefits.models import CourtListEntry
 from scoring.features import DIMENSIONS, FEATURE_NAMES, FEATURES, features_compute
@@ -332,7 +332,7 @@ def test_identity_features_follow_verification_and_the_profile(db):
     assert row["id_work_email_verified"] == 1
     assert row["id_years_at_address"] == 7
     assert row["id_education_rank"] == 6
-    assert row["id_profile_completion"] == 50 == profile_completion(profile)
+    assert row["id_profile_completion"] == 50 == completion_percent(profile)
 
 
 def test_identity_features_of_a_user_without_a_profile(db):

@@ -116,16 +116,14 @@ def test_two_overlapping_recomputes_of_one_user_leave_one_consistent_history(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_recomputes_a_user_after_a_profile_change(trained, tmp_path, consent_texts):
-    from accounts.services import profile_section_save
+    from accounts.services import profile_update
 
     store_model(trained)
     _people(3, seed=44)
     user = User.objects.filter(pk__in=_consenting_ids()).order_by("pk").first()
     worker = worker_start(tmp_path / "worker.log")
     try:
-        profile_section_save(
-            user=user, section="provident_fund", values={"provident_fund_months": 48}
-        )
+        profile_update(user=user, sections={"provident_fund": {"provident_fund_months": 48}})
         computed = wait_for(
             lambda: ScoreSnapshot.objects.filter(
                 user=user, trigger="profile:provident_fund"
