@@ -488,11 +488,6 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
         (scoring.recompute, "scores_compute", "`scores_compute` (points + per-row dicts)"),
         (
             scoring.services,
-            "snapshots_build",
-            "`snapshots_build` (unsaved `ScoreSnapshot` per user)",
-        ),
-        (
-            scoring.services,
             "snapshots_insert",
             "`snapshots_insert` (orjson, COPY into a temp table, `INSERT … ON CONFLICT`)",
         ),

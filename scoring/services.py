@@ -181,36 +181,6 @@ _SNAPSHOT_COLUMNS = (
 _SNAPSHOT_JSON = frozenset({"dimensions", "contributions", "reasons", "features"})
 
 
-def snapshots_build(
-    *,
-    results: list[dict],
-    model_version_id: int,
-    trigger: str,
-    computed_at: datetime.datetime,
-    run_id: int | None = None,
-) -> list[ScoreSnapshot]:
-    """Unsaved snapshots for scored rows (see scores_compute), all of one moment."""
-    trigger = trigger[:60]
-    return [
-        ScoreSnapshot(
-            user_id=r["user_id"],
-            score=r["score"],
-            band=r["band"],
-            dimensions=r["dimensions"],
-            contributions=r["contributions"],
-            reasons=r["reasons"],
-            features=r["features"],
-            model_version_id=model_version_id,
-            trigger=trigger,
-            computed_at=computed_at,
-            # The id, not the instance: assigning a related instance asks the database
-            # router on every row, which cost more than building the row itself.
-            run_id=run_id,
-        )
-        for r in results
-    ]
-
-
 def snapshots_insert(snapshots: list[ScoreSnapshot]) -> None:
     """Insert snapshots; a run's snapshot for a user who already has one in that run (a
     chunk delivered again) is left out.
@@ -298,13 +268,25 @@ def snapshots_write_and_follow_up(
     stored as history but followed up by nobody: the newer score's notification and
     unlocks stand. Returns the snapshots this call wrote, saved.
     """
-    snapshots = snapshots_build(
-        results=results,
-        model_version_id=model_version_id,
-        trigger=trigger,
-        computed_at=computed_at,
-        run_id=run_id,
-    )
+    trigger = trigger[:60]
+    snapshots = [
+        ScoreSnapshot(
+            user_id=r["user_id"],
+            score=r["score"],
+            band=r["band"],
+            dimensions=r["dimensions"],
+            contributions=r["contributions"],
+            reasons=r["reasons"],
+            features=r["features"],
+            model_version_id=model_version_id,
+            trigger=trigger,
+            computed_at=computed_at,
+            # The id, not the instance: assigning a related instance asks the database
+            # router on every row, which cost more than building the row itself.
+            run_id=run_id,
+        )
+        for r in results
+    ]
     if not snapshots:
         return []
     with transaction.atomic():
