@@ -289,7 +289,9 @@ def snapshots_write_and_follow_up(
     ]
     if not snapshots:
         return []
-    with transaction.atomic():
+    # A transaction of its own for a chunk; inside the per-user recompute's, no savepoint
+    # (nothing here is retried on an error: it ends the recompute).
+    with transaction.atomic(savepoint=False):
         snapshots_insert(snapshots)
         written = {
             row.user_id: row
