@@ -124,10 +124,6 @@ def notification_email_preference(*, user: User) -> NotificationPreference:
     )
 
 
-def notification_email_wanted(*, user: User) -> bool:
-    return NotificationPreference.objects.filter(user=user, by_email=True).exists()
-
-
 def score_snapshots_for(
     notifications: Sequence[Notification],
 ) -> tuple[Snapshots, dict[int, float]]:

@@ -9,7 +9,8 @@ from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Su
 from django.utils import timezone
 
 from accounts.crypto import birth_date_decrypt
-from accounts.models import ConsentPurpose, Identity, User
+from accounts.models import Identity, User
+from accounts.selectors import users_consenting_to_scoring
 from benefits.eligibility import BLOCK_SCORE, Eligibility, Person, eligibility_of
 from benefits.models import Benefit, CourtListEntry, Partner, PartnerQuery, Voucher
 from scoring.models import ScoreSnapshot
@@ -159,17 +160,9 @@ def qualifying_preview(
     thresholds, judged on each consenting user's latest snapshot by the same rules as
     everywhere else (the admin's preview before publishing). Reads the snapshots in
     chunks, so memory stays flat."""
-    from accounts.models import ConsentGrant
-
     today = timezone.localdate()
     thresholds = sorted(set(thresholds or []) | {benefit.min_score})
-    consenting = sorted(
-        set(
-            ConsentGrant.objects.current()
-            .filter(purpose=ConsentPurpose.SCORING)
-            .values_list("user_id", flat=True)
-        )
-    )
+    consenting = sorted(set(users_consenting_to_scoring()))
     # Each user's latest snapshot as score_latest picks it (by computed_at, then id).
     latest = ScoreSnapshot.objects.filter(user_id=OuterRef("pk")).order_by("-computed_at", "-id")
     # Judge everything but the score once (of people at the lowest threshold or above);

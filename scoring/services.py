@@ -6,29 +6,27 @@ from __future__ import annotations
 import datetime
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import ConsentGrant, ConsentPurpose, User
-from accounts.notifications import (
-    notification_email_wanted,
-    notification_emails_queue,
-    score_changes_notify,
-)
-from accounts.selectors import consent_allows
+from accounts.models import ConsentPurpose, NotificationPreference, User
+from accounts.notifications import notification_emails_queue, score_changes_notify
+from accounts.selectors import consent_allows, users_consenting_to_scoring
 from benefits.services.unlocks import unlocks_apply
 from scoring.artifacts import LoadedModel, artifact_dump, artifact_sha256
 from scoring.bands import band_of
 from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
 from scoring.model_health import model_usable, model_verified
-from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
+from scoring.models import ModelVersion, ScoreSnapshot
+from scoring.pending import pending_queue
 from scoring.selectors import tables_load
+from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -41,67 +39,29 @@ RECOMPUTE_WINDOW_SECONDS = 3
 
 
 def score_recompute_queue(*, user: User, trigger: str) -> bool:
-    """The one place that asks for a user's score to be recomputed.
+    """The one place that asks for a user's score to be recomputed; returns whether it
+    queued (see score_recompute_queue_many)."""
+    return score_recompute_queue_many(user_ids={user.pk}, trigger=trigger) == 1
+
+
+def score_recompute_queue_many(*, user_ids: set[int], trigger: str) -> int:
+    """Ask for these users' scores to be recomputed (a change, or an import): a fixed
+    number of queries for any number of users. Returns how many were queued.
 
     Queued after the current transaction commits, so the worker sees the change; not
     queued at all without a current scoring consent; and at most one is waiting per user:
     changes arriving within the window ride on the recompute already queued (a
     PendingRecompute row, claimed by the task when it starts). A recompute already
-    running or failed is queued afresh. Returns whether it queued.
+    running or failed is queued afresh (scoring.pending).
     """
-    from scoring.tasks import score_recompute_user
-
-    if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
-        return False
-    _pending, created = PendingRecompute.objects.get_or_create(user_id=user.pk)
-    if not created:
-        requeued = (
-            PendingRecompute.objects.filter(user_id=user.pk)
-            .filter(Q(started_at__isnull=False) | Q(failed_at__isnull=False))
-            .update(queued_at=timezone.now(), started_at=None, failed_at=None)
-        )
-        if not requeued:
-            return False
-    user_id = user.pk
-    # robust: with the broker down the change still saves; the PendingRecompute row
-    # stays and the sweep publishes it again once the broker is back.
-    transaction.on_commit(
-        lambda: score_recompute_user.apply_async(
-            (user_id, trigger), countdown=RECOMPUTE_WINDOW_SECONDS
-        ),
-        robust=True,
-    )
-    return True
-
-
-def score_recompute_queue_many(*, user_ids: set[int], trigger: str) -> int:
-    """score_recompute_queue for many users at once (an import): a fixed number of
-    queries, one task for each consenting user that has no recompute waiting."""
     from scoring.tasks import score_recompute_user
 
     if not user_ids:
         return 0
-    consenting = set(
-        ConsentGrant.objects.current()
-        .filter(purpose=ConsentPurpose.SCORING, user_id__in=user_ids)
-        .values_list("user_id", flat=True)
-    )
-    existing = {
-        user_id: started is None and failed is None
-        for user_id, started, failed in PendingRecompute.objects.filter(
-            user_id__in=consenting
-        ).values_list("user_id", "started_at", "failed_at")
-    }
-    fresh = sorted(uid for uid in consenting if not existing.get(uid, False))
-    again = [uid for uid in fresh if uid in existing]  # running or failed: queue afresh
-    if again:
-        PendingRecompute.objects.filter(user_id__in=again).update(
-            queued_at=timezone.now(), started_at=None, failed_at=None
-        )
-    PendingRecompute.objects.bulk_create(
-        [PendingRecompute(user_id=uid) for uid in fresh if uid not in existing],
-        ignore_conflicts=True,
-    )
+    consenting = users_consenting_to_scoring().filter(user_id__in=user_ids)
+    fresh = pending_queue(user_ids=consenting)
+    # robust: with the broker down the change still saves; the PendingRecompute rows
+    # stay and the sweep publishes them again once the broker is back.
     transaction.on_commit(
         lambda: [
             score_recompute_user.apply_async((user_id, trigger), countdown=RECOMPUTE_WINDOW_SECONDS)
@@ -183,44 +143,185 @@ def _portal_model() -> LoadedModel | None:
 
 def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
     """Compute and store a snapshot for one user, if they consent and a good model is
-    active; otherwise change nothing (the last good snapshot stays)."""
+    active; otherwise change nothing (the last good snapshot stays). The nightly run's
+    pipeline for a batch of one (snapshots_write_and_follow_up)."""
     if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
         return None
     model = _portal_model()
     if model is None:
         return None
     with transaction.atomic():
-        # One recompute per user at a time: the second waits and then sees the first.
+        # One recompute per user at a time: the second waits and then sees the first, so
+        # neither loses the other's change.
         User.objects.select_for_update().filter(pk=user.pk).exists()
-        result = scores_compute(model=model, features=_features_for(user))[0]
-        previous = (
-            ScoreSnapshot.objects.filter(user=user)
-            .order_by("-computed_at", "-id")
-            .values_list("id", "score")
-            .first()
-        ) or (None, None)
-        snapshot = ScoreSnapshot.objects.create(
-            user=user,
-            score=result["score"],
-            band=result["band"],
-            dimensions=result["dimensions"],
-            contributions=result["contributions"],
-            reasons=result["reasons"],
-            features=result["features"],
+        results = scores_compute(model=model, features=_features_for(user))
+        [snapshot] = snapshots_write_and_follow_up(
+            results=results,
             model_version_id=model.model_version_id,
-            trigger=trigger[:60],
+            trigger=trigger,
+            computed_at=timezone.now(),
         )
-        at = snapshot.computed_at
-        notified = score_changes_notify(
-            changes=[(user.pk, *previous, snapshot.pk, snapshot.score)], at=at
-        )
-        # The unlock notifications share the snapshot's moment, so one email has both.
-        unlocked, locked = unlocks_apply(
-            scores=[(user.pk, snapshot.score, snapshot.dimensions)], now=at
-        )
-        if (notified or unlocked or locked) and notification_email_wanted(user=user):
-            notification_emails_queue(user_ids=[user.pk], at=at)
         return snapshot
+
+
+_SNAPSHOT_COLUMNS = (
+    "user_id",
+    "score",
+    "band",
+    "dimensions",
+    "contributions",
+    "reasons",
+    "features",
+    "model_version_id",
+    "trigger",
+    "computed_at",
+    "run_id",
+)
+_SNAPSHOT_JSON = frozenset({"dimensions", "contributions", "reasons", "features"})
+
+
+def snapshots_insert(snapshots: list[ScoreSnapshot]) -> None:
+    """Insert snapshots; a run's snapshot for a user who already has one in that run (a
+    chunk delivered again) is left out.
+
+    Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert): encoding the
+    JSON columns through the ORM's bulk insert costs several times more than scoring them.
+    """
+    copy_insert(
+        ScoreSnapshot,
+        _SNAPSHOT_COLUMNS,
+        ([getattr(s, name) for name in _SNAPSHOT_COLUMNS] for s in snapshots),
+        json_columns=_SNAPSHOT_JSON,
+        ignore_conflicts=any(s.run_id is not None for s in snapshots),
+    )
+
+
+class _Written(NamedTuple):
+    user_id: int
+    previous_id: int | None
+    previous_score: int | None
+    snapshot_id: int
+    score: int
+    by_email: bool
+    superseded: bool  # a newer snapshot of the user is already committed
+
+
+def _snapshots_written(
+    *, user_ids: list[int], computed_at: datetime.datetime, run_id: int | None
+) -> list[_Written]:
+    """The snapshots this call wrote (none for users whose snapshot in the run an earlier
+    delivery wrote: those carry its moment), each with the user's previous snapshot,
+    whether they want email and whether a newer snapshot supersedes it. One query: each
+    user's snapshots are probes into the (user, computed_at) index."""
+    previous = ScoreSnapshot.objects.filter(
+        user_id=OuterRef("user_id"), computed_at__lt=OuterRef("computed_at")
+    ).order_by("-computed_at", "-id")
+    rows = (
+        # The run is checked below, not in SQL: PostgreSQL's statistics cannot know a run
+        # that started tonight, so it would scan the run's index, ever longer as the
+        # night goes on, instead of probing the users' own index.
+        ScoreSnapshot.objects.filter(user_id__in=user_ids, computed_at=computed_at)
+        .annotate(
+            previous_id=Subquery(previous.values("id")[:1]),
+            previous_score=Subquery(previous.values("score")[:1]),
+            by_email=Exists(
+                NotificationPreference.objects.filter(user_id=OuterRef("user_id"), by_email=True)
+            ),
+            superseded=Exists(
+                ScoreSnapshot.objects.filter(
+                    user_id=OuterRef("user_id"), computed_at__gt=OuterRef("computed_at")
+                )
+            ),
+        )
+        .values_list(
+            "user_id",
+            "previous_id",
+            "previous_score",
+            "id",
+            "score",
+            "by_email",
+            "superseded",
+            "run_id",
+        )
+    )
+    return [_Written(*row[:7]) for row in rows if row[7] == run_id]
+
+
+def snapshots_write_and_follow_up(
+    *,
+    results: list[dict],
+    model_version_id: int,
+    trigger: str,
+    computed_at: datetime.datetime,
+    run_id: int | None = None,
+) -> list[ScoreSnapshot]:
+    """Store scored rows (see scores_compute) as snapshots of one moment, and follow them
+    up: a notification for each changed score, the benefit unlocks the new scores open
+    or close, and one email task for the users who asked for email. The one pipeline
+    from scores to writes, for a nightly chunk and for one user (a batch of one).
+
+    One transaction, so a chunk delivered again finds all of it written or none; a fixed
+    number of queries for any number of rows (COPY on PostgreSQL). Idempotent within a
+    run: a user already scored in the run is neither written nor followed up again. A
+    snapshot that a newer one, committed meanwhile by another recompute, supersedes is
+    stored as history but followed up by nobody: the newer score's notification and
+    unlocks stand. Returns the snapshots this call wrote, saved.
+    """
+    trigger = trigger[:60]
+    snapshots = [
+        ScoreSnapshot(
+            user_id=r["user_id"],
+            score=r["score"],
+            band=r["band"],
+            dimensions=r["dimensions"],
+            contributions=r["contributions"],
+            reasons=r["reasons"],
+            features=r["features"],
+            model_version_id=model_version_id,
+            trigger=trigger,
+            computed_at=computed_at,
+            # The id, not the instance: assigning a related instance asks the database
+            # router on every row, which cost more than building the row itself.
+            run_id=run_id,
+        )
+        for r in results
+    ]
+    if not snapshots:
+        return []
+    # A transaction of its own for a chunk; inside the per-user recompute's, no savepoint
+    # (nothing here is retried on an error: it ends the recompute).
+    with transaction.atomic(savepoint=False):
+        snapshots_insert(snapshots)
+        written = {
+            row.user_id: row
+            for row in _snapshots_written(
+                user_ids=[s.user_id for s in snapshots], computed_at=computed_at, run_id=run_id
+            )
+        }
+        current = [row for row in written.values() if not row.superseded]
+        notified = score_changes_notify(changes=[row[:5] for row in current], at=computed_at)
+        # The unlock notifications share the snapshots' moment, so one email has both.
+        unlocked, locked = unlocks_apply(
+            scores=[
+                (s.user_id, s.score, s.dimensions)
+                for s in snapshots
+                if s.user_id in written and not written[s.user_id].superseded
+            ],
+            now=computed_at,
+        )
+        # One email task, for the users who asked for email: it finds their score and
+        # benefit notifications by the snapshots' moment.
+        emailed = [row.user_id for row in current if row.by_email]
+        if emailed and (notified or unlocked or locked):
+            notification_emails_queue(user_ids=emailed, at=computed_at)
+    saved = []
+    for snapshot in snapshots:
+        if snapshot.user_id in written:
+            snapshot.pk = written[snapshot.user_id].snapshot_id
+            snapshot._state.adding = False
+            snapshot._state.db = ScoreSnapshot.objects.db
+            saved.append(snapshot)
+    return saved
 
 
 def model_version_create(

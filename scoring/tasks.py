@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
 
 from accounts.models import ConsentPurpose, User
 
@@ -17,12 +16,9 @@ TRANSIENT = (OperationalError, InterfaceError)
 class _UserRecomputeTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # Called once, after the last retry: the score home stops waiting and says so.
-        from scoring.models import PendingRecompute
+        from scoring.pending import pending_fail
 
-        user_id = args[0] if args else kwargs.get("user_id")
-        PendingRecompute.objects.filter(user_id=user_id, started_at__isnull=False).update(
-            failed_at=timezone.now()
-        )
+        pending_fail(user_id=args[0] if args else kwargs.get("user_id"))
 
 
 @shared_task(
@@ -37,23 +33,19 @@ class _UserRecomputeTask(Task):
 def score_recompute_user(user_id: int, trigger: str) -> str:
     """Recompute one user's score after a change that matters."""
     from accounts.selectors import consent_allows
-    from scoring.models import PendingRecompute
+    from scoring.pending import pending_claim, pending_done, pending_fail
     from scoring.services import score_recompute
 
-    # Claim: from here on, a new change queues a new recompute (it clears started_at,
-    # so this run's clean-up below leaves the new request alone).
-    started = timezone.now()
-    PendingRecompute.objects.filter(user_id=user_id).update(started_at=started, failed_at=None)
-    mine = PendingRecompute.objects.filter(user_id=user_id, started_at=started)
+    claimed_at = pending_claim(user_id=user_id)
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return "no_user"
     snapshot = score_recompute(user=user, trigger=trigger)
     if snapshot is None and consent_allows(user=user, purpose=ConsentPurpose.SCORING):
         # No good model is active: the last good score stays, and the user is told.
-        mine.update(failed_at=timezone.now())
+        pending_fail(user_id=user_id, claimed_at=claimed_at)
         return "no_model"
-    mine.delete()
+    pending_done(user_id=user_id, claimed_at=claimed_at)
     return "computed" if snapshot else "skipped"
 
 

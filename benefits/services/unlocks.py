@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import ConsentGrant, ConsentPurpose, Notification, User
+from accounts.models import Notification, User
+from accounts.selectors import users_consenting_to_scoring
 from benefits.eligibility import unlocked_pairs
 from benefits.models import Benefit, BenefitUnlock
 from benefits.selectors import benefits_offered, people_for
@@ -125,12 +126,9 @@ def unlocks_apply(
 def unlocks_close_without_consent(*, now: datetime.datetime | None = None) -> int:
     """Close the open unlocks of everyone whose scoring consent has lapsed (expired
     rather than revoked, which closes them at once); the nightly run calls it."""
-    consenting = (
-        ConsentGrant.objects.current().filter(purpose=ConsentPurpose.SCORING).values("user_id")
-    )
     return (
         BenefitUnlock.objects.filter(locked_at__isnull=True)
-        .exclude(user_id__in=consenting)
+        .exclude(user_id__in=users_consenting_to_scoring())
         .update(locked_at=now or timezone.now())
     )
 

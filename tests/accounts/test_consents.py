@@ -31,6 +31,7 @@ from accounts.selectors import (
     PARTNER_NOT_APPROVED,
     consent_allows,
     consent_refusal,
+    users_consenting_to_scoring,
 )
 from accounts.services import consent_grant, consent_revoke
 from accounts.services.consent import consent_used_up
@@ -156,6 +157,33 @@ def test_grant_with_expiry_is_refused_after_it_expires(owner):
     assert consent_allows(user=owner, purpose=ConsentPurpose.SCORING, at=before) is True
     assert consent_allows(user=owner, purpose=ConsentPurpose.SCORING, at=expires_at) is False
     assert consent_allows(user=owner, purpose=ConsentPurpose.SCORING, at=after) is False
+
+
+def test_the_users_consenting_to_scoring_are_those_consent_allows_for_one(owner, other_user):
+    from accounts.models import User
+
+    expiring, revoked, elsewhere = (
+        User.objects.create_user(name, password="unused-password-42")
+        for name in ("expiring", "revoked", "elsewhere")
+    )
+    grant_scoring(owner)
+    grant_scoring(owner)  # granted again: superseded, still once
+    expires_at = in_days(1)
+    grant_scoring(expiring, expires_at=expires_at)
+    consent_revoke(user=revoked, grant_id=grant_scoring(revoked).pk, client=WEB)
+    consent_grant(user=elsewhere, purpose=ConsentPurpose.UTILITY_BILLS, client=WEB)
+    everyone = [owner, other_user, expiring, revoked, elsewhere]
+
+    for at in (None, expires_at + datetime.timedelta(seconds=1)):
+        consenting = list(users_consenting_to_scoring(at=at))
+        assert sorted(consenting) == sorted(
+            user.pk
+            for user in everyone
+            if consent_allows(user=user, purpose=ConsentPurpose.SCORING, at=at)
+        )
+    assert sorted(users_consenting_to_scoring()) == sorted([owner.pk, expiring.pk])
+    assert list(users_consenting_to_scoring(at=expires_at)) == [owner.pk]
+    assert list(users_consenting_to_scoring().filter(user_id__in=[expiring.pk])) == [expiring.pk]
 
 
 def test_anonymous_user_is_never_allowed(owner):

@@ -162,6 +162,26 @@ def test_a_fall_is_signed_and_explained_by_what_lowered_it(person):
     assert "Housing provident fund (\u2212" in text
 
 
+def test_a_per_user_score_a_newer_one_supersedes_is_kept_but_followed_up_by_nobody(person):
+    """The nightly chunk's rule, now the per-user recompute's too (one pipeline): a newer
+    snapshot committed meanwhile (here one stamped in the future) holds the current score,
+    so its notification and unlocks stand."""
+    user, first = person
+    version = ModelVersion.objects.get(is_active=True)
+    past_snapshot(
+        user,
+        first.score - 40,
+        model_version=version,
+        at=timezone.now() + datetime.timedelta(hours=1),
+    )
+
+    second = _more_fund(user)
+
+    assert ScoreSnapshot.objects.get(pk=second.pk).score == second.score
+    assert second.score != first.score - 40
+    assert _score_notes(user) == []
+
+
 def _explained(notes) -> dict:
     from accounts.notifications import score_snapshots_for
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
+from scoring.pending import pending_claim, pending_done, pending_fail
 from scoring.recompute import recompute_sweep
 from scoring.selectors import score_recompute_status
 from scoring.services import score_recompute_queue, score_recompute_queue_many
@@ -79,6 +80,29 @@ def test_a_change_while_running_queues_again_and_survives_the_first_run(
     assert pending.failed_at is None
     assert published == [(person.pk, "mid-run change")]
     assert score_recompute_status(user=person) == "computing"
+
+
+def test_the_end_of_a_claimed_run_leaves_a_change_queued_meanwhile_alone(
+    person, published, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert score_recompute_queue(user=person, trigger="first")
+        claimed_at = pending_claim(user_id=person.pk)
+        assert score_recompute_queue(user=person, trigger="meanwhile")  # running: again
+
+        pending_fail(user_id=person.pk, claimed_at=claimed_at)
+        assert score_recompute_status(user=person) == "computing"
+        pending_done(user_id=person.pk, claimed_at=claimed_at)
+        assert score_recompute_status(user=person) == "computing"
+
+        claimed_again = pending_claim(user_id=person.pk)
+        pending_fail(user_id=person.pk, claimed_at=claimed_again)
+        assert score_recompute_status(user=person) == "failed"
+        assert score_recompute_queue(user=person, trigger="after the failure")
+        pending_done(user_id=person.pk, claimed_at=pending_claim(user_id=person.pk))
+        assert score_recompute_status(user=person) is None
+
+    assert [args[1] for args in published] == ["first", "meanwhile", "after the failure"]
 
 
 def test_a_failure_after_the_last_retry_marks_the_recompute_failed(person, monkeypatch):
