@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 from accounts.api.common import error_responses
 from benefits import selectors, services
 from benefits.models import BenefitCategory
-from benefits.qr import voucher_qr_svg
 from scoring.scorecard import SCORE_MIN
 from sesame_portal.errors import ServiceError
+from sesame_portal.qr import qr_svg
 
 
 class VoucherSerializer(serializers.Serializer):
@@ -35,7 +35,7 @@ class ClaimedVoucherSerializer(VoucherSerializer):
     qr_svg = serializers.SerializerMethodField(help_text="The code as a QR code (SVG markup).")
 
     def get_qr_svg(self, voucher) -> str:
-        return voucher_qr_svg(voucher.code)
+        return qr_svg(voucher.code, title=voucher.code)
 
 
 class CatalogueItemSerializer(serializers.Serializer):

@@ -16,11 +16,11 @@ from accounts.models import ConsentGrant, ConsentUseLimit, UseLimitChoice
 from benefits import selectors, services
 from benefits.forms import PartnerLinkForm
 from benefits.models import BenefitCategory, Partner, PartnerDecision, PartnerQuery
-from benefits.qr import voucher_qr_svg
 from benefits.services import partner_access
 from scoring.disputes import ANSWER_WITHIN
 from scoring.proofs import proof_openings_for_user
 from sesame_portal.errors import ServiceError
+from sesame_portal.qr import qr_svg
 
 
 @login_required
@@ -76,7 +76,7 @@ def voucher(request: HttpRequest, voucher_id: int) -> HttpResponse:
         "benefits/voucher.html",
         {
             "voucher": found,
-            "qr": voucher_qr_svg(found.code),
+            "qr": qr_svg(found.code, title=found.code),
             "back": reverse("benefits:vouchers"),
         },
     )

@@ -135,19 +135,13 @@ def _features_for(user: User, *, as_of: datetime.date | None = None) -> pd.DataF
     return features_compute(tables, as_of=day)
 
 
-def _portal_model() -> LoadedModel | None:
-    # A model that fails its integrity check is never used: users keep their last good
-    # scores and the admins are alerted (scoring.model_health).
-    return model_usable(kind=ModelVersion.Kind.PORTAL)
-
-
 def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
     """Compute and store a snapshot for one user, if they consent and a good model is
     active; otherwise change nothing (the last good snapshot stays). The nightly run's
     pipeline for a batch of one (snapshots_write_and_follow_up)."""
     if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
         return None
-    model = _portal_model()
+    model = model_usable()
     if model is None:
         return None
     with transaction.atomic():
@@ -459,7 +453,7 @@ def score_what_if(*, user: User, changes: dict[str, Any]) -> dict[str, int]:
         )
     if not isinstance(changes, dict) or not changes:
         raise ServiceError("invalid", _("Say what you would change."))
-    model = _portal_model()
+    model = model_usable()
     if model is None:
         raise ServiceError("no_model", _("Scores are not available right now."), status_code=503)
     features = _features_for(user)

@@ -39,7 +39,6 @@ KNOWN_UPWARD = {
     ("scoring/disputes.py", "benefits.selectors"),
     ("scoring/home.py", "benefits.selectors"),
     ("scoring/population_store.py", "benefits.models"),
-    ("scoring/proof_views.py", "benefits.qr"),
     ("scoring/recompute.py", "benefits.services.unlocks"),
     ("scoring/selectors.py", "benefits.models"),
     ("scoring/services.py", "benefits.services.unlocks"),

@@ -60,7 +60,7 @@ def test_the_recompute_gives_the_one_functions_score(p):
 @pytest.mark.parametrize("p", PROBABILITIES)
 def test_what_if_gives_the_one_functions_score(p, monkeypatch):
     monkeypatch.setattr(services, "consent_allows", lambda **kwargs: True)
-    monkeypatch.setattr(services, "_portal_model", lambda: SimpleNamespace(scorecard=_flat_card(p)))
+    monkeypatch.setattr(services, "model_usable", lambda: SimpleNamespace(scorecard=_flat_card(p)))
     monkeypatch.setattr(
         services, "_features_for", lambda user: pd.DataFrame({"ch_overdue_unpaid": [np.nan]})
     )

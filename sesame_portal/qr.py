@@ -1,5 +1,5 @@
-"""Voucher codes as QR codes, drawn as SVG on the server (no script, no inline style,
-so the page's Content Security Policy holds)."""
+"""QR codes (vouchers, proof links), drawn as SVG on the server (no script, no inline
+style, so the page's Content Security Policy holds)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,3 @@ def qr_svg(text: str, *, title: str) -> str:
     return qr.svg_inline(
         scale=5, border=2, svgclass="qr", lineclass=None, title=title, omitsize=True
     )
-
-
-def voucher_qr_svg(code: str) -> str:
-    return qr_svg(code, title=code)
