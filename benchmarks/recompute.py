@@ -273,12 +273,12 @@ _UNLOCKS = {"calls": 0, "unlocked": 0, "locked": 0, "seconds": 0.0}
 
 
 def unlocks_count_install() -> None:
-    """Wrap the unlocks_apply that the write pipeline calls (the name
-    scoring.services imported) to count what it opens and closes and time it: two clock
-    reads a chunk."""
-    import scoring.services
+    """Wrap the unlocks_apply that the write pipeline reaches (benefits' receiver of
+    scoring.signals.scores_written looks it up in its module when called) to count what it
+    opens and closes and time it: two clock reads a chunk."""
+    import benefits.services.unlocks
 
-    original = scoring.services.unlocks_apply
+    original = benefits.services.unlocks.unlocks_apply
 
     def counted(**kwargs):
         t0 = time.perf_counter()
@@ -289,7 +289,7 @@ def unlocks_count_install() -> None:
         _UNLOCKS["locked"] += locked
         return unlocked, locked
 
-    scoring.services.unlocks_apply = counted
+    benefits.services.unlocks.unlocks_apply = counted
 
 
 @contextlib.contextmanager
@@ -474,6 +474,7 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
     and a cProfile of it on the same chunk, committed."""
     from django.db import connection, transaction
 
+    import benefits.services.unlocks
     import scoring.recompute
     import scoring.services
     from scoring.recompute import recompute_chunk_process, recompute_run_start
@@ -497,7 +498,7 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
             "the snapshots written, with previous score, email wish and newer (1 query)",
         ),
         (scoring.services, "score_changes_notify", "`score_changes_notify`"),
-        (scoring.services, "unlocks_apply", "`unlocks_apply` (no benefit on offer)"),
+        (benefits.services.unlocks, "unlocks_apply", "`unlocks_apply` (no benefit on offer)"),
     ]
     constraints_step = "deferred foreign-key checks (what the commit runs; 3 a snapshot)"
     steps: dict[str, list[float]] = {}

@@ -9,10 +9,32 @@ class BenefitsConfig(AppConfig):
     verbose_name = _("Partners and benefits")
 
     def ready(self) -> None:
+        """Benefits follows what the apps below tell it (they never import benefits).
+        The unlock functions are looked up when called, so a wrapper put on them (the
+        benchmarks') sees these calls."""
+        from accounts.models import ConsentPurpose
+        from accounts.signals import consent_revoked
+        from benefits.services import unlocks
         from benefits.services.court_list import court_list_correct
-        from scoring.signals import dispute_corrected
+        from scoring.signals import dispute_corrected, recompute_run_starting, scores_written
 
         def on_dispute_corrected(sender, *, dispute, **kwargs) -> None:
             court_list_correct(dispute=dispute)
 
+        def on_scores_written(sender, *, scores, at, **kwargs) -> int:
+            return sum(unlocks.unlocks_apply(scores=scores, now=at))
+
+        def on_recompute_run_starting(sender, **kwargs) -> None:
+            unlocks.unlocks_close_without_consent()
+
+        def on_consent_revoked(sender, *, user, purpose, **kwargs) -> None:
+            if purpose == ConsentPurpose.SCORING:
+                # No score, no benefits: what was unlocked closes with the consent.
+                unlocks.unlocks_close_all(users=[user])
+
         dispute_corrected.connect(on_dispute_corrected, weak=False, dispatch_uid="court_list")
+        scores_written.connect(on_scores_written, weak=False, dispatch_uid="unlocks_apply")
+        recompute_run_starting.connect(
+            on_recompute_run_starting, weak=False, dispatch_uid="unlocks_close_without_consent"
+        )
+        consent_revoked.connect(on_consent_revoked, weak=False, dispatch_uid="unlocks_close_all")

@@ -16,13 +16,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.selectors import users_consenting_to_scoring
-from benefits.services.unlocks import unlocks_close_without_consent
 from scoring.features import features_compute
 from scoring.model_health import model_usable, model_verified
 from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun
 from scoring.pending import pending_requeue
 from scoring.selectors import tables_load
 from scoring.services import scores_compute, snapshots_write_and_follow_up
+from scoring.signals import recompute_run_starting
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def recompute_run_start(
     # No good model (none active, or it fails its check: the admins are alerted): the run
     # rescores nobody and everyone keeps their last good score.
     model = model_usable(kind=ModelVersion.Kind.PORTAL)
-    unlocks_close_without_consent()
+    recompute_run_starting.send(RecomputeRun)
     bounds = _chunk_bounds(chunk_size) if model is not None else []
     with transaction.atomic():
         run = RecomputeRun.objects.create(

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from accounts.models import ConsentPurpose, NotificationPreference, User
 from accounts.notifications import notification_emails_queue, score_changes_notify
 from accounts.selectors import consent_allows, users_consenting_to_scoring
-from benefits.services.unlocks import unlocks_apply
 from scoring.artifacts import LoadedModel, artifact_dump, artifact_sha256
 from scoring.bands import band_of
 from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
@@ -26,6 +25,7 @@ from scoring.model_health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
 from scoring.pending import pending_queue
 from scoring.selectors import tables_load
+from scoring.signals import scores_written
 from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
 
@@ -250,8 +250,9 @@ def snapshots_write_and_follow_up(
     run_id: int | None = None,
 ) -> list[ScoreSnapshot]:
     """Store scored rows (see scores_compute) as snapshots of one moment, and follow them
-    up: a notification for each changed score, the benefit unlocks the new scores open
-    or close, and one email task for the users who asked for email. The one pipeline
+    up: a notification for each changed score, `scoring.signals.scores_written` for the
+    apps above (benefits opens and closes unlocks on it), and one email task for the users
+    who asked for email. The one pipeline
     from scores to writes, for a nightly chunk and for one user (a batch of one).
 
     One transaction, so a chunk delivered again finds all of it written or none; a fixed
@@ -294,19 +295,21 @@ def snapshots_write_and_follow_up(
         }
         current = [row for row in written.values() if not row.superseded]
         notified = score_changes_notify(changes=[row[:5] for row in current], at=computed_at)
-        # The unlock notifications share the snapshots' moment, so one email has both.
-        unlocked, locked = unlocks_apply(
+        # The apps above follow the new scores (benefits opens and closes unlocks); what
+        # they record shares the snapshots' moment, so one email has both.
+        followed = scores_written.send(
+            ScoreSnapshot,
             scores=[
                 (s.user_id, s.score, s.dimensions)
                 for s in snapshots
                 if s.user_id in written and not written[s.user_id].superseded
             ],
-            now=computed_at,
+            at=computed_at,
         )
         # One email task, for the users who asked for email: it finds their score and
         # benefit notifications by the snapshots' moment.
         emailed = [row.user_id for row in current if row.by_email]
-        if emailed and (notified or unlocked or locked):
+        if emailed and (notified or any(changes for _receiver, changes in followed)):
             notification_emails_queue(user_ids=emailed, at=computed_at)
     saved = []
     for snapshot in snapshots:

@@ -9,3 +9,14 @@ from django.dispatch import Signal
 # before its recompute is queued: the app holding the disputed record fixes it there.
 # Sent with dispute=Dispute.
 dispute_corrected = Signal()
+
+# Snapshots were written (scoring.services.snapshots_write_and_follow_up), inside its
+# transaction. Sent with scores=list of (user id, score, sub-scores) of the snapshots that
+# are now each user's current one, and at=datetime, their moment. Each receiver returns how
+# many changes it recorded for these people at that moment (0 for none): with any, the
+# users who asked for email get one that carries them with their score notification.
+scores_written = Signal()
+
+# A recompute run of everyone is starting, before it reads who consents to scoring: what
+# depends on a scoring consent no longer held is closed now. Sent with no arguments.
+recompute_run_starting = Signal()

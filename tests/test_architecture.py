@@ -25,12 +25,7 @@ KNOWN_UPWARD = {
     ("accounts/notifications.py", "scoring.models"),
     ("accounts/selectors.py", "benefits.models"),
     ("accounts/selectors.py", "scoring.selectors"),
-    ("accounts/services/appeals.py", "scoring.services"),
     ("accounts/services/consent.py", "benefits.models"),
-    ("accounts/services/consent.py", "benefits.services.unlocks"),
-    ("accounts/services/consent.py", "scoring.services"),
-    ("accounts/services/identity.py", "scoring.services"),
-    ("accounts/services/profile.py", "scoring.services"),
     ("accounts/views/account.py", "benefits.services.partner_access"),
     ("accounts/views/account.py", "benefits.views"),
     ("accounts/views/account.py", "scoring.home"),
@@ -39,9 +34,7 @@ KNOWN_UPWARD = {
     ("scoring/disputes.py", "benefits.selectors"),
     ("scoring/home.py", "benefits.selectors"),
     ("scoring/population_store.py", "benefits.models"),
-    ("scoring/recompute.py", "benefits.services.unlocks"),
     ("scoring/selectors.py", "benefits.models"),
-    ("scoring/services.py", "benefits.services.unlocks"),
 }
 
 

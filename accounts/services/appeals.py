@@ -34,7 +34,7 @@ from accounts.models import (
 )
 from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_name
 from accounts.services.attempts import identity_attempt_begin
-from scoring.services import score_recompute_queue
+from accounts.signals import person_data_changed
 from sesame_portal.errors import ServiceError
 from sesame_portal.uploads import evidence_content_type, evidence_file_name
 
@@ -257,9 +257,12 @@ def identity_appeal_decide(
         _notify(holder_id, Notification.Kind.IDENTITY_APPEAL_DECIDED, {**outcome, "role": "holder"})
         if approve:
             # The holder is now unverified and the appellant verified: scores and unlocks
-            # follow (score_recompute_queue checks each one's scoring consent).
-            for user in User.objects.filter(pk__in=[current.appellant_id, holder_id]):
-                score_recompute_queue(user=user, trigger="identity_appeal")
+            # follow (scoring recomputes those with a current scoring consent).
+            person_data_changed.send(
+                User,
+                user_ids={pk for pk in (current.appellant_id, holder_id) if pk is not None},
+                trigger="identity_appeal",
+            )
     logger.info(
         "identity appeal decided", extra={"appeal_id": current.pk, "outcome": current.status}
     )

@@ -21,10 +21,9 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import consent_text_current
+from accounts.signals import consent_revoked, person_data_changed
 from accounts.validators import validate_no_control_characters
 from benefits.models import Partner
-from benefits.services.unlocks import unlocks_close_all
-from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
 
 PARTNER_SHARING_MAX_DAYS = 365
@@ -168,8 +167,8 @@ def consent_grant(
             user_agent=client.user_agent,
         )
         if purpose != ConsentPurpose.PARTNER_SHARING:
-            # What the score may use changed (score_recompute_queue checks scoring consent).
-            score_recompute_queue(user=user, trigger=f"consent:{purpose}")
+            # What the score may use changed (scoring recomputes with a scoring consent).
+            person_data_changed.send(User, user_ids={user.pk}, trigger=f"consent:{purpose}")
         return grant
 
 
@@ -190,12 +189,13 @@ def consent_revoke(*, user: User, grant_id: int, client: Client) -> ConsentRevoc
             client_ip=client.ip,
             user_agent=client.user_agent,
         )
-        if grant.purpose == ConsentPurpose.SCORING:
-            # No score, no benefits: what was unlocked closes with the consent.
-            unlocks_close_all(users=[user])
+        # Revoking scoring: no score, no benefits (benefits closes what was unlocked).
+        consent_revoked.send(User, user=user, purpose=grant.purpose)
         if grant.purpose in DATA_CATEGORY_PURPOSES:
             # A data category left the score; revoking scoring itself stops recomputes.
-            score_recompute_queue(user=user, trigger=f"consent_revoked:{grant.purpose}")
+            person_data_changed.send(
+                User, user_ids={user.pk}, trigger=f"consent_revoked:{grant.purpose}"
+            )
         return revocation
 
 

@@ -18,8 +18,8 @@ from accounts.models import (
 from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_name
 from accounts.services.appeals import appeal_offer_make
 from accounts.services.attempts import identity_attempt_begin
+from accounts.signals import person_data_changed
 from accounts.throttle import throttle_refund
-from scoring.services import score_recompute_queue
 from sesame_portal.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def identity_verify(
             failure, outcome = error, error.code
         IdentityAttempt.objects.create(user=user, created_at=now, outcome=outcome)
         if failure is None:
-            score_recompute_queue(user=user, trigger="identity_verified")
+            person_data_changed.send(User, user_ids={user.pk}, trigger="identity_verified")
     if failure is not None:
         logger.info(
             "identity verification refused", extra={"user_id": user.pk, "code": failure.code}

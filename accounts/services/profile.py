@@ -20,8 +20,8 @@ from accounts.crypto import keyed_hash
 from accounts.models import FieldMark, Profile, User, WorkEmailChallenge
 from accounts.profile_sections import SECTION_BY_KEY, Section
 from accounts.selectors import birth_date_for_user
+from accounts.signals import person_data_changed
 from accounts.validators import profile_section_clean
-from scoring.services import score_recompute_queue
 from sesame_portal.errors import FieldsInvalid, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def _profile_write(
     profile.updated_at = now
     profile.save()
     if scored:
-        score_recompute_queue(user=user, trigger="profile:" + ",".join(scored))
+        person_data_changed.send(User, user_ids={user.pk}, trigger="profile:" + ",".join(scored))
     return changed
 
 
@@ -224,7 +224,9 @@ def work_email_verify(*, user: User, code: str) -> Profile:
             _mark(profile, "work_email", FieldMark.VERIFIED, now)
             profile.updated_at = now
             profile.save()
-            score_recompute_queue(user=user, trigger="profile:work_email_verified")
+            person_data_changed.send(
+                User, user_ids={user.pk}, trigger="profile:work_email_verified"
+            )
     if failure is not None:
         raise failure
     return profile
