@@ -11,7 +11,6 @@ urlpatterns = [
     path("auth/logout-all/", api.LogoutAllApi.as_view(), name="api-logout-all"),
     path("consent-texts/", api.ConsentTextApi.as_view(), name="api-consent-texts"),
     path("me/", api.AccountApi.as_view(), name="api-account"),
-    path("me/export/", api.ExportApi.as_view(), name="api-export"),
     path("me/password/", api.PasswordApi.as_view(), name="api-password"),
     path("me/tokens/", api.SignInListApi.as_view(), name="api-sign-ins"),
     path("me/tokens/<int:sign_in_id>/", api.SignInDetailApi.as_view(), name="api-sign-in"),

@@ -303,46 +303,16 @@ def sign_ins_for_user(
     ]
 
 
-def _disputes_export(user: User) -> list[dict]:
-    """The person's disputes, each with who opened its evidence (by role: "owner" or
-    "staff", never the staff account) and when; two queries."""
-    disputes = list(
-        user.disputes.order_by("created_at", "id").values(
-            "id",
-            "kind",
-            "record_summary",
-            "statement",
-            "status",
-            "resolution",
-            "created_at",
-            "due_at",
-            "resolved_at",
-        )
-    )
-    openings: dict[int, list[dict]] = {}
-    for dispute_id, role, at in (
-        user.disputes.filter(evidence_accesses__isnull=False)
-        .order_by("evidence_accesses__at", "evidence_accesses__id")
-        .values_list("id", "evidence_accesses__role", "evidence_accesses__at")
-    ):
-        openings.setdefault(dispute_id, []).append({"by": role, "at": at})
-    for dispute in disputes:
-        dispute["evidence_opened"] = openings.pop(dispute.pop("id"), [])
-    return disputes
-
-
-def account_export(*, user: User) -> dict:
-    """Everything held about the user, for "download my data". The ID number appears
-    masked only: the full number is never sent anywhere, not even to its owner."""
+def accounts_export(*, user: User) -> dict:
+    """accounts' part of "download my data" (sesame_portal.export.account_export merges
+    the apps' parts). The ID number appears masked only: the full number is never sent
+    anywhere, not even to its owner."""
     from knox.models import AuthToken
-
-    from scoring.selectors import score_history
 
     identity = identity_for_user(user=user)
     profile = profile_get(user=user)
     grants = consent_grants_for_user(user=user)
     return {
-        "exported_at": timezone.now(),
         "account": {
             "username": user.username,
             "email": user.email,
@@ -409,46 +379,6 @@ def account_export(*, user: User) -> dict:
         "known_devices": list(
             user.known_devices.order_by("first_seen_at", "id").values("device", "first_seen_at")
         ),
-        "scores": [
-            {
-                "score": snapshot.score,
-                "band": snapshot.band,
-                "computed_at": snapshot.computed_at,
-                "model_version": snapshot.model_version.version,
-                "trigger": snapshot.trigger,
-                "dimensions": snapshot.dimensions,
-                "points_by_feature": snapshot.contributions,
-                "feature_values": snapshot.features,
-            }
-            for snapshot in score_history(user=user, limit=None)
-        ],
-        "benefit_unlocks": list(
-            user.benefit_unlocks.order_by("unlocked_at", "id").values(
-                "benefit_id",
-                "benefit__title_zh",
-                "benefit__title_en",
-                "unlocked_at",
-                "score_at_unlock",
-                "locked_at",
-                "score_at_lock",
-            )
-        ),
-        "vouchers": list(
-            user.vouchers.order_by("issued_at", "id").values(
-                "code", "benefit_id", "benefit__title_zh", "issued_at", "expires_at", "redeemed_at"
-            )
-        ),
-        "partner_queries": list(
-            user.partner_queries.order_by("created_at", "id").values(
-                "partner__name",
-                "kind",
-                "purpose",
-                "fields_disclosed",
-                "detail",
-                "outcome",
-                "created_at",
-            )
-        ),
         "notifications": list(
             user.notifications.order_by("created_at", "id").values(
                 "kind", "params", "created_at", "read_at", "emailed_at"
@@ -457,13 +387,4 @@ def account_export(*, user: User) -> dict:
         "notification_preference": NotificationPreference.objects.filter(user=user)
         .values("by_email", "language")
         .first(),
-        "disputes": _disputes_export(user),
-        "personal_statement": (
-            user.personal_statement.text if hasattr(user, "personal_statement") else None
-        ),
-        "score_proofs": list(
-            user.score_proofs.order_by("created_at", "id").values(
-                "shows", "threshold", "show_name", "created_at", "expires_at", "revoked_at"
-            )
-        ),
     }

@@ -204,3 +204,36 @@ def queries_for_user(*, user: User, limit: int = 200) -> QuerySet[PartnerQuery]:
         .select_related("partner")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def benefits_export(*, user: User) -> dict:
+    """benefits' part of "download my data": unlocks, vouchers and the partners' queries."""
+    return {
+        "benefit_unlocks": list(
+            user.benefit_unlocks.order_by("unlocked_at", "id").values(
+                "benefit_id",
+                "benefit__title_zh",
+                "benefit__title_en",
+                "unlocked_at",
+                "score_at_unlock",
+                "locked_at",
+                "score_at_lock",
+            )
+        ),
+        "vouchers": list(
+            user.vouchers.order_by("issued_at", "id").values(
+                "code", "benefit_id", "benefit__title_zh", "issued_at", "expires_at", "redeemed_at"
+            )
+        ),
+        "partner_queries": list(
+            user.partner_queries.order_by("created_at", "id").values(
+                "partner__name",
+                "kind",
+                "purpose",
+                "fields_disclosed",
+                "detail",
+                "outcome",
+                "created_at",
+            )
+        ),
+    }

@@ -1,6 +1,7 @@
-"""Everything the score home shows, read in one place for the page and its htmx poll:
-the state the person is in, the score with its charts and reasons, tips and benefit
-progress. A fixed number of queries, whatever the history's length or the catalogue's."""
+"""scoring's part of the score home, read in one place for the page and its htmx poll:
+the state the person is in, the score with its charts and reasons, and tips. A fixed
+number of queries, whatever the history's length. The benefit progress beside it is added
+at the top (sesame_portal/pages/home.py), since scoring does not read benefits."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from django_celery_beat.models import PeriodicTask
 from accounts import selectors as accounts_selectors
 from accounts.models import ConsentPurpose, User
 from accounts.profile_sections import completion_percent
-from benefits.selectors import CatalogueEntry, catalogue_for_user, person_with
 from scoring import charts
 from scoring.features import FEATURES
 from scoring.models import ScoreSnapshot
@@ -49,12 +49,9 @@ class ScoreHome:
     scoring_allowed: bool
     completion: int
     status: str | None  # "computing", "failed" or None
-    court_listed: bool
     score: ScoreView | None
     next_recompute: datetime.datetime | None
     tips: list[Tip] = field(default_factory=list)
-    benefits_unlocked: int = 0
-    benefit_next: CatalogueEntry | None = None
 
     @property
     def polling(self) -> bool:
@@ -117,21 +114,18 @@ def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
     )
 
 
-def score_home(*, user: User) -> ScoreHome:
-    now = timezone.now()
+def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome:
+    now = now or timezone.now()
     identity = accounts_selectors.identity_for_user(user=user)
     allowed = accounts_selectors.consent_allows(user=user, purpose=ConsentPurpose.SCORING)
     profile = accounts_selectors.profile_get(user=user)
     # The score is shown only while the scoring consent is current.
     snapshot = score_latest(user=user) if allowed else None
-    # The user as eligibility sees them, from what is read above (see `person_of`).
-    person = person_with(user_id=user.pk, snapshot=snapshot)
     home = ScoreHome(
         identity=identity,
         scoring_allowed=allowed,
         completion=completion_percent(profile),
         status=score_recompute_status(user=user) if allowed else None,
-        court_listed=person.court_listed,
         score=score_view(snapshot, user=user) if snapshot else None,
         next_recompute=nightly_next(now=now) if allowed else None,
     )
@@ -139,9 +133,4 @@ def score_home(*, user: User) -> ScoreHome:
         home.tips = tips_for(
             user=user, profile=profile, snapshot=snapshot, today=timezone.localdate(now)
         )
-    if snapshot is not None and not home.court_listed:
-        _person, entries = catalogue_for_user(user=user, now=now, person=person)
-        locked = [e for e in entries if not e.eligibility.unlocked]
-        home.benefits_unlocked = len(entries) - len(locked)
-        home.benefit_next = next((e for e in locked if e.eligibility.points_away), None)
     return home

@@ -264,3 +264,60 @@ def score_recompute_status(*, user: User) -> str | None:
     if pending is None:
         return None
     return "failed" if pending["failed_at"] else "computing"
+
+
+def _disputes_export(user: User) -> list[dict]:
+    """The person's disputes, each with who opened its evidence (by role: "owner" or
+    "staff", never the staff account) and when; two queries."""
+    disputes = list(
+        user.disputes.order_by("created_at", "id").values(
+            "id",
+            "kind",
+            "record_summary",
+            "statement",
+            "status",
+            "resolution",
+            "created_at",
+            "due_at",
+            "resolved_at",
+        )
+    )
+    openings: dict[int, list[dict]] = {}
+    for dispute_id, role, at in (
+        user.disputes.filter(evidence_accesses__isnull=False)
+        .order_by("evidence_accesses__at", "evidence_accesses__id")
+        .values_list("id", "evidence_accesses__role", "evidence_accesses__at")
+    ):
+        openings.setdefault(dispute_id, []).append({"by": role, "at": at})
+    for dispute in disputes:
+        dispute["evidence_opened"] = openings.pop(dispute.pop("id"), [])
+    return disputes
+
+
+def score_export(*, user: User) -> dict:
+    """scoring's part of "download my data": every score with what it was computed from,
+    the disputes, the personal statement and the proofs."""
+    return {
+        "scores": [
+            {
+                "score": snapshot.score,
+                "band": snapshot.band,
+                "computed_at": snapshot.computed_at,
+                "model_version": snapshot.model_version.version,
+                "trigger": snapshot.trigger,
+                "dimensions": snapshot.dimensions,
+                "points_by_feature": snapshot.contributions,
+                "feature_values": snapshot.features,
+            }
+            for snapshot in score_history(user=user, limit=None)
+        ],
+        "disputes": _disputes_export(user),
+        "personal_statement": (
+            user.personal_statement.text if hasattr(user, "personal_statement") else None
+        ),
+        "score_proofs": list(
+            user.score_proofs.order_by("created_at", "id").values(
+                "shows", "threshold", "show_name", "created_at", "expires_at", "revoked_at"
+            )
+        ),
+    }

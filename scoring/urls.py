@@ -7,8 +7,6 @@ from scoring import dispute_views, proof_views, views
 app_name = "scoring"
 
 urlpatterns = [
-    path("panel/", views.panel, name="panel"),
-    path("recompute/", views.recompute, name="recompute"),
     path("history/", views.history, name="history"),
     path("what-if/", views.what_if, name="what_if"),
     path("how-it-works/", views.how_it_works, name="how_it_works"),

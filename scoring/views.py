@@ -1,14 +1,14 @@
-"""Score pages: the score home's panel (polled by htmx while a recompute runs), asking
-again after a failed recompute, the history, and what-if."""
+"""Score pages: the history, what-if and how scores work. The score home, its panel
+(polled by htmx while a recompute runs) and asking again after a failed recompute are
+assembled at the top, in sesame_portal/pages/home.py, as they show benefits too."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import ConsentPurpose
 from accounts.selectors import consent_allows
@@ -16,32 +16,11 @@ from scoring import charts, selectors, services
 from scoring.bands import BANDS
 from scoring.explain import changes_explain
 from scoring.forms import WhatIfForm
-from scoring.home import score_home
 from scoring.model_facts import model_public_facts
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.errors import ServiceError
 
 HISTORY_PAGE_LIMIT = 120
-
-
-@login_required
-@require_GET
-def panel(request: HttpRequest) -> HttpResponse:
-    """The score panel alone: htmx polls it while a recompute runs and swaps it in."""
-    return render(request, "scoring/_panel.html", {"home": score_home(user=request.user)})
-
-
-@login_required
-@require_POST
-def recompute(request: HttpRequest) -> HttpResponse:
-    """Ask again after a recompute failed (or whenever the person wants a fresh score)."""
-    if services.score_recompute_queue(user=request.user, trigger="asked"):
-        messages.success(request, _("Your score is being computed."))
-    else:
-        messages.info(request, _("A recompute is already on its way."))
-    if request.htmx:
-        return render(request, "scoring/_panel.html", {"home": score_home(user=request.user)})
-    return redirect("home")
 
 
 @login_required

@@ -4,20 +4,36 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import views as account_views
+from accounts import urls as accounts_urls
+from scoring import urls as scoring_urls
 from scoring.proof_views import proof_public
+from sesame_portal import pages
 from sesame_portal.health import healthz, readyz
 
+# Pages that compose several apps live at the top (sesame_portal.pages) and join the
+# namespace of the app they have always been named in, so no app's urls import upward.
+accounts_patterns = [
+    *accounts_urls.urlpatterns,
+    path("me/", pages.account, name="account"),
+    path("me/data/export/", pages.my_data_export, name="my_data_export"),
+]
+scoring_patterns = [
+    path("panel/", pages.panel, name="panel"),
+    path("recompute/", pages.recompute, name="recompute"),
+    *scoring_urls.urlpatterns,
+]
+
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", pages.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
-    path("accounts/", include("accounts.urls")),
-    path("score/", include("scoring.urls")),
+    path("accounts/", include((accounts_patterns, accounts_urls.app_name))),
+    path("score/", include((scoring_patterns, scoring_urls.app_name))),
     path("benefits/", include("benefits.urls")),
     path("proof/<str:token>/", proof_public, name="proof_public"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/me/export/", pages.ExportApi.as_view(), name="api-export"),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
     path("api/v1/", include("benefits.api_urls")),

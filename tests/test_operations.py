@@ -134,7 +134,7 @@ def test_a_database_outage_is_a_503_with_retry_after_not_a_500(client, monkeypat
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(importlib.import_module("accounts.views.account"), "score_home", down)
+    monkeypatch.setattr(importlib.import_module("sesame_portal.pages.home"), "portal_home", down)
     client.raise_request_exception = False
     user = User.objects.create_user("u1", "x")
     client.force_login(user)
@@ -154,7 +154,7 @@ def test_any_other_failure_is_still_a_500(client, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("a bug")
 
-    monkeypatch.setattr(importlib.import_module("accounts.views.account"), "score_home", broken)
+    monkeypatch.setattr(importlib.import_module("sesame_portal.pages.home"), "portal_home", broken)
     client.raise_request_exception = False
     user = User.objects.create_user("u2", "x")
     client.force_login(user)

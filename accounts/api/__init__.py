@@ -6,7 +6,7 @@ from __future__ import annotations
 from accounts.api.auth import LogoutAllApi, LogoutApi, PasswordApi, RegisterApi, TokenApi
 from accounts.api.consents import ConsentDetailApi, ConsentListApi, ConsentTextApi
 from accounts.api.identity import IdentityApi
-from accounts.api.my_data import AccountApi, ExportApi
+from accounts.api.my_data import AccountApi
 from accounts.api.profile import ProfileApi, WorkEmailCodeApi, WorkEmailResendApi
 from accounts.api.sign_ins import SignInDetailApi, SignInListApi
 
@@ -15,7 +15,6 @@ __all__ = [
     "ConsentDetailApi",
     "ConsentListApi",
     "ConsentTextApi",
-    "ExportApi",
     "IdentityApi",
     "LogoutAllApi",
     "LogoutApi",

@@ -1,29 +1,16 @@
-"""My data: export everything held about me; delete my account."""
+"""My data: delete my account (the export, which gathers every app's part, is
+sesame_portal/pages/me.py)."""
 
 from __future__ import annotations
 
 from django.contrib.auth import logout
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api.common import error_responses
-from accounts.views.my_data import export_response
-
-
-class ExportApi(APIView):
-    @extend_schema(
-        responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="A JSON file"),
-            **error_responses(401),
-        },
-        summary="Everything held about me, as a JSON file (ID number masked)",
-    )
-    def get(self, request):
-        return export_response(request)
 
 
 class AccountApi(APIView):

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from accounts.views.account import (
-    account,
-    consent_grant,
-    consent_revoke,
-    consents,
-    home,
-    identity,
-    signup,
-)
+from accounts.views.account import consent_grant, consent_revoke, consents, identity, signup
 from accounts.views.appeals import identity_appeal
-from accounts.views.my_data import my_data, my_data_export
+from accounts.views.my_data import my_data
 from accounts.views.notifications import notifications
 from accounts.views.profile import (
     profile_clear,
@@ -25,17 +17,14 @@ from accounts.views.sign_ins import PasswordChangeView, device_revoke, devices
 
 __all__ = [
     "PasswordChangeView",
-    "account",
     "consent_grant",
     "consent_revoke",
     "consents",
     "device_revoke",
     "devices",
-    "home",
     "identity",
     "identity_appeal",
     "my_data",
-    "my_data_export",
     "notifications",
     "profile_clear",
     "profile_overview",

@@ -18,7 +18,6 @@ from accounts.resident_id import MINIMUM_AGE
 from accounts.views.appeals import appeal_url
 from benefits.services.partner_access import partner_authorize
 from benefits.views import authorized_redirect
-from scoring.home import score_home
 from sesame_portal.errors import ServiceError
 
 # Which form field a service error code belongs to; the rest are shown above the form.
@@ -33,16 +32,6 @@ _PARTNER_FIELDS = {
     "use_limit": "use_limit",
     "max_queries": "max_queries",
 }
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home.html", {"home": score_home(user=request.user)})
-
-
-@login_required
-def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/account.html")
 
 
 @require_http_methods(["GET", "POST"])

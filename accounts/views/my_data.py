@@ -1,37 +1,19 @@
-"""My data: download everything held about me, or delete my account."""
+"""My data: delete my account (the download beside it, which gathers every app's part,
+is sesame_portal/pages/me.py)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import selectors, services
+from accounts import services
 from accounts.forms import PasswordConfirmForm
 from sesame_portal.errors import ServiceError
-
-
-def export_response(request: HttpRequest) -> JsonResponse:
-    """The export as a JSON file download (shared by the page and the API)."""
-    response = JsonResponse(
-        selectors.account_export(user=request.user),
-        encoder=DjangoJSONEncoder,
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
-    stamp = timezone.localdate().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="sesame-portal-my-data-{stamp}.json"'
-    return response
-
-
-@login_required
-def my_data_export(request: HttpRequest) -> JsonResponse:
-    return export_response(request)
 
 
 @login_required

@@ -25,6 +25,7 @@ from accounts.models import (
     User,
 )
 from accounts.notifications import notification_text
+from sesame_portal.export import account_export
 from tests.conftest import PASSWORD, make_id_number
 
 pytestmark = pytest.mark.django_db
@@ -368,8 +369,8 @@ def test_the_review_page_shows_both_names(filed, reviewer):
 def test_appeals_and_their_outcome_are_in_each_persons_export(owner, holder, filed, reviewer):
     _decide(reviewer, filed, "reject", "Not the same person.")
 
-    mine = selectors.account_export(user=owner)["identity_appeals"]
-    against = selectors.account_export(user=holder)["identity_appeals_against_me"]
+    mine = account_export(user=owner)["identity_appeals"]
+    against = account_export(user=holder)["identity_appeals_against_me"]
 
     assert [(a["status"], a["reason"]) for a in mine] == [("rejected", "Not the same person.")]
     assert mine[0]["decided_at"] is not None

@@ -16,12 +16,12 @@ from django.utils import timezone, translation
 
 from accounts.models import Notification, NotificationPreference
 from accounts.notifications import notification_email_set, notification_text, notifications_page
-from accounts.selectors import account_export
 from benefits.models import Benefit, BenefitCategory, Partner
 from scoring.bands import band_of
 from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun, ScoreSnapshot
 from scoring.recompute import recompute_chunk_process, recompute_run_start
 from scoring.services import score_recompute
+from sesame_portal.export import account_export
 from tests.conftest import make_id_number
 from tests.scoring.conftest import (  # noqa: F401  (fixtures)
     _fresh_model_cache,

@@ -242,7 +242,7 @@ def test_each_opening_is_logged_and_shown_to_the_person_by_role(evidence, admin_
 
 
 def test_the_export_says_who_opened_the_evidence_and_when(evidence, admin_user):
-    from accounts.selectors import account_export
+    from sesame_portal.export import account_export
 
     user, _dispute, _client, url = evidence
     staff = Client()
@@ -366,7 +366,7 @@ def test_pages_need_a_login(db):
 def test_export_holds_disputes_and_the_statement(filed):
     user, dispute, client = filed
     client.post("/score/statement/", {"text": "Late once, in hospital."})
-    from accounts.selectors import account_export
+    from sesame_portal.export import account_export
 
     exported = account_export(user=user)
     assert exported["personal_statement"] == "Late once, in hospital."
