@@ -28,7 +28,6 @@ urlpatterns = [
     path("me/data/", views.my_data, name="my_data"),
     path("me/devices/", views.devices, name="devices"),
     path("me/devices/<int:sign_in_id>/revoke/", views.device_revoke, name="device_revoke"),
-    path("profile/", views.profile_overview, name="profile"),
     path("profile/work-email/code/", views.profile_work_email_code, name="work_email_code"),
     path("profile/work-email/resend/", views.profile_work_email_resend, name="work_email_resend"),
     path("profile/<slug:section>/", views.profile_step, name="profile_step"),

@@ -16,6 +16,7 @@ accounts_patterns = [
     *accounts_urls.urlpatterns,
     path("me/", pages.account, name="account"),
     path("me/data/export/", pages.my_data_export, name="my_data_export"),
+    path("profile/", pages.profile_overview, name="profile"),
 ]
 scoring_patterns = [
     path("panel/", pages.panel, name="panel"),

@@ -27,8 +27,6 @@ KNOWN_UPWARD = {
     ("accounts/services/consent.py", "benefits.models"),
     ("accounts/views/account.py", "benefits.services.partner_access"),
     ("accounts/views/account.py", "benefits.views"),
-    ("accounts/views/profile.py", "scoring"),
-    ("accounts/views/profile.py", "scoring.selectors"),
     ("scoring/disputes.py", "benefits.selectors"),
     ("scoring/population_store.py", "benefits.models"),
     ("scoring/selectors.py", "benefits.models"),

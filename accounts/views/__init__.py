@@ -8,7 +8,6 @@ from accounts.views.my_data import my_data
 from accounts.views.notifications import notifications
 from accounts.views.profile import (
     profile_clear,
-    profile_overview,
     profile_step,
     profile_work_email_code,
     profile_work_email_resend,
@@ -27,7 +26,6 @@ __all__ = [
     "my_data",
     "notifications",
     "profile_clear",
-    "profile_overview",
     "profile_step",
     "profile_work_email_code",
     "profile_work_email_resend",

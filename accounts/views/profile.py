@@ -1,5 +1,7 @@
 """The step-by-step profile flow. One view renders a step as a full page, or as the
-fragment htmx swaps in; without JavaScript the same forms post and redirect."""
+fragment htmx swaps in; without JavaScript the same forms post and redirect. The overview
+(`accounts:profile`) shows scoring's provenance too, so it is assembled at the top, in
+sesame_portal/pages/profile.py."""
 
 from __future__ import annotations
 
@@ -13,11 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import PROFILE_FORMS, WorkEmailCodeForm
-from accounts.models import ConsentPurpose
 from accounts.profile_sections import SECTION_BY_KEY, SECTIONS, completion_percent, next_section
 from accounts.services.profile import WORK_EMAIL_CODE_MINUTES
-from scoring import provenance
-from scoring.selectors import score_latest
 from sesame_portal.errors import FieldsInvalid, ServiceError
 
 
@@ -77,31 +76,6 @@ def _after_save(request: HttpRequest, section_key: str) -> HttpResponse:
     if request.htmx:
         return _render_step(request, target)
     return redirect("accounts:profile_step", section=target)
-
-
-@login_required
-def profile_overview(request: HttpRequest) -> HttpResponse:
-    profile = selectors.profile_get(user=request.user)
-    sections = selectors.profile_sections_status(profile)
-    first_open = next((s for s in sections if not s["complete"]), None)
-    # Points only while the score may be shown.
-    snapshot = (
-        score_latest(user=request.user)
-        if selectors.consent_allows(user=request.user, purpose=ConsentPurpose.SCORING)
-        else None
-    )
-    return render(
-        request,
-        "accounts/profile/overview.html",
-        {
-            "completion": completion_percent(profile),
-            "sections": sections,
-            "first_open": first_open,
-            "sources": provenance.profile_sources(user=request.user, snapshot=snapshot),
-            "identity": provenance.identity_source(user=request.user, snapshot=snapshot),
-            "categories": provenance.data_categories(user=request.user, snapshot=snapshot),
-        },
-    )
 
 
 @login_required
