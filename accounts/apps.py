@@ -9,6 +9,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from accounts.notifications import notification_kinds_register
         from accounts.web_sessions import connect_signals
 
         connect_signals()
+        notification_kinds_register()

@@ -1,11 +1,18 @@
 """Notifications: writing score changes, their text in the reader's language, reading and
-marking them, and mailing them to the users who asked for email."""
+marking them, and mailing them to the users who asked for email.
+
+Each app says how its own kinds read (a sentence, maybe a link) by registering them from
+its AppConfig.ready() with notification_kind_register; accounts knows none of the apps
+above it. Accounts registers its own kinds (identity appeals, ended partner
+authorisations, new sign-ins) here."""
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -13,12 +20,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationPreference, User
-from scoring.explain import Part, base_points_of, change_between
-from scoring.models import ScoreSnapshot
 from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
 
@@ -26,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 # Links in emails need the portal's address; there is no request to take it from.
-
-Snapshots = dict[int, ScoreSnapshot]
 
 
 # --- Writing ------------------------------------------------------------------------------------
@@ -124,71 +126,69 @@ def notification_email_preference(*, user: User) -> NotificationPreference:
     )
 
 
-def score_snapshots_for(
-    notifications: Sequence[Notification],
-) -> tuple[Snapshots, dict[int, float]]:
-    """The two snapshots of every score notification, with their models' base points: two
-    queries whatever the number. Only the notified user's own snapshots are read; one
-    that is gone (history deleted) is simply missing."""
-    wanted = {
-        pk
-        for n in notifications
-        if n.kind == Notification.Kind.SCORE_CHANGED
-        for pk in ((n.params or {}).get("previous_id"), (n.params or {}).get("snapshot_id"))
-        if isinstance(pk, int)
+# --- Kinds: their sentence and link, registered by the app that owns each kind ------------------
+
+
+@dataclass(frozen=True)
+class KindHandlers:
+    """How notifications of one kind read: `text(notification, context)` is one sentence in
+    the active language, `url(notification)` where it leads (None: nowhere), and
+    `context(notifications)` loads, in a fixed number of queries, what the texts of these
+    notifications of the kind need (passed to `text` as `context`; None when not loaded)."""
+
+    text: Callable[[Notification, Any], str]
+    url: Callable[[Notification], str | None] | None = None
+    context: Callable[[Sequence[Notification]], Any] | None = None
+
+
+_KINDS: dict[str, KindHandlers] = {}
+
+
+def notification_kind_register(
+    kind: str,
+    *,
+    text: Callable[[Notification, Any], str],
+    url: Callable[[Notification], str | None] | None = None,
+    context: Callable[[Sequence[Notification]], Any] | None = None,
+) -> None:
+    """Say how notifications of `kind` read; called from the owning app's AppConfig.ready()."""
+    _KINDS[kind] = KindHandlers(text=text, url=url, context=context)
+
+
+def notification_contexts(notifications: Sequence[Notification]) -> dict[str, Any]:
+    """What the texts of these notifications need, by kind: one load per kind that has one
+    and is among them (see KindHandlers.context)."""
+    by_kind: dict[str, list[Notification]] = {}
+    for n in notifications:
+        by_kind.setdefault(n.kind, []).append(n)
+    return {
+        kind: handlers.context(items)
+        for kind, items in by_kind.items()
+        if (handlers := _KINDS.get(kind)) is not None and handlers.context is not None
     }
-    if not wanted:
-        return {}, {}
-    snapshots = list(
-        ScoreSnapshot.objects.filter(
-            pk__in=wanted, user_id__in={n.user_id for n in notifications}
-        ).only("id", "user_id", "score", "contributions", "model_version_id", "computed_at")
-    )
-    return {s.pk: s for s in snapshots}, base_points_of(snapshots)
 
 
-def _signed(points: int) -> str:
-    # As the score pages show points: a plus, or a true minus sign.
-    return f"+{points}" if points >= 0 else f"\u2212{-points}"
+def notification_text(notification: Notification, *, contexts: dict[str, Any] | None = None) -> str:
+    """One sentence in the active language. A kind that needs more than the notification
+    (a score change names its main reason) finds it in `contexts` (see
+    notification_contexts) and says less without it."""
+    handlers = _KINDS.get(notification.kind)
+    if handlers is None:
+        return str(notification.get_kind_display())
+    return handlers.text(notification, (contexts or {}).get(notification.kind))
 
 
-def _main_reason(
-    notification: Notification, snapshots: Snapshots, base_points: dict[int, float]
-) -> Part | None:
-    """The largest part of the change that moved the score the way it went."""
-    params = notification.params or {}
-    before = snapshots.get(params.get("previous_id"))
-    after = snapshots.get(params.get("snapshot_id"))
-    if before is None or after is None or {before.user_id, after.user_id} != {notification.user_id}:
+def notification_url(notification: Notification) -> str | None:
+    """Where the notification leads, as its kind says (None: nowhere)."""
+    handlers = _KINDS.get(notification.kind)
+    if handlers is None or handlers.url is None:
         return None
-    change = change_between(before, after, base_points=base_points)
-    return next((part for part in change.parts if part.points * change.total > 0), None)
+    return handlers.url(notification)
 
 
-def _score_changed_text(
-    notification: Notification, snapshots: Snapshots, base_points: dict[int, float]
-) -> str:
+def _appeal_text(notification: Notification, context: Any = None) -> str:
     params = notification.params or {}
-    values = {"before": params.get("from", 0), "after": params.get("to", 0)}
-    reason = _main_reason(notification, snapshots, base_points)
-    if reason is None:
-        return _("Your score went from %(before)d to %(after)d.") % values
-    return _(
-        "Your score went from %(before)d to %(after)d (%(change)s), "
-        "mostly because of: %(reason)s (%(points)s)."
-    ) % {
-        **values,
-        "change": _signed(values["after"] - values["before"]),
-        "reason": reason.text,
-        "points": _signed(reason.points),
-    }
-
-
-APPEAL_KINDS = (Notification.Kind.IDENTITY_APPEAL_FILED, Notification.Kind.IDENTITY_APPEAL_DECIDED)
-
-
-def _appeal_text(kind: str, params: dict) -> str:
-    if kind == Notification.Kind.IDENTITY_APPEAL_FILED:
+    if notification.kind == Notification.Kind.IDENTITY_APPEAL_FILED:
         return _(
             "Someone appealed against the real-name verification on your account, saying "
             "the ID number is theirs. Our staff will review it and tell you the outcome."
@@ -212,78 +212,52 @@ def _appeal_text(kind: str, params: dict) -> str:
     }
 
 
-def notification_text(
-    notification: Notification,
-    *,
-    snapshots: Snapshots | None = None,
-    base_points: dict[int, float] | None = None,
-) -> str:
-    """One sentence in the active language. A score change names its main reason when
-    its two snapshots are given (see score_snapshots_for)."""
-    params = notification.params or {}
-    if notification.kind == Notification.Kind.SCORE_CHANGED:
-        return _score_changed_text(notification, snapshots or {}, base_points or {})
-    if notification.kind in APPEAL_KINDS:
-        return _appeal_text(notification.kind, params)
-    if notification.kind == Notification.Kind.PARTNER_AUTHORIZATION_ENDED:
-        return _(
-            "Your authorisation of %(partner)s has ended because the partner was suspended. "
-            "It can no longer see anything of yours; if it is approved again, it must ask "
-            "you again."
-        ) % {"partner": params.get("partner", "")}
-    if notification.kind == Notification.Kind.NEW_SIGN_IN:
-        return _(
-            "New sign-in on %(device)s at %(time)s. If it was not you, change your password: "
-            "that signs out every device."
-        ) % {
-            "device": params.get("device") or _("an unknown device"),
-            "time": timezone.localtime(notification.created_at).strftime("%Y-%m-%d %H:%M"),
-        }
-    english = (get_language() or "").startswith("en")
-    titles = [
-        (item.get("title_en") if english else None) or item.get("title_zh", "")
-        for item in params.get("benefits", [])
-    ]
-    listed = (", " if english else "、").join(titles)
-    if notification.kind == Notification.Kind.BENEFIT_UNLOCKED:
-        return ngettext(
-            "Unlocked: %(titles)s. Claim it under Benefits.",
-            "Unlocked: %(titles)s. Claim them under Benefits.",
-            len(titles),
-        ) % {"titles": listed}
-    if notification.kind == Notification.Kind.BENEFIT_LOCKED:
-        return ngettext(
-            "Locked again: %(titles)s. Your score is below what it needs, or the offer changed.",
-            "Locked again: %(titles)s. Your score is below what they need, or the offers changed.",
-            len(titles),
-        ) % {"titles": listed}
-    return str(notification.get_kind_display())
+def _partner_authorization_ended_text(notification: Notification, context: Any = None) -> str:
+    return _(
+        "Your authorisation of %(partner)s has ended because the partner was suspended. "
+        "It can no longer see anything of yours; if it is approved again, it must ask "
+        "you again."
+    ) % {"partner": (notification.params or {}).get("partner", "")}
 
 
-def notification_url(notification: Notification) -> str | None:
-    """Where the notification leads: a score change to its explanation in the history, an
-    identity appeal to the verification page, an ended partner authorisation to the
-    consents page, a new sign-in to the devices page."""
-    if notification.kind == Notification.Kind.NEW_SIGN_IN:
-        return reverse("accounts:devices")
-    snapshot_id = (notification.params or {}).get("snapshot_id")
-    if notification.kind == Notification.Kind.SCORE_CHANGED and isinstance(snapshot_id, int):
-        return f"{reverse('scoring:history')}?at={snapshot_id}#change"
-    if notification.kind in APPEAL_KINDS:
-        return reverse("accounts:identity")
-    if notification.kind == Notification.Kind.PARTNER_AUTHORIZATION_ENDED:
-        return reverse("accounts:consents")
-    return None
+def _new_sign_in_text(notification: Notification, context: Any = None) -> str:
+    return _(
+        "New sign-in on %(device)s at %(time)s. If it was not you, change your password: "
+        "that signs out every device."
+    ) % {
+        "device": (notification.params or {}).get("device") or _("an unknown device"),
+        "time": timezone.localtime(notification.created_at).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def notification_kinds_register() -> None:
+    """Accounts' own kinds: an identity appeal leads to the verification page, an ended
+    partner authorisation to the consents page, a new sign-in to the devices page."""
+    appeals = (Notification.Kind.IDENTITY_APPEAL_FILED, Notification.Kind.IDENTITY_APPEAL_DECIDED)
+    for kind in appeals:
+        notification_kind_register(
+            kind, text=_appeal_text, url=lambda n: reverse("accounts:identity")
+        )
+    notification_kind_register(
+        Notification.Kind.PARTNER_AUTHORIZATION_ENDED,
+        text=_partner_authorization_ended_text,
+        url=lambda n: reverse("accounts:consents"),
+    )
+    notification_kind_register(
+        Notification.Kind.NEW_SIGN_IN,
+        text=_new_sign_in_text,
+        url=lambda n: reverse("accounts:devices"),
+    )
 
 
 def notifications_page(*, user: User, limit: int = PAGE_SIZE) -> list[dict]:
     """The user's latest notifications as the inbox shows them, newest first: a fixed
-    number of queries (the notifications, then their snapshots and base points)."""
+    number of queries (the notifications, then what the texts of their kinds need)."""
     notifications = list(notifications_for_user(user=user, limit=limit))
-    snapshots, base_points = score_snapshots_for(notifications)
+    contexts = notification_contexts(notifications)
     return [
         {
-            "text": notification_text(n, snapshots=snapshots, base_points=base_points),
+            "text": notification_text(n, contexts=contexts),
             "url": notification_url(n),
             "kind": n.kind,
             "created_at": n.created_at,
@@ -320,8 +294,7 @@ def _portal_url(path: str) -> str:
 def _email_message(
     user: User,
     notifications: list[Notification],
-    snapshots: Snapshots,
-    base_points: dict[int, float],
+    contexts: dict[str, Any],
 ) -> EmailMessage:
     """One email for one user: each sentence with its link, nothing more about them (no
     name, no ID number: an inbox is not a safe place for those)."""
@@ -329,7 +302,7 @@ def _email_message(
     with translation.override(user.notification_preference.language):
         lines = []
         for n in notifications:
-            lines.append(notification_text(n, snapshots=snapshots, base_points=base_points))
+            lines.append(notification_text(n, contexts=contexts))
             lines += [_portal_url(notification_url(n) or reverse("accounts:notifications")), ""]
         lines.append(
             _(
@@ -364,7 +337,7 @@ def notification_emails_send(*, user_ids: Sequence[int], at: datetime.datetime) 
     )
     if not pending:
         return 0
-    snapshots, base_points = score_snapshots_for(pending)
+    contexts = notification_contexts(pending)
     by_user: dict[int, list[Notification]] = {}
     for n in pending:
         by_user.setdefault(n.user_id, []).append(n)
@@ -379,7 +352,7 @@ def notification_emails_send(*, user_ids: Sequence[int], at: datetime.datetime) 
                 ).update(emailed_at=timezone.now())
                 if not claimed:
                     continue
-                message = _email_message(items[0].user, items, snapshots, base_points)
+                message = _email_message(items[0].user, items, contexts)
                 message.connection = connection
                 message.send()
             sent += 1

@@ -14,6 +14,7 @@ class BenefitsConfig(AppConfig):
         benchmarks') sees these calls."""
         from accounts.models import ConsentPurpose
         from accounts.signals import consent_revoked
+        from benefits.notifications import notification_kinds_register
         from benefits.services import unlocks
         from benefits.services.court_list import court_list_correct
         from scoring.signals import dispute_corrected, recompute_run_starting, scores_written
@@ -32,6 +33,7 @@ class BenefitsConfig(AppConfig):
                 # No score, no benefits: what was unlocked closes with the consent.
                 unlocks.unlocks_close_all(users=[user])
 
+        notification_kinds_register()
         dispute_corrected.connect(on_dispute_corrected, weak=False, dispatch_uid="court_list")
         scores_written.connect(on_scores_written, weak=False, dispatch_uid="unlocks_apply")
         recompute_run_starting.connect(

@@ -10,7 +10,10 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import person_data_changed
+        from scoring.notifications import notification_kinds_register
         from scoring.services import score_recompute_queue_many
+
+        notification_kinds_register()
 
         def on_person_data_changed(sender, *, user_ids, trigger, **kwargs) -> int:
             return score_recompute_queue_many(user_ids=set(user_ids), trigger=trigger)

@@ -21,8 +21,6 @@ KNOWN_UPWARD = {
     ("accounts/forms.py", "benefits.models"),
     ("accounts/management/commands/load_demo.py", "benefits.demo"),
     ("accounts/management/commands/load_demo.py", "scoring.demo"),
-    ("accounts/notifications.py", "scoring.explain"),
-    ("accounts/notifications.py", "scoring.models"),
     ("accounts/selectors.py", "benefits.models"),
     ("accounts/services/consent.py", "benefits.models"),
     ("accounts/views/account.py", "benefits.services.partner_access"),

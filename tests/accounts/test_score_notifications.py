@@ -183,10 +183,9 @@ def test_a_per_user_score_a_newer_one_supersedes_is_kept_but_followed_up_by_nobo
 
 
 def _explained(notes) -> dict:
-    from accounts.notifications import score_snapshots_for
+    from accounts.notifications import notification_contexts
 
-    snapshots, base_points = score_snapshots_for(notes)
-    return {"snapshots": snapshots, "base_points": base_points}
+    return {"contexts": notification_contexts(notes)}
 
 
 def test_without_its_snapshots_the_sentence_keeps_the_scores(person):
@@ -549,3 +548,16 @@ def test_the_nightly_chunk_mails_its_users_with_one_task(
         body = by_address[f"{user.username}@example.cn"]
         assert "Your score went from" not in body
         assert "Unlocked: Free bikes" in body
+
+
+def test_every_kind_says_how_it_reads_from_the_app_that_owns_it():
+    """Accounts knows no app above it: each app registers its own kinds from its
+    AppConfig.ready(), and together they cover every kind (none falls back to its label)."""
+    from accounts.notifications import _KINDS
+
+    assert set(_KINDS) == set(Notification.Kind.values)
+    owners = {kind: handlers.text.__module__ for kind, handlers in _KINDS.items()}
+    assert owners[Notification.Kind.SCORE_CHANGED] == "scoring.notifications"
+    assert owners[Notification.Kind.BENEFIT_UNLOCKED] == "benefits.notifications"
+    assert owners[Notification.Kind.BENEFIT_LOCKED] == "benefits.notifications"
+    assert owners[Notification.Kind.NEW_SIGN_IN] == "accounts.notifications"

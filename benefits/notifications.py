@@ -1,0 +1,40 @@
+"""How benefit notifications read: the benefits unlocked or locked again, listed by their
+titles in the reader's language. Registered with accounts' notifications from
+BenefitsConfig.ready()."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import get_language, ngettext
+
+from accounts.models import Notification
+from accounts.notifications import notification_kind_register
+
+
+def benefits_changed_text(notification: Notification, context: Any = None) -> str:
+    """The benefits unlocked, or locked again, by their titles in the active language."""
+    english = (get_language() or "").startswith("en")
+    titles = [
+        (item.get("title_en") if english else None) or item.get("title_zh", "")
+        for item in (notification.params or {}).get("benefits", [])
+    ]
+    if notification.kind == Notification.Kind.BENEFIT_UNLOCKED:
+        sentence = ngettext(
+            "Unlocked: %(titles)s. Claim it under Benefits.",
+            "Unlocked: %(titles)s. Claim them under Benefits.",
+            len(titles),
+        )
+    else:
+        sentence = ngettext(
+            "Locked again: %(titles)s. Your score is below what it needs, or the offer changed.",
+            "Locked again: %(titles)s. Your score is below what they need, or the offers changed.",
+            len(titles),
+        )
+    return sentence % {"titles": (", " if english else "、").join(titles)}
+
+
+def notification_kinds_register() -> None:
+    # No link: the inbox is where they are read (as before).
+    for kind in (Notification.Kind.BENEFIT_UNLOCKED, Notification.Kind.BENEFIT_LOCKED):
+        notification_kind_register(kind, text=benefits_changed_text)

@@ -1,0 +1,95 @@
+"""How score notifications read: the change with its main reason in the reader's language,
+leading to its explanation in the history. Registered with accounts' notifications from
+ScoringConfig.ready()."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import Notification
+from accounts.notifications import notification_kind_register
+from scoring.explain import Part, base_points_of, change_between
+from scoring.models import ScoreSnapshot
+
+Snapshots = dict[int, ScoreSnapshot]
+# A score notification's context: its two snapshots and their models' base points.
+ScoreContext = tuple[Snapshots, dict[int, float]]
+
+
+def score_snapshots_for(notifications: Sequence[Notification]) -> ScoreContext:
+    """The two snapshots of every score notification, with their models' base points: two
+    queries whatever the number. Only the notified user's own snapshots are read; one
+    that is gone (history deleted) is simply missing."""
+    wanted = {
+        pk
+        for n in notifications
+        if n.kind == Notification.Kind.SCORE_CHANGED
+        for pk in ((n.params or {}).get("previous_id"), (n.params or {}).get("snapshot_id"))
+        if isinstance(pk, int)
+    }
+    if not wanted:
+        return {}, {}
+    snapshots = list(
+        ScoreSnapshot.objects.filter(
+            pk__in=wanted, user_id__in={n.user_id for n in notifications}
+        ).only("id", "user_id", "score", "contributions", "model_version_id", "computed_at")
+    )
+    return {s.pk: s for s in snapshots}, base_points_of(snapshots)
+
+
+def _signed(points: int) -> str:
+    # As the score pages show points: a plus, or a true minus sign.
+    return f"+{points}" if points >= 0 else f"\u2212{-points}"
+
+
+def _main_reason(
+    notification: Notification, snapshots: Snapshots, base_points: dict[int, float]
+) -> Part | None:
+    """The largest part of the change that moved the score the way it went."""
+    params = notification.params or {}
+    before = snapshots.get(params.get("previous_id"))
+    after = snapshots.get(params.get("snapshot_id"))
+    if before is None or after is None or {before.user_id, after.user_id} != {notification.user_id}:
+        return None
+    change = change_between(before, after, base_points=base_points)
+    return next((part for part in change.parts if part.points * change.total > 0), None)
+
+
+def score_changed_text(notification: Notification, context: ScoreContext | None = None) -> str:
+    """The change; with its snapshots in `context` (see score_snapshots_for), its main
+    reason too."""
+    snapshots, base_points = context or ({}, {})
+    params = notification.params or {}
+    values = {"before": params.get("from", 0), "after": params.get("to", 0)}
+    reason = _main_reason(notification, snapshots, base_points)
+    if reason is None:
+        return _("Your score went from %(before)d to %(after)d.") % values
+    return _(
+        "Your score went from %(before)d to %(after)d (%(change)s), "
+        "mostly because of: %(reason)s (%(points)s)."
+    ) % {
+        **values,
+        "change": _signed(values["after"] - values["before"]),
+        "reason": reason.text,
+        "points": _signed(reason.points),
+    }
+
+
+def score_changed_url(notification: Notification) -> str | None:
+    """The change's explanation in the history."""
+    snapshot_id = (notification.params or {}).get("snapshot_id")
+    if not isinstance(snapshot_id, int):
+        return None
+    return f"{reverse('scoring:history')}?at={snapshot_id}#change"
+
+
+def notification_kinds_register() -> None:
+    notification_kind_register(
+        Notification.Kind.SCORE_CHANGED,
+        text=score_changed_text,
+        url=score_changed_url,
+        context=score_snapshots_for,
+    )
