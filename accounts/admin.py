@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.crypto import decrypt_bytes, decrypt_text
+from accounts.crypto import decrypt_text
 from accounts.models import (
     ConsentGrant,
     ConsentRevocation,
@@ -209,7 +209,7 @@ class IdentityAppealAdmin(NoAdd, NoDelete, admin.ModelAdmin):
         evidence = IdentityAppealEvidence.objects.filter(appeal_id=appeal_id).first()
         if appeal is None or evidence is None:
             raise Http404
-        response = HttpResponse(decrypt_bytes(evidence.data), content_type=evidence.content_type)
+        response = HttpResponse(evidence.content(), content_type=evidence.content_type)
         response["Content-Disposition"] = f'attachment; filename="appeal-{appeal_id}"'
         response["Cache-Control"] = "private, no-store"
         return response

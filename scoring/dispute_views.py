@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.crypto import decrypt_bytes
 from scoring import disputes
 from scoring.forms import DisputeForm, StatementForm
 from scoring.models import DisputeAttachment, PersonalStatement
@@ -127,7 +126,7 @@ def dispute_attachment(request: HttpRequest, dispute_id: int) -> HttpResponse:
     attachment = disputes.evidence_open(user=request.user, dispute_id=dispute_id)
     if attachment is None:
         raise Http404
-    response = HttpResponse(decrypt_bytes(attachment.data), content_type=attachment.content_type)
+    response = HttpResponse(attachment.content(), content_type=attachment.content_type)
     response["Content-Disposition"] = f'attachment; filename="dispute-{dispute_id}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -19,7 +19,6 @@ from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from accounts.crypto import encrypt_bytes
 from accounts.models import Profile, User
 from accounts.profile_sections import SECTIONS
 from accounts.selectors import profile_value_display
@@ -36,7 +35,7 @@ from scoring.models import (
 from scoring.services import score_recompute_queue
 from scoring.signals import dispute_corrected
 from sesame_portal.errors import ServiceError
-from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type, evidence_file_name
+from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type
 
 ANSWER_WITHIN = datetime.timedelta(days=20)
 ATTACHMENT_MAX_BYTES = EVIDENCE_MAX_BYTES
@@ -207,14 +206,8 @@ def dispute_file(
         )
         DisputeEvent.objects.create(dispute=dispute, at=now, status=Dispute.Status.RECEIVED)
         if attachment is not None:
-            data = attachment.read()
-            # Sealed at rest, under a neutral name: evidence often shows an ID number.
             DisputeAttachment.objects.create(
-                dispute=dispute,
-                name=evidence_file_name(content_type),
-                content_type=content_type,
-                size=len(data),
-                data=encrypt_bytes(data),
+                dispute=dispute, **DisputeAttachment.sealed(attachment, content_type)
             )
     return dispute
 

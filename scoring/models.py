@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models.evidence import SealedEvidence
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
 
 
@@ -439,24 +440,14 @@ class Dispute(models.Model):
         return self.status in self.OPEN
 
 
-class DisputeAttachment(models.Model):
-    """The optional evidence, kept in the database (so backups and access rules cover
-    it) and handed out only to its owner and to staff."""
-
-    ENCRYPTED_FIELDS = ("data",)
+class DisputeAttachment(SealedEvidence):
+    """The optional evidence, handed out only to its owner and to staff."""
 
     dispute = models.OneToOneField(Dispute, on_delete=models.CASCADE, related_name="attachment")
-    name = models.CharField(_("file name"), max_length=120)
-    content_type = models.CharField(_("type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    data = models.BinaryField(_("content"))
 
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class DisputeEvidenceAccess(models.Model):

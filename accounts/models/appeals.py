@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models.evidence import SealedEvidence
 from accounts.models.users import Identity
 
 
@@ -81,21 +82,11 @@ class IdentityAppeal(models.Model):
         return f"identity appeal {self.pk} ({self.status})"
 
 
-class IdentityAppealEvidence(models.Model):
-    """The photo or scan of the ID card, kept in the database (backups and access rules
-    cover it) and handed out only to staff who may see appeals."""
-
-    ENCRYPTED_FIELDS = ("data",)
+class IdentityAppealEvidence(SealedEvidence):
+    """The photo or scan of the ID card, handed out only to staff who may see appeals."""
 
     appeal = models.OneToOneField(IdentityAppeal, on_delete=models.CASCADE, related_name="evidence")
-    name = models.CharField(_("file name"), max_length=120)
-    content_type = models.CharField(_("type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    data = models.BinaryField(_("content"))
 
     class Meta:
         verbose_name = _("appeal evidence")
         verbose_name_plural = _("appeal evidence")
-
-    def __str__(self) -> str:
-        return self.name

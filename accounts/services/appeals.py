@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from accounts.crypto import encrypt_bytes, encrypt_text, keyed_hash
+from accounts.crypto import encrypt_text, keyed_hash
 from accounts.models import (
     Identity,
     IdentityAppeal,
@@ -36,7 +36,7 @@ from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_
 from accounts.services.attempts import identity_attempt_begin
 from accounts.signals import person_data_changed
 from sesame_portal.errors import ServiceError
-from sesame_portal.uploads import evidence_content_type, evidence_file_name
+from sesame_portal.uploads import evidence_content_type
 
 logger = logging.getLogger(__name__)
 
@@ -116,14 +116,8 @@ def _appeal_create(
         statement=statement,
         created_at=now,
     )
-    data = evidence.read()
-    # Sealed at rest: an ID card photo in a dump would give the number away.
     IdentityAppealEvidence.objects.create(
-        appeal=appeal,
-        name=evidence_file_name(content_type),
-        content_type=content_type,
-        size=len(data),
-        data=encrypt_bytes(data),
+        appeal=appeal, **IdentityAppealEvidence.sealed(evidence, content_type)
     )
     _notify(identity.user_id, Notification.Kind.IDENTITY_APPEAL_FILED, {"appeal_id": appeal.pk})
     return appeal
