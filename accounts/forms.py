@@ -28,7 +28,7 @@ from accounts.validators import (
 from benefits.models import Partner
 from sesame_portal.forms import TickBoxField
 from sesame_portal.i18n import format_when_shown
-from sesame_portal.uploads import EVIDENCE_MAX_MB
+from sesame_portal.uploads import EVIDENCE_MAX_MB, STATEMENT_MAX
 
 
 class SignupForm(forms.Form):
@@ -114,7 +114,7 @@ class IdentityAppealForm(IdentityForm):
     )
     statement = forms.CharField(
         label=_("Why this ID number is yours"),
-        max_length=2000,
+        max_length=STATEMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("For example: when you lost the card, or who may have used it."),
     )

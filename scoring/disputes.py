@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -35,11 +35,10 @@ from scoring.models import (
 from scoring.services import score_recompute_queue
 from scoring.signals import dispute_corrected
 from sesame_portal.errors import ServiceError
-from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type
+from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type, statement_clean
 
 ANSWER_WITHIN = datetime.timedelta(days=20)
 ATTACHMENT_MAX_BYTES = EVIDENCE_MAX_BYTES
-STATEMENT_MAX = 2000
 TRANSITIONS = {
     Dispute.Status.RECEIVED: {
         Dispute.Status.UNDER_REVIEW,
@@ -167,15 +166,7 @@ def dispute_file(
     statement: str,
     attachment: UploadedFile | None = None,
 ) -> Dispute:
-    statement = (statement or "").strip()
-    if not statement:
-        raise ServiceError("statement", _("Say what is wrong and what is right."))
-    if len(statement) > STATEMENT_MAX:
-        raise ServiceError(
-            "statement",
-            _("Keep the statement to %(most)s characters.")
-            % {"most": number_format(STATEMENT_MAX, force_grouping=True)},
-        )
+    statement = statement_clean(statement, missing=_("Say what is wrong and what is right."))
     if kind not in Dispute.Kind.values:
         raise ServiceError("not_found", _("No such record of yours."), status_code=404)
     record_id = record_id if kind in (Dispute.Kind.REPAYMENT, Dispute.Kind.BILL) else None

@@ -9,7 +9,7 @@ from scoring.models import ScoreProof
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.forms import TickBoxField
 from sesame_portal.i18n import format_when_shown
-from sesame_portal.uploads import EVIDENCE_MAX_MB
+from sesame_portal.uploads import EVIDENCE_MAX_MB, STATEMENT_MAX
 
 
 class WhatIfForm(forms.Form):
@@ -83,7 +83,7 @@ class ProofForm(forms.Form):
 class DisputeForm(forms.Form):
     statement = forms.CharField(
         label=_("What is wrong, and what is right"),
-        max_length=2000,
+        max_length=STATEMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     attachment = forms.FileField(

@@ -4,11 +4,14 @@ bytes, whatever it is called, and how large it may be."""
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from sesame_portal.errors import ServiceError
 
 EVIDENCE_MAX_MB = 5
+# What a person writes beside their evidence (a dispute, an identity appeal).
+STATEMENT_MAX = 2000
 EVIDENCE_MAX_BYTES = EVIDENCE_MAX_MB * 1024 * 1024
 # File types by their first bytes: what the file is, whatever it is called.
 SIGNATURES = (
@@ -42,3 +45,18 @@ def evidence_content_type(upload: UploadedFile) -> str:
         if head.startswith(signature):
             return content_type
     raise ServiceError("attachment_type", _("Attach a PDF, JPEG or PNG file."), status_code=415)
+
+
+def statement_clean(text: str | None, *, missing: str) -> str:
+    """The statement beside evidence, trimmed: refused (code `statement`) when empty,
+    with `missing` as the message, or longer than STATEMENT_MAX."""
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("statement", missing)
+    if len(text) > STATEMENT_MAX:
+        raise ServiceError(
+            "statement",
+            _("Keep the statement to %(most)s characters.")
+            % {"most": number_format(STATEMENT_MAX, force_grouping=True)},
+        )
+    return text

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models.evidence import SealedEvidence
 from accounts.models.users import Identity
+from sesame_portal.uploads import STATEMENT_MAX
 
 
 class IdentityAppeal(models.Model):
@@ -48,7 +49,7 @@ class IdentityAppeal(models.Model):
     )
     id_number_hash = models.CharField(_("ID number keyed hash"), max_length=64, db_index=True)
     full_name_encrypted = models.TextField(_("appellant's full name (encrypted)"))
-    statement = models.TextField(_("statement"), max_length=2000)
+    statement = models.TextField(_("statement"), max_length=STATEMENT_MAX)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

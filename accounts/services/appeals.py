@@ -20,7 +20,6 @@ from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.crypto import encrypt_text, keyed_hash
@@ -36,13 +35,12 @@ from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_
 from accounts.services.attempts import identity_attempt_begin
 from accounts.signals import person_data_changed
 from sesame_portal.errors import ServiceError
-from sesame_portal.uploads import evidence_content_type
+from sesame_portal.uploads import evidence_content_type, statement_clean
 
 logger = logging.getLogger(__name__)
 
 APPEAL_OFFER_SALT = "accounts.identity-appeal-offer"
 APPEAL_OFFER_MAX_AGE = datetime.timedelta(hours=1)
-STATEMENT_MAX = 2000
 
 
 # --- The offer --------------------------------------------------------------------------------
@@ -136,15 +134,7 @@ def identity_appeal_file(
     """File an appeal against the identity the offer names. Counts as an identity
     attempt; the name and number go through the verification rules again."""
     identity_id = appeal_offer_identity_id(token=token, user=user)
-    statement = (statement or "").strip()
-    if not statement:
-        raise ServiceError("statement", _("Say why this ID number is yours."))
-    if len(statement) > STATEMENT_MAX:
-        raise ServiceError(
-            "statement",
-            _("Keep the statement to %(most)s characters.")
-            % {"most": number_format(STATEMENT_MAX, force_grouping=True)},
-        )
+    statement = statement_clean(statement, missing=_("Say why this ID number is yours."))
     if evidence is None:
         raise ServiceError("attachment", _("Attach a photo or scan of your ID card."))
     content_type = evidence_content_type(evidence)
