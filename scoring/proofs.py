@@ -36,7 +36,17 @@ MAX_OPEN_PROOFS = 20
 
 
 def proof_token(proof: ScoreProof) -> str:
-    return signing.dumps({"p": proof.pk, "n": proof.nonce}, salt=SALT, compress=False)
+    """The proof's link token: the same every time it is drawn (a QR code printed once
+    stays the link shown later). The proof's own expiry and revocation decide whether it
+    still answers, so the token carries no timestamp."""
+    return signing.Signer(salt=SALT).sign_object({"p": proof.pk, "n": proof.nonce})
+
+
+def _token_data(token: str) -> dict:
+    if token.count(":") == 2:
+        # A link given out before tokens were made stable: it carries a timestamp.
+        return signing.loads(token, salt=SALT)
+    return signing.Signer(salt=SALT).unsign_object(token)
 
 
 def proof_create(
@@ -128,7 +138,7 @@ def proof_open(token: str) -> ProofAnswer:
     """Verify the link and answer it as of now; log the opening."""
     now = timezone.now()
     try:
-        data = signing.loads(token, salt=SALT)
+        data = _token_data(token)
         proof_id, nonce = int(data["p"]), str(data["n"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return ProofAnswer("not_genuine")

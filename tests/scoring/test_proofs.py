@@ -158,6 +158,21 @@ def test_the_answer_follows_the_current_score(holder):
     assert ">No<" in _open(proof).content.decode()
 
 
+def test_a_proofs_link_is_the_same_every_time_it_is_drawn(holder):
+    user, _snapshot = holder
+    proof = _create(user)
+    page = _client(user).get(f"/score/proofs/{proof.pk}/").content.decode()
+    assert proof_token(proof) == proof_token(ScoreProof.objects.get(pk=proof.pk))
+    assert f"/proof/{proof_token(proof)}/" in page
+
+
+def test_a_link_given_out_with_a_timestamp_still_opens(holder):
+    user, _snapshot = holder
+    proof = _create(user)
+    old_style = signing.dumps({"p": proof.pk, "n": proof.nonce}, salt=SALT, compress=False)
+    assert _client().get(f"/proof/{old_style}/").status_code == 200
+
+
 @pytest.mark.parametrize(
     "mangle",
     [
@@ -165,6 +180,7 @@ def test_the_answer_follows_the_current_score(holder):
         lambda token: signing.dumps({"p": 1, "n": "x" * 32}, salt="another.salt"),
         lambda token: "not-a-token",
         lambda token: token.split(":")[0] + "::",
+        lambda token: signing.Signer(salt=SALT).sign_object({"p": "x", "n": 1}),
         lambda token: signing.dumps({"p": "1; DROP TABLE", "n": 1}, salt=SALT),
         lambda token: signing.dumps(["p", 1], salt=SALT),
     ],
