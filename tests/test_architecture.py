@@ -25,9 +25,6 @@ KNOWN_UPWARD = {
     ("accounts/services/consent.py", "benefits.models"),
     ("accounts/views/account.py", "benefits.services.partner_access"),
     ("accounts/views/account.py", "benefits.views"),
-    ("scoring/disputes.py", "benefits.selectors"),
-    ("scoring/population_store.py", "benefits.models"),
-    ("scoring/selectors.py", "benefits.models"),
 }
 
 
