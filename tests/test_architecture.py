@@ -19,8 +19,6 @@ KNOWN_UPWARD = {
     ("accounts/api/consents.py", "benefits.models"),
     ("accounts/api/consents.py", "benefits.services.partner_access"),
     ("accounts/forms.py", "benefits.models"),
-    ("accounts/management/commands/load_demo.py", "benefits.demo"),
-    ("accounts/management/commands/load_demo.py", "scoring.demo"),
     ("accounts/selectors.py", "benefits.models"),
     ("accounts/services/consent.py", "benefits.models"),
     ("accounts/views/account.py", "benefits.services.partner_access"),
