@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.evidence import SealedEvidence
+from scoring.reasons import trigger_text
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
 
 
@@ -253,8 +254,6 @@ class ScoreSnapshot(models.Model):
 
     @property
     def trigger_label(self) -> str:
-        from scoring.reasons import trigger_text
-
         return trigger_text(self.trigger)
 
 
