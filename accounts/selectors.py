@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from knox.models import AuthToken
 
 from accounts.crypto import birth_date_decrypt, decrypt_text
 from accounts.models import (
@@ -307,8 +308,6 @@ def accounts_export(*, user: User) -> dict:
     """accounts' part of "download my data" (sesame_portal.export.account_export merges
     the apps' parts). The ID number appears masked only: the full number is never sent
     anywhere, not even to its owner."""
-    from knox.models import AuthToken
-
     identity = identity_for_user(user=user)
     profile = profile_get(user=user)
     grants = consent_grants_for_user(user=user)

@@ -107,25 +107,6 @@ def _calibrated(bands: list[dict]) -> bool:
     return all(later < earlier for earlier, later in itertools.pairwise(rates))
 
 
-def _evaluate(card, train, test, y_test) -> dict:
-    """A scorecard's figures on the test rows, computed the way model_train computes the
-    champion's."""
-    from sklearn.metrics import roc_auc_score
-
-    from scoring.training import _by_band, ks_statistic, psi
-
-    totals = card.total(card.points(test))
-    scores = card.scores(totals)
-    train_scores = card.scores(card.total(card.points(train)))
-    auc = roc_auc_score(y_test, -totals)
-    return {
-        "auc": auc,
-        "ks": ks_statistic(y_test, -totals),
-        "bands": _by_band(scores, y_test, card.p_default(totals)),
-        "psi": psi(train_scores, scores),
-    }
-
-
 def _median_runs(seconds: list[float]) -> str:
     runs = ", ".join(f"{s:.2f}" for s in seconds)
     return f"{statistics.median(seconds):.2f} s | {runs}"
@@ -139,7 +120,7 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
     from scoring.artifacts import artifact_dump, artifact_load, artifact_sha256
     from scoring.scorecard import scorecard_fit
     from scoring.services import scores_compute
-    from scoring.training import dataset_synthetic, ks_statistic, model_train
+    from scoring.training import dataset_synthetic, ks_statistic, model_train, scorecard_evaluate
 
     started_at = datetime.datetime.now(datetime.UTC)
     load_start = os.getloadavg()[0]
@@ -186,11 +167,14 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
             args.repeat,
         )
     refit_identical = cards[champion_monotone].to_dict() == result.scorecard.to_dict()
-    figures_of = {m: _evaluate(cards[m], train, test, y_test) for m in (True, False)}
+    figures_of = {
+        m: scorecard_evaluate(cards[m], train=train, test=test, y_test=y_test)
+        for m in (True, False)
+    }
     baseline = figures_of[False]  # the plain WOE-binned logistic scorecard
     card_baseline = card["comparisons"]["baseline_woe_logistic"]
-    assert abs(card_baseline["auc"] - baseline["auc"]) < 1e-12, "baseline differs from the card"
-    assert abs(figures_of[champion_monotone]["auc"] - metrics["auc"]) < 1e-12
+    assert abs(card_baseline["auc"] - baseline.auc) < 1e-12, "baseline differs from the card"
+    assert abs(figures_of[champion_monotone].auc - metrics["auc"]) < 1e-12
 
     log("timing scoring…")
     artifact = artifact_dump(
@@ -237,7 +221,7 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
         "auc": metrics["auc"],
         "true_auc": metrics["true_probability_auc"],
         "ratio": ratio,
-        "baseline_auc": baseline["auc"],
+        "baseline_auc": baseline.auc,
         "single_us": single_us,
         "chunk_rows_per_s": len(chunk) / chunk_s,
         "points_chunk_rows_per_s": len(chunk) / points_chunk_s,
@@ -291,8 +275,8 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
             f"| {ks_statistic(y_test, dataset.p_true[test_idx]):.4f} |",
             1,
         ),
-        row(name_of(True), figures_of[True]["auc"], figures_of[True]["ks"]),
-        row(name_of(False), baseline["auc"], baseline["ks"]),
+        row(name_of(True), figures_of[True].auc, figures_of[True].ks),
+        row(name_of(False), baseline.auc, baseline.ks),
     ]
     challenger = card["comparisons"].get("challenger_gradient_boosting_monotone")
     if challenger:
@@ -307,8 +291,8 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
         "",
         f"Bar (QUALITY.md, Model): champion AUC ≥ {AUC_RATIO_BAR:.2f} x true-probability AUC: "
         f"**{ratio:.4f} - {verdict}**. Champion minus baseline AUC: "
-        f"{metrics['auc'] - baseline['auc']:+.5f}; monotone minus plain: "
-        f"{figures_of[True]['auc'] - baseline['auc']:+.5f}.",
+        f"{metrics['auc'] - baseline.auc:+.5f}; monotone minus plain: "
+        f"{figures_of[True].auc - baseline.auc:+.5f}.",
         "",
         "### Calibration by band (test rows)",
         "",
@@ -316,22 +300,22 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
         "| Plain (baseline): count | Observed | Predicted |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for mono, base in zip(figures_of[True]["bands"], baseline["bands"], strict=True):
+    for mono, base in zip(figures_of[True].bands, baseline.bands, strict=True):
         lines.append(
             f"| {mono['band']} | {mono['low']}-{mono['high']} | {mono['count']:,} "
             f"| {_rate(mono['observed_default_rate'])} | {_rate(mono['predicted_default_rate'])} "
             f"| {base['count']:,} | {_rate(base['observed_default_rate'])} "
             f"| {_rate(base['predicted_default_rate'])} |"
         )
-    assert card["bands"] == _plain_bands(figures_of[champion_monotone]["bands"])
+    assert card["bands"] == _plain_bands(figures_of[champion_monotone].bands)
     yes = lambda ok: "yes" if ok else "NO"  # noqa: E731
     lines += [
         "",
         f"The champion's rows are the `{metrics['binning']}` columns (the model card's "
         f"`bands`). Observed default rate falls as the band rises (bands with ≥ "
-        f"{CALIBRATION_MIN_COUNT} people): monotone {yes(_calibrated(figures_of[True]['bands']))}"
-        f", plain {yes(_calibrated(baseline['bands']))}. PSI of test vs train scores: "
-        f"monotone {figures_of[True]['psi']:.5f}, plain {baseline['psi']:.5f} (card: "
+        f"{CALIBRATION_MIN_COUNT} people): monotone {yes(_calibrated(figures_of[True].bands))}"
+        f", plain {yes(_calibrated(baseline.bands))}. PSI of test vs train scores: "
+        f"monotone {figures_of[True].psi:.5f}, plain {baseline.psi:.5f} (card: "
         f"{metrics['psi_test_vs_train']:.5f}).",
         "",
         f"### Fit time: `scorecard_fit` on the {n_train:,} training rows",

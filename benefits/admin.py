@@ -19,9 +19,6 @@ from benefits.forms import JSONField
 from benefits.models import (
     Benefit,
     BenefitUnlock,
-    CourtListEntry,
-    CourtListImport,
-    CourtListOverride,
     Partner,
     PartnerAnomaly,
     PartnerApiKey,
@@ -31,9 +28,8 @@ from benefits.models import (
 )
 from benefits.resources import BenefitResource, PartnerResource
 from benefits.selectors import qualifying_preview
-from benefits.services import benefit_publish, court_list_import, partner_access, partner_status_set
-from benefits.services.court_list import csv_text
-from sesame_portal.admin_mixins import DeleteOnly, NoAdd, NoChange, ReadOnlyAdmin
+from benefits.services import benefit_publish, partner_access, partner_status_set
+from sesame_portal.admin_mixins import DeleteOnly, NoAdd, ReadOnlyAdmin
 from sesame_portal.errors import ServiceError
 
 PREVIEW_THRESHOLDS = [550, 600, 650, 700, 750, 800]
@@ -334,125 +330,6 @@ class VoucherAdmin(DeleteOnly, admin.ModelAdmin):
     list_filter = [("redeemed_at", admin.EmptyFieldListFilter), "benefit__partner"]
     search_fields = ["code"]
     list_select_related = ["benefit", "benefit__partner", "user"]
-
-
-class CourtListUploadForm(forms.ModelForm):
-    upload = forms.FileField(
-        label=_("CSV file"),
-        help_text=_(
-            "Columns name and id_number (or 姓名 and 身份证号), UTF-8 or GB 18030. Only keyed "
-            "hashes of the ID numbers are kept."
-        ),
-    )
-
-    class Meta:
-        model = CourtListImport
-        fields = []
-
-    MAX_MB = 20
-    MAX_BYTES = MAX_MB * 1024 * 1024
-
-    def clean_upload(self):
-        upload = self.cleaned_data["upload"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)d MB.") % {"mb": self.MAX_MB}
-            )
-        try:
-            self.text = csv_text(upload.read())
-        except ServiceError as exc:
-            raise forms.ValidationError(exc.message) from None
-        return upload
-
-
-@admin.register(CourtListImport)
-class CourtListImportAdmin(NoChange, admin.ModelAdmin):
-    list_display = [
-        "file_name",
-        "imported_at",
-        "imported_by",
-        "rows_total",
-        "rows_added",
-        "rows_removed",
-        "rows_kept_off",
-        "rows_bad",
-    ]
-    readonly_fields = [
-        "file_name",
-        "imported_at",
-        "imported_by",
-        "rows_total",
-        "rows_added",
-        "rows_removed",
-        "rows_kept_off",
-        "rows_bad",
-        "refused_rows",
-    ]
-    exclude = ["errors"]
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = CourtListUploadForm
-        return super().get_form(request, obj, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is not None else []
-
-    @admin.display(description=_("refused rows"))
-    def refused_rows(self, obj) -> str:
-        return render_to_string("admin/benefits/courtlistimport/errors.html", {"obj": obj})
-
-    def save_model(self, request, obj, form, change):
-        try:
-            record = court_list_import(
-                text=form.text, file_name=form.cleaned_data["upload"].name, by=request.user
-            )
-        except ServiceError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            record = None
-        # The admin's own save is replaced by the import; point it at the created record.
-        if record is not None:
-            obj.pk = record.pk
-            self.message_user(
-                request,
-                _(
-                    "%(total)d rows read: %(added)d added, %(removed)d no longer on the list "
-                    "removed, %(kept)d kept off after a corrected dispute, %(bad)d refused."
-                )
-                % {
-                    "total": record.rows_total,
-                    "added": record.rows_added,
-                    "removed": record.rows_removed,
-                    "kept": record.rows_kept_off,
-                    "bad": record.rows_bad,
-                },
-                messages.WARNING if record.rows_bad else messages.SUCCESS,
-            )
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if obj.pk is None:
-            return HttpResponseRedirect(reverse("admin:benefits_courtlistimport_add"))
-        return HttpResponseRedirect(reverse("admin:benefits_courtlistimport_change", args=[obj.pk]))
-
-
-@admin.register(CourtListEntry)
-class CourtListEntryAdmin(DeleteOnly, admin.ModelAdmin):
-    """Entries are hashes: nothing to read, but an admin removes one when a court does."""
-
-    list_display = ["pk", "imported_at", "source"]
-    list_filter = ["source"]
-    search_fields = ["=id_number_hash"]
-    readonly_fields = ["id_number_hash", "imported_at", "source"]
-
-
-@admin.register(CourtListOverride)
-class CourtListOverrideAdmin(DeleteOnly, admin.ModelAdmin):
-    """Matches corrected through a dispute. Deleting one lets the next import list the
-    person again."""
-
-    list_display = ["pk", "created_at", "dispute"]
-    readonly_fields = ["id_number_hash", "entry_hash", "dispute", "created_at"]
-    search_fields = ["=id_number_hash"]
 
 
 class PartnerApiKeyForm(forms.ModelForm):

@@ -16,11 +16,11 @@ class BenefitsConfig(AppConfig):
         from accounts.signals import consent_revoked
         from benefits.notifications import notification_kinds_register
         from benefits.services import unlocks
-        from benefits.services.court_list import court_list_correct
-        from scoring.signals import dispute_corrected, recompute_run_starting, scores_written
+        from scoring.signals import court_listed, recompute_run_starting, scores_written
 
-        def on_dispute_corrected(sender, *, dispute, **kwargs) -> None:
-            court_list_correct(dispute=dispute)
+        def on_court_listed(sender, *, user_ids, **kwargs) -> None:
+            # No benefits on the court list: what was unlocked closes at the import.
+            unlocks.unlocks_close_all(users=user_ids)
 
         def on_scores_written(sender, *, scores, at, **kwargs) -> int:
             return sum(unlocks.unlocks_apply(scores=scores, now=at))
@@ -34,7 +34,7 @@ class BenefitsConfig(AppConfig):
                 unlocks.unlocks_close_all(users=[user])
 
         notification_kinds_register()
-        dispute_corrected.connect(on_dispute_corrected, weak=False, dispatch_uid="court_list")
+        court_listed.connect(on_court_listed, weak=False, dispatch_uid="court_list_unlocks_close")
         scores_written.connect(on_scores_written, weak=False, dispatch_uid="unlocks_apply")
         recompute_run_starting.connect(
             on_recompute_run_starting, weak=False, dispatch_uid="unlocks_close_without_consent"

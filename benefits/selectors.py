@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.crypto import birth_date_decrypt
 from accounts.models import Identity, User
 from accounts.selectors import users_consenting_to_scoring
 from benefits.eligibility import BLOCK_SCORE, Eligibility, Person, eligibility_of
-from benefits.models import Benefit, CourtListEntry, Partner, PartnerQuery, Voucher
+from benefits.models import Benefit, Partner, PartnerQuery, Voucher
 from scoring.models import ScoreSnapshot
-from scoring.selectors import score_usable
+from scoring.selectors import court_listed_at, score_usable
 from sesame_portal.bulk import ids_lookup
 
 
@@ -37,13 +37,12 @@ def people_for(scores: list[tuple[int, int | None, dict]]) -> list[Person]:
     """Persons for (user id, score, sub-scores) rows, with their age, region and court
     list status: one query, whatever the number of rows."""
     user_ids = sorted({user_id for user_id, _score, _dims in scores})
-    listed = CourtListEntry.objects.filter(id_number_hash=OuterRef("id_number_hash"))
     identities = {
         user_id: (birth_date_decrypt(birth_date), region_code, on_list)
         for user_id, birth_date, region_code, on_list in Identity.objects.filter(
             **ids_lookup(user_ids)
         )
-        .annotate(on_list=Exists(listed))
+        .annotate(on_list=court_listed_at("id_number_hash"))
         .values_list("user_id", "birth_date_encrypted", "region_code", "on_list")
     }
     people = []
@@ -72,12 +71,6 @@ def person_with(*, user_id: int, snapshot: ScoreSnapshot | None) -> Person:
 def person_of(user: User) -> Person:
     """The user as eligibility sees them: their latest score only while they consent."""
     return person_with(user_id=user.pk, snapshot=score_usable(user=user))
-
-
-def is_court_listed(user: User) -> bool:
-    return CourtListEntry.objects.filter(
-        id_number_hash__in=Identity.objects.filter(user=user).values("id_number_hash")
-    ).exists()
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from benefits.services.anomalies import partner_anomalies_detect as detect
+
 
 @shared_task(name="benefits.partner_anomalies_detect", ignore_result=True)
 def partner_anomalies_detect() -> int:
-    from benefits.services.anomalies import partner_anomalies_detect as detect
-
     return len(detect())

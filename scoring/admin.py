@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -13,8 +13,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from scoring.artifacts import ArtifactIntegrityError
+from scoring.court_list import court_list_import, csv_text
 from scoring.disputes import dispute_transition, dispute_transition_check
 from scoring.models import (
+    CourtListEntry,
+    CourtListImport,
+    CourtListOverride,
     Dispute,
     DisputeAttachment,
     DisputeEvent,
@@ -250,3 +254,122 @@ class DisputeAdmin(NoAdd, admin.ModelAdmin):
         dispute_transition(
             dispute=obj, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
         )
+
+
+class CourtListUploadForm(forms.ModelForm):
+    upload = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns name and id_number (or 姓名 and 身份证号), UTF-8 or GB 18030. Only keyed "
+            "hashes of the ID numbers are kept."
+        ),
+    )
+
+    class Meta:
+        model = CourtListImport
+        fields = []
+
+    MAX_MB = 20
+    MAX_BYTES = MAX_MB * 1024 * 1024
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB.") % {"mb": self.MAX_MB}
+            )
+        try:
+            self.text = csv_text(upload.read())
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return upload
+
+
+@admin.register(CourtListImport)
+class CourtListImportAdmin(NoChange, admin.ModelAdmin):
+    list_display = [
+        "file_name",
+        "imported_at",
+        "imported_by",
+        "rows_total",
+        "rows_added",
+        "rows_removed",
+        "rows_kept_off",
+        "rows_bad",
+    ]
+    readonly_fields = [
+        "file_name",
+        "imported_at",
+        "imported_by",
+        "rows_total",
+        "rows_added",
+        "rows_removed",
+        "rows_kept_off",
+        "rows_bad",
+        "refused_rows",
+    ]
+    exclude = ["errors"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = CourtListUploadForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    @admin.display(description=_("refused rows"))
+    def refused_rows(self, obj) -> str:
+        return render_to_string("admin/scoring/courtlistimport/errors.html", {"obj": obj})
+
+    def save_model(self, request, obj, form, change):
+        try:
+            record = court_list_import(
+                text=form.text, file_name=form.cleaned_data["upload"].name, by=request.user
+            )
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            record = None
+        # The admin's own save is replaced by the import; point it at the created record.
+        if record is not None:
+            obj.pk = record.pk
+            self.message_user(
+                request,
+                _(
+                    "%(total)d rows read: %(added)d added, %(removed)d no longer on the list "
+                    "removed, %(kept)d kept off after a corrected dispute, %(bad)d refused."
+                )
+                % {
+                    "total": record.rows_total,
+                    "added": record.rows_added,
+                    "removed": record.rows_removed,
+                    "kept": record.rows_kept_off,
+                    "bad": record.rows_bad,
+                },
+                messages.WARNING if record.rows_bad else messages.SUCCESS,
+            )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return HttpResponseRedirect(reverse("admin:scoring_courtlistimport_add"))
+        return HttpResponseRedirect(reverse("admin:scoring_courtlistimport_change", args=[obj.pk]))
+
+
+@admin.register(CourtListEntry)
+class CourtListEntryAdmin(DeleteOnly, admin.ModelAdmin):
+    """Entries are hashes: nothing to read, but an admin removes one when a court does."""
+
+    list_display = ["pk", "imported_at", "source"]
+    list_filter = ["source"]
+    search_fields = ["=id_number_hash"]
+    readonly_fields = ["id_number_hash", "imported_at", "source"]
+
+
+@admin.register(CourtListOverride)
+class CourtListOverrideAdmin(DeleteOnly, admin.ModelAdmin):
+    """Matches corrected through a dispute. Deleting one lets the next import list the
+    person again."""
+
+    list_display = ["pk", "created_at", "dispute"]
+    readonly_fields = ["id_number_hash", "entry_hash", "dispute", "created_at"]
+    search_fields = ["=id_number_hash"]

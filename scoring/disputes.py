@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Profile, User
 from accounts.profile_sections import SECTIONS
 from accounts.selectors import profile_value_display
-from benefits.selectors import is_court_listed
+from scoring.court_list import court_list_correct
 from scoring.models import (
     Dispute,
     DisputeAttachment,
@@ -32,8 +32,8 @@ from scoring.models import (
     Repayment,
     UtilityBill,
 )
+from scoring.selectors import is_court_listed
 from scoring.services import score_recompute_queue
-from scoring.signals import dispute_corrected
 from sesame_portal.errors import ServiceError
 from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type, statement_clean
 
@@ -233,8 +233,7 @@ def dispute_transition(*, dispute: Dispute, status: str, note: str = "") -> Disp
         current.save(update_fields=["status", "resolved_at", "resolution"])
         DisputeEvent.objects.create(dispute=current, at=now, status=status, note=note)
         if status == Dispute.Status.CORRECTED:
-            # The court-list match lives above scoring: benefits removes it on this.
-            dispute_corrected.send(sender=Dispute, dispute=current)
+            court_list_correct(dispute=current)
             score_recompute_queue(user=current.user, trigger="dispute_corrected")
     return current
 

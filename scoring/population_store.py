@@ -33,9 +33,9 @@ from accounts.models import (
 )
 from accounts.resident_id import mask_id_number
 from accounts.selectors import consent_texts_current
-from benefits.models import CourtListEntry
 from scoring.models import (
     ActivityMonth,
+    CourtListEntry,
     CreditAccount,
     Friendship,
     Repayment,

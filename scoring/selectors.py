@@ -9,14 +9,14 @@ import threading
 import pandas as pd
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from accounts.models import ConsentGrant, ConsentPurpose, Profile, User
+from accounts.models import ConsentGrant, ConsentPurpose, Identity, Profile, User
 from accounts.profile_sections import completion_of_values
 from accounts.selectors import consent_allows
-from benefits.models import CourtListEntry
 from scoring.artifacts import LoadedModel, artifact_load
 from scoring.features import RawTables
 from scoring.models import (
     ActivityMonth,
+    CourtListEntry,
     CreditAccount,
     Friendship,
     ModelVersion,
@@ -71,6 +71,18 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
     return frame
+
+
+def court_listed_at(id_number_hash: str) -> Exists:
+    """Whether the ID number keyed hash at this path of the outer query is on the court
+    list: one subquery to annotate any number of rows with (identities, friendships)."""
+    return Exists(CourtListEntry.objects.filter(id_number_hash=OuterRef(id_number_hash)))
+
+
+def is_court_listed(user: User) -> bool:
+    return CourtListEntry.objects.filter(
+        id_number_hash__in=Identity.objects.filter(user=user).values("id_number_hash")
+    ).exists()
 
 
 def tables_load(
@@ -187,11 +199,7 @@ def tables_load(
         Friendship.objects.filter(**ids_lookup(ids))
         .annotate(
             friend_score=Subquery(previous.order_by("-computed_at").values("score")[:1]),
-            on_list=Exists(
-                CourtListEntry.objects.filter(
-                    id_number_hash=OuterRef("friend__identity__id_number_hash")
-                )
-            ),
+            on_list=court_listed_at("friend__identity__id_number_hash"),
         )
         .values_list("user_id", "friend_score", "on_list"),
         ["user_id", "friend_score", "friend_on_court_list"],

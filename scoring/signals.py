@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# A dispute was answered "corrected", inside the transaction that records it and
-# before its recompute is queued: the app holding the disputed record fixes it there.
-# Sent with dispute=Dispute.
-dispute_corrected = Signal()
+# People were put on the court list (scoring.court_list.court_list_import), inside its
+# transaction and before their recompute is queued: what a listed person may not keep is
+# closed now. Sent with user_ids=set of user ids.
+court_listed = Signal()
 
 # Snapshots were written (scoring.services.snapshots_write_and_follow_up), inside its
 # transaction. Sent with scores=list of (user id, score, sub-scores) of the snapshots that

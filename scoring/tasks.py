@@ -7,6 +7,15 @@ from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import ConsentPurpose, User
+from accounts.selectors import consent_allows
+from scoring import services  # through the module: tests replace score_recompute there
+from scoring.pending import pending_claim, pending_done, pending_fail
+from scoring.recompute import (
+    recompute_chunk_failed,
+    recompute_chunk_process,
+    recompute_run_start,
+)
+from scoring.recompute import recompute_sweep as sweep
 
 # Transient: the database restarting or a lock timing out. Anything else is a bug and
 # should fail loudly instead of looping.
@@ -16,8 +25,6 @@ TRANSIENT = (OperationalError, InterfaceError)
 class _UserRecomputeTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # Called once, after the last retry: the score home stops waiting and says so.
-        from scoring.pending import pending_fail
-
         pending_fail(user_id=args[0] if args else kwargs.get("user_id"))
 
 
@@ -32,15 +39,11 @@ class _UserRecomputeTask(Task):
 )
 def score_recompute_user(user_id: int, trigger: str) -> str:
     """Recompute one user's score after a change that matters."""
-    from accounts.selectors import consent_allows
-    from scoring.pending import pending_claim, pending_done, pending_fail
-    from scoring.services import score_recompute
-
     claimed_at = pending_claim(user_id=user_id)
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return "no_user"
-    snapshot = score_recompute(user=user, trigger=trigger)
+    snapshot = services.score_recompute(user=user, trigger=trigger)
     if snapshot is None and consent_allows(user=user, purpose=ConsentPurpose.SCORING):
         # No good model is active: the last good score stays, and the user is told.
         pending_fail(user_id=user_id, claimed_at=claimed_at)
@@ -58,8 +61,6 @@ def score_recompute_user(user_id: int, trigger: str) -> str:
     max_retries=5,
 )
 def recompute_chunk(chunk_id: int) -> int:
-    from scoring.recompute import recompute_chunk_failed, recompute_chunk_process
-
     try:
         return recompute_chunk_process(chunk_id=chunk_id)
     except Exception:
@@ -70,16 +71,12 @@ def recompute_chunk(chunk_id: int) -> int:
 @shared_task(name="scoring.recompute_nightly", ignore_result=True)
 def recompute_nightly() -> int:
     """Beat: everyone, every night."""
-    from scoring.recompute import recompute_run_start
-
     return recompute_run_start().pk
 
 
 @shared_task(name="scoring.recompute_sweep", ignore_result=True)
 def recompute_sweep() -> int:
     """Beat, every minute: re-queue chunks whose worker died or whose message was lost."""
-    from scoring.recompute import recompute_sweep as sweep
-
     return sweep()
 
 
@@ -89,8 +86,6 @@ def model_retrain(
 ) -> str:
     """Train a new version on a fresh synthetic population (admins activate it); like
     `train_model --no-challenger`, challenger=False skips the slow comparison."""
-    from scoring.services import model_version_train
-
-    return model_version_train(
+    return services.model_version_train(
         users=users, seed=seed, challenger=challenger, activate=activate
     ).version

@@ -217,6 +217,33 @@ def _challenger(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, specs) -
     return model.predict_proba(test[columns].to_numpy(dtype=float))[:, 1]
 
 
+@dataclass(frozen=True)
+class HeldOutFigures:
+    auc: float
+    ks: float
+    psi: float  # of the test rows' scores against the training rows'
+    bands: list[dict]  # observed and predicted default rate by band
+    scores: np.ndarray  # the test rows' scores
+
+
+def scorecard_evaluate(
+    card: Scorecard, *, train: pd.DataFrame, test: pd.DataFrame, y_test: np.ndarray
+) -> HeldOutFigures:
+    """A scorecard's figures on held-out rows, as the model card reports the champion's
+    (the benchmark reports the plain scorecard's with the same function)."""
+    totals = card.total(card.points(test))
+    scores = card.scores(totals)
+    risk = -totals
+    train_scores = card.scores(card.total(card.points(train)))
+    return HeldOutFigures(
+        auc=roc_auc_score(y_test, risk),
+        ks=ks_statistic(y_test, risk),
+        psi=psi(train_scores, scores),
+        bands=_by_band(scores, y_test, card.p_default(totals)),
+        scores=scores,
+    )
+
+
 @dataclass
 class TrainingResult:
     scorecard: Scorecard
@@ -253,16 +280,13 @@ def model_train(dataset: Dataset, *, seed: int = 0, challenger: bool = True) -> 
     baseline = scorecard_fit(frame.iloc[train_idx], y[train_idx], dataset.specs, monotone=False)
 
     test, y_test = frame.iloc[test_idx], y[test_idx]
-    totals = champion.total(champion.points(test))
-    scores = champion.scores(totals)
-    risk = -totals
-    auc = roc_auc_score(y_test, risk)
-    train_scores = champion.scores(champion.total(champion.points(frame.iloc[train_idx])))
+    held_out = scorecard_evaluate(champion, train=frame.iloc[train_idx], test=test, y_test=y_test)
+    auc = held_out.auc
     metrics = {
         "auc": auc,
         "gini": 2 * auc - 1,
-        "ks": ks_statistic(y_test, risk),
-        "psi_test_vs_train": psi(train_scores, scores),
+        "ks": held_out.ks,
+        "psi_test_vs_train": held_out.psi,
         "test_rows": len(test_idx),
         "train_rows": len(train_idx),
         "default_rate": float(y.mean()),
@@ -291,9 +315,9 @@ def model_train(dataset: Dataset, *, seed: int = 0, challenger: bool = True) -> 
         "scaling": champion.scaling,
         "metrics": metrics,
         "comparisons": comparisons,
-        "bands": _by_band(scores, y_test, champion.p_default(totals)),
+        "bands": held_out.bands,
         "fairness": _gaps(
-            scores,
+            held_out.scores,
             None if dataset.gender is None else dataset.gender[test_idx],
             None if dataset.age is None else dataset.age[test_idx],
         ),

@@ -13,9 +13,6 @@ def _formatted(text, values: dict) -> str:
     return str(text % values)
 
 
-_formatted_lazy = lazy(_formatted, str)
-
-
-def format_when_shown(text, values: dict):
-    """`text % values` (text: a lazy translation), translated and formatted when shown."""
-    return _formatted_lazy(text, values)
+# format_when_shown(text, values): `text % values` (text: a lazy translation), translated
+# and formatted when shown.
+format_when_shown = lazy(_formatted, str)

@@ -19,15 +19,10 @@ KNOWN_UPWARD = {
     ("accounts/api/consents.py", "benefits.models"),
     ("accounts/api/consents.py", "benefits.services.partner_access"),
     ("accounts/forms.py", "benefits.models"),
-    ("accounts/management/commands/load_demo.py", "benefits.demo"),
-    ("accounts/management/commands/load_demo.py", "scoring.demo"),
     ("accounts/selectors.py", "benefits.models"),
     ("accounts/services/consent.py", "benefits.models"),
     ("accounts/views/account.py", "benefits.services.partner_access"),
     ("accounts/views/account.py", "benefits.views"),
-    ("scoring/disputes.py", "benefits.selectors"),
-    ("scoring/population_store.py", "benefits.models"),
-    ("scoring/selectors.py", "benefits.models"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone
+from knox.models import AuthToken
 
 from accounts.models import (
     IdentityAttempt,
@@ -21,8 +22,6 @@ def accounts_housekeeping() -> dict[str, int]:
     Attempts only feed the hourly rate limit; keeping them a month covers abuse review
     without holding a record of every try for ever.
     """
-    from knox.models import AuthToken
-
     now = timezone.now()
     tokens, _ = AuthToken.objects.filter(expiry__lt=now).delete()
     attempts, _ = IdentityAttempt.objects.filter(

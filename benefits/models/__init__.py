@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, Voucher
-from benefits.models.court_list import CourtListEntry, CourtListImport, CourtListOverride
 from benefits.models.partner_api import (
     PartnerAnomaly,
     PartnerApiKey,
@@ -17,9 +16,6 @@ __all__ = [
     "Benefit",
     "BenefitCategory",
     "BenefitUnlock",
-    "CourtListEntry",
-    "CourtListImport",
-    "CourtListOverride",
     "Partner",
     "PartnerAnomaly",
     "PartnerApiKey",

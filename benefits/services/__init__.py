@@ -4,14 +4,12 @@ themselves build on these.)"""
 
 from __future__ import annotations
 
-from benefits.services.court_list import court_list_import
 from benefits.services.partners import benefit_publish, partner_status_set
 from benefits.services.unlocks import unlocks_apply, unlocks_close_all
 from benefits.services.vouchers import voucher_claim
 
 __all__ = [
     "benefit_publish",
-    "court_list_import",
     "partner_status_set",
     "unlocks_apply",
     "unlocks_close_all",

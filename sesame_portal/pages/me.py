@@ -33,9 +33,7 @@ def export_response(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@login_required
-def my_data_export(request: HttpRequest) -> JsonResponse:
-    return export_response(request)
+my_data_export = login_required(export_response)
 
 
 class ExportApi(APIView):

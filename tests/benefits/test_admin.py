@@ -12,8 +12,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.crypto import keyed_hash
-from benefits.models import Benefit, BenefitCategory, CourtListEntry, Partner, PartnerStatusChange
+from benefits.models import Benefit, BenefitCategory, Partner, PartnerStatusChange
 from benefits.selectors import person_of, qualifying_preview
+from scoring.models import CourtListEntry
 from tests.benefits.conftest import (
     grant_scoring,
     in_days,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import io
 
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.demo import DEMO_USERS
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, BenefitCategory, Partner
 from benefits.selectors import benefits_offered
@@ -47,3 +51,25 @@ def test_every_demo_benefit_is_valid_and_only_approved_published_ones_are_offere
     assert offered
     assert all(b.partner.is_approved and b.status == Benefit.Status.PUBLISHED for b in offered)
     assert len(offered) < len(benefits)  # a draft of a partner still in review waits
+
+
+# --- The load_demo command (it composes accounts', scoring's and benefits' demo data) ----------
+
+
+def test_load_demo_lists_the_demo_logins_without_loading_anything():
+    out = io.StringIO()
+
+    call_command("load_demo", "--list-logins", stdout=out)
+
+    assert [line.split()[:2] for line in out.getvalue().splitlines()] == [
+        [demo.username, demo.password] for demo in DEMO_USERS
+    ]
+    assert not Partner.objects.exists()
+
+
+def test_load_demo_refuses_to_run_in_production(settings):
+    settings.PRODUCTION = True
+
+    with pytest.raises(CommandError, match="not loaded in production"):
+        call_command("load_demo", stdout=io.StringIO())
+    assert not Partner.objects.exists()

@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from accounts.crypto import keyed_hash
 from accounts.models import Notification
-from benefits.models import CourtListEntry, Voucher
+from benefits.models import Voucher
 from benefits.services import voucher_claim
+from scoring.models import CourtListEntry
 from tests.benefits.conftest import (
     grant_scoring,
     make_benefit,

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from accounts.crypto import keyed_hash
 from accounts.models import ConsentPurpose, Identity, Notification, User
 from accounts.services import consent_revoke
-from benefits.models import Benefit, BenefitUnlock, CourtListEntry, Partner, PartnerStatusChange
+from benefits.models import Benefit, BenefitUnlock, Partner, PartnerStatusChange
 from benefits.services import partner_status_set, unlocks_apply
 from scoring import selectors as scoring_selectors
-from scoring.models import RecomputeChunk, ScoreSnapshot
+from scoring.models import CourtListEntry, RecomputeChunk, ScoreSnapshot
 from scoring.population import population_draw
 from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process, recompute_run_start

@@ -14,9 +14,9 @@ from django.utils import timezone
 from accounts.crypto import keyed_hash
 from accounts.models import ConsentPurpose
 from accounts.services import consent_revoke
-from benefits.models import Benefit, CourtListEntry, Partner, Voucher
+from benefits.models import Benefit, Partner, Voucher
 from benefits.services import voucher_claim
-from scoring.models import ModelVersion
+from scoring.models import CourtListEntry, ModelVersion
 from sesame_portal.errors import ServiceError
 from tests.benefits.conftest import (
     WEB,

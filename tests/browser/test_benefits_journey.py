@@ -14,10 +14,10 @@ from accounts.clients import Client
 from accounts.models import Notification, User
 from accounts.services import consent_grant, identity_verify
 from benefits.demo import demo_benefits_load, demo_partners_load
-from benefits.models import Benefit, CourtListEntry, Partner, PartnerStatusChange, Voucher
+from benefits.models import Benefit, Partner, PartnerStatusChange, Voucher
 from benefits.selectors import qualifying_preview
 from benefits.services.unlocks import unlocks_apply
-from scoring.models import ScoreSnapshot
+from scoring.models import CourtListEntry, ScoreSnapshot
 from tests.browser.helpers import (
     DIMENSIONS,
     SCORE,

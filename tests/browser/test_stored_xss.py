@@ -37,12 +37,12 @@ from accounts.clients import Client
 from accounts.crypto import encrypt_text
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentText, Identity, Profile, User
 from accounts.services import consent_grant, identity_verify
-from benefits.models import Benefit, CourtListImport, Partner, PartnerStatusChange, Voucher
-from benefits.services import court_list_import
+from benefits.models import Benefit, Partner, PartnerStatusChange, Voucher
 from benefits.services.partner_access import api_key_create
 from benefits.services.partner_calls import partner_eligibility, partner_voucher_verify
 from benefits.services.unlocks import unlocks_apply
-from scoring.models import Dispute, DisputeAttachment
+from scoring.court_list import court_list_import
+from scoring.models import CourtListImport, Dispute, DisputeAttachment
 from scoring.proofs import proof_create, proof_token
 from tests.browser.helpers import (
     DIMENSIONS,
@@ -584,9 +584,9 @@ def test_what_partners_and_admins_type_is_shown_never_run(
                     [CONSENT_TITLE_ZH, CONSENT_TITLE_EN, *CONSENT_BODY_PARTS],
                     [CONSENT_TITLE_ZH, CONSENT_TITLE_EN, *CONSENT_BODY_PARTS],
                 ),
-                ("/admin/benefits/courtlistimport/", [COURT_FILE], [COURT_FILE]),
+                ("/admin/scoring/courtlistimport/", [COURT_FILE], [COURT_FILE]),
                 (
-                    f"/admin/benefits/courtlistimport/{court.pk}/change/",
+                    f"/admin/scoring/courtlistimport/{court.pk}/change/",
                     [COURT_FILE],
                     [COURT_FILE],
                 ),

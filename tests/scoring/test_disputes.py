@@ -15,9 +15,14 @@ from django.utils import timezone
 
 from accounts.crypto import decrypt_bytes
 from accounts.models import User
-from benefits.models import CourtListEntry
 from scoring.disputes import ATTACHMENT_MAX_BYTES
-from scoring.models import Dispute, DisputeAttachment, DisputeEvidenceAccess, PersonalStatement
+from scoring.models import (
+    CourtListEntry,
+    Dispute,
+    DisputeAttachment,
+    DisputeEvidenceAccess,
+    PersonalStatement,
+)
 from tests.conftest import make_id_number
 from tests.scoring.conftest import (
     add_account,

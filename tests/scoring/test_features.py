@@ -19,8 +19,8 @@ from django.utils import timezone
 from accounts.models import ConsentGrant, ConsentPurpose, Identity, User
 from accounts.profile_sections import completion_percent
 from accounts.services import consent_revoke
-from benefits.models import CourtListEntry
 from scoring.features import DIMENSIONS, FEATURE_NAMES, FEATURES, features_compute
+from scoring.models import CourtListEntry
 from scoring.population import population_draw
 from scoring.population_store import population_save
 from scoring.selectors import tables_load

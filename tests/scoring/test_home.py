@@ -15,10 +15,9 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from accounts.clients import Client as WebClient
 from accounts.services import consent_revoke
-from benefits.models import CourtListEntry
 from scoring import charts
 from scoring.home import nightly_next, score_home
-from scoring.models import PendingRecompute, ScoreSnapshot
+from scoring.models import CourtListEntry, PendingRecompute, ScoreSnapshot
 from scoring.services import score_recompute
 from tests.conftest import make_id_number
 from tests.scoring.conftest import (

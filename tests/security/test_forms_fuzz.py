@@ -35,12 +35,12 @@ from accounts.forms import (
 )
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentText, Identity, Profile, User
 from accounts.selectors import profile_get
-from benefits.admin import CourtListUploadForm, PartnerApiKeyForm, StatusReasonForm
+from benefits.admin import PartnerApiKeyForm, StatusReasonForm
 from benefits.forms import PartnerLinkForm
-from benefits.models import Benefit, CourtListImport, Partner, PartnerApiKey
-from scoring.admin import DisputeAnswerForm
+from benefits.models import Benefit, Partner, PartnerApiKey
+from scoring.admin import CourtListUploadForm, DisputeAnswerForm
 from scoring.forms import DisputeForm, ProofForm, StatementForm, WhatIfForm
-from scoring.models import Dispute, PersonalStatement, ScoreProof, ScoreSnapshot
+from scoring.models import CourtListImport, Dispute, PersonalStatement, ScoreProof, ScoreSnapshot
 from scoring.services import score_recompute
 from tests.benefits.conftest import make_benefit, make_partner
 from tests.conftest import PASSWORD, make_id_number
@@ -711,7 +711,7 @@ def test_admin_court_list_upload_form(admin_user, content, name):
         imports = CourtListImport.objects.count()
         upload = SimpleUploadedFile(name.replace("\x00", "") or "f", content)
         client = browser(admin_user)
-        response = client.post("/admin/benefits/courtlistimport/add/", {"upload": upload})
+        response = client.post("/admin/scoring/courtlistimport/add/", {"upload": upload})
         assert response.status_code < 500
         if response.status_code == 302 and response["Location"].endswith("/add/"):
             # Refused by the import itself: back to the form with the reason as a message.

@@ -17,10 +17,16 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import ConsentGrant, Identity, Profile, User
-from benefits.admin import CourtListUploadForm
-from benefits.models import CourtListEntry, CourtListImport, Partner
+from benefits.models import Partner
+from scoring.admin import CourtListUploadForm
 from scoring.disputes import ATTACHMENT_MAX_BYTES
-from scoring.models import Dispute, DisputeAttachment, PersonalStatement
+from scoring.models import (
+    CourtListEntry,
+    CourtListImport,
+    Dispute,
+    DisputeAttachment,
+    PersonalStatement,
+)
 from tests.benefits.conftest import (  # noqa: F401 - fixtures
     IDENTITY_CHECK_URL,
     make_api_key,
@@ -321,7 +327,7 @@ def test_a_court_list_upload_over_20_mb_is_refused_in_place(admin_user):
     content = b"name,id_number\n" + line * (CourtListUploadForm.MAX_BYTES // len(line) + 1)
     assert len(content) > CourtListUploadForm.MAX_BYTES
     upload = SimpleUploadedFile("list.csv", content, "text/csv")
-    response = browser(admin_user).post("/admin/benefits/courtlistimport/add/", {"upload": upload})
+    response = browser(admin_user).post("/admin/scoring/courtlistimport/add/", {"upload": upload})
     assert response.status_code == 200
     assert "larger than 20 MB" in response.content.decode()
     assert not CourtListImport.objects.exists()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from scoring.models import RecomputeRun, ScoreSnapshot
 from scoring.recompute import CHUNK_SIZE, recompute_run_start, recompute_sweep
+from scoring.services import score_recompute_queue
 
 
 class Command(BaseCommand):
@@ -56,8 +57,6 @@ class Command(BaseCommand):
         )
 
     def _one(self, options):
-        from scoring.services import score_recompute_queue
-
         user = User.objects.filter(pk=options["user"]).first()
         if user is None:
             raise CommandError(f"No user with id {options['user']}.")

@@ -4,8 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from benefits.services import court_list_import
-from benefits.services.court_list import csv_text
+from scoring.court_list import court_list_import, csv_text
 from sesame_portal.errors import ServiceError
 
 

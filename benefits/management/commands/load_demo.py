@@ -5,6 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_USERS, demo_users_load
 from benefits.demo import demo_benefits_load, demo_partners_load
+from scoring.demo import (
+    demo_model_ensure,
+    demo_population_ensure,
+    demo_records_load,
+    demo_scores_compute,
+)
 
 
 class Command(BaseCommand):
@@ -22,13 +28,6 @@ class Command(BaseCommand):
             return
         if settings.PRODUCTION:
             raise CommandError("Demo data has known passwords: not loaded in production.")
-        from scoring.demo import (
-            demo_model_ensure,
-            demo_population_ensure,
-            demo_records_load,
-            demo_scores_compute,
-        )
-
         partners = demo_partners_load()
         benefits = demo_benefits_load()
         model = demo_model_ensure()

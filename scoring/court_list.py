@@ -3,6 +3,9 @@
 Only the keyed hash of each ID number is kept; names are checked for plausibility and
 then dropped. Refused rows are reported by line number, never by content.
 
+The list is data about people: the score reads it (friends on the list) and benefits'
+eligibility reads it through scoring.selectors.
+
 An import is the whole list as it stands: people it no longer holds are removed (their
 benefits return at the recompute queued for them). A match that staff corrected through
 a dispute stays removed while later lists give the same entry (the ID number with the
@@ -22,10 +25,9 @@ from django.utils.translation import gettext as _
 from accounts.crypto import keyed_hash
 from accounts.models import Identity, User
 from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_name
-from benefits.models import CourtListEntry, CourtListImport, CourtListOverride
-from benefits.services.unlocks import unlocks_close_all
-from scoring import services as scoring_services
-from scoring.models import Dispute
+from scoring.models import CourtListEntry, CourtListImport, CourtListOverride, Dispute
+from scoring.services import score_recompute_queue_many
+from scoring.signals import court_listed
 from sesame_portal.errors import ServiceError
 
 NAME_HEADERS = {"name", "full_name", "姓名"}
@@ -164,10 +166,9 @@ def court_list_import(*, text: str, file_name: str, by: User | None = None) -> C
         record.rows_kept_off = len(kept_off)
         record.save(update_fields=["rows_added", "rows_removed", "rows_kept_off"])
         listed_users = _user_ids(added)
-        unlocks_close_all(users=listed_users)
-        # Through the module: scoring.services imports benefits' unlock service, so it
-        # may still be loading when this module is imported.
-        scoring_services.score_recompute_queue_many(
+        # The apps above close what a listed person may not keep (benefits' unlocks).
+        court_listed.send(sender=CourtListImport, user_ids=listed_users)
+        score_recompute_queue_many(
             user_ids=listed_users | _user_ids(removed), trigger="court_list_import"
         )
     return record

@@ -13,13 +13,26 @@ from django.core.management import CommandError, call_command
 
 from accounts.crypto import keyed_hash
 from accounts.models import User
-from benefits.models import BenefitUnlock, CourtListEntry, CourtListImport, CourtListOverride
-from benefits.selectors import is_court_listed
+from benefits.models import BenefitUnlock
 from scoring.disputes import dispute_file, dispute_transition
-from scoring.models import Dispute, PendingRecompute
+from scoring.models import (
+    CourtListEntry,
+    CourtListImport,
+    CourtListOverride,
+    Dispute,
+    PendingRecompute,
+)
+from scoring.selectors import is_court_listed
+from tests.benefits import conftest as benefits_conftest
 from tests.benefits.conftest import grant_scoring, id_number, rescore, verify
 
 pytestmark = pytest.mark.django_db
+
+# The list closes and blocks benefits: these tests watch that with benefits' own fixtures.
+_no_broker = benefits_conftest._no_broker
+benefit = benefits_conftest.benefit
+model_version = benefits_conftest.model_version
+partner = benefits_conftest.partner
 
 # Line 1 is the header. Numbers are typed as people type them: a lowercase x, spaces.
 GOOD = [
@@ -209,11 +222,11 @@ def test_the_admin_upload_imports_the_list_and_shows_the_refused_rows(admin_clie
     text, bad = court_csv()
     upload = SimpleUploadedFile("court-2026-11.csv", text.encode("gb18030"), "text/csv")
 
-    response = admin_client.post("/admin/benefits/courtlistimport/add/", {"upload": upload})
+    response = admin_client.post("/admin/scoring/courtlistimport/add/", {"upload": upload})
 
     record = CourtListImport.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/benefits/courtlistimport/{record.pk}/change/"
+    assert response["Location"] == f"/admin/scoring/courtlistimport/{record.pk}/change/"
     assert record.imported_by == admin_user
     assert record.file_name == "court-2026-11.csv"
     assert CourtListEntry.objects.count() == 2
@@ -229,7 +242,7 @@ def test_the_admin_upload_refuses_a_file_without_the_header(admin_client):
     upload = SimpleUploadedFile("court.csv", f"{GOOD[0][0]},{GOOD[0][1]}\n".encode())
 
     response = admin_client.post(
-        "/admin/benefits/courtlistimport/add/", {"upload": upload}, follow=True
+        "/admin/scoring/courtlistimport/add/", {"upload": upload}, follow=True
     )
 
     assert response.status_code == 200
@@ -241,7 +254,7 @@ def test_the_admin_upload_refuses_a_file_without_the_header(admin_client):
 def test_the_admin_upload_refuses_an_unreadable_file(admin_client):
     upload = SimpleUploadedFile("court.csv", b"name,id_number\n\x81\x30")
 
-    response = admin_client.post("/admin/benefits/courtlistimport/add/", {"upload": upload})
+    response = admin_client.post("/admin/scoring/courtlistimport/add/", {"upload": upload})
 
     assert response.status_code == 200
     assert "upload" in response.context["adminform"].form.errors
@@ -249,7 +262,7 @@ def test_the_admin_upload_refuses_an_unreadable_file(admin_client):
 
 
 def test_court_list_entries_cannot_be_added_by_hand(admin_client):
-    assert admin_client.get("/admin/benefits/courtlistentry/add/").status_code == 403
+    assert admin_client.get("/admin/scoring/courtlistentry/add/").status_code == 403
 
 
 # --- An import is the whole list ----------------------------------------------------------------
