@@ -270,23 +270,6 @@ def notifications_page(*, user: User, limit: int = PAGE_SIZE) -> list[dict]:
 # --- Email --------------------------------------------------------------------------------------
 
 
-def notification_emails_queue(*, user_ids: Iterable[int], at: datetime.datetime) -> None:
-    """After commit, one task that mails these users the notifications they got at `at`.
-
-    Both recomputes stamp a snapshot's score and benefit notifications with one moment,
-    so the task finds them all; it mails only users who turned email on, so callers may
-    pass users who did not.
-    """
-    from accounts.tasks import notification_emails_send as task
-
-    ids = sorted(set(user_ids))
-    if not ids:
-        return
-    stamp = at.isoformat()
-    # robust: a broker that is down must not fail the request that already committed.
-    transaction.on_commit(lambda: task.delay(ids, stamp), robust=True)
-
-
 def _portal_url(path: str) -> str:
     return settings.PORTAL_URL.rstrip("/") + path
 

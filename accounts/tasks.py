@@ -1,11 +1,13 @@
-"""Background jobs for accounts. Tasks are thin: they call a service."""
+"""Background jobs for accounts, and the function that queues the email one. Tasks are
+thin: they call a service; only this module talks to the broker, so nothing loops."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 
 from accounts import notifications, services
 
@@ -31,3 +33,18 @@ def notification_emails_send(user_ids: list[int], at: str) -> int:
     return notifications.notification_emails_send(
         user_ids=user_ids, at=datetime.datetime.fromisoformat(at)
     )
+
+
+def notification_emails_queue(*, user_ids: Iterable[int], at: datetime.datetime) -> None:
+    """After commit, one task that mails these users the notifications they got at `at`.
+
+    Both recomputes stamp a snapshot's score and benefit notifications with one moment,
+    so the task finds them all; it mails only users who turned email on, so callers may
+    pass users who did not.
+    """
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+    stamp = at.isoformat()
+    # robust: a broker that is down must not fail the request that already committed.
+    transaction.on_commit(lambda: notification_emails_send.delay(ids, stamp), robust=True)

@@ -345,9 +345,9 @@ SWEEP_SHELL = """
 import datetime
 from django.utils import timezone
 from scoring.models import PendingRecompute
-from scoring.recompute import recompute_sweep
+from scoring.tasks import recompute_stale_requeue
 PendingRecompute.objects.update(queued_at=timezone.now() - datetime.timedelta(hours=1))
-print(f"{recompute_sweep()} re-queued, broker reachable again")
+print(f"{recompute_stale_requeue()} re-queued, broker reachable again")
 """
 
 

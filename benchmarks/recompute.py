@@ -404,7 +404,8 @@ def chunked_once(chunk_size: int) -> dict:
     import gc
 
     from scoring.models import RecomputeRun
-    from scoring.recompute import recompute_chunk_process, recompute_run_start
+    from scoring.recompute import recompute_chunk_process
+    from scoring.tasks import recompute_run_start
 
     gc.collect()
     rss_before = _rss_mb()
@@ -477,7 +478,8 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
     import benefits.services.unlocks
     import scoring.recompute
     import scoring.services
-    from scoring.recompute import recompute_chunk_process, recompute_run_start
+    from scoring.recompute import recompute_chunk_process
+    from scoring.tasks import recompute_run_start
 
     run = recompute_run_start(chunk_size=chunk_size)
     chunks = list(run.chunks.order_by("pk"))

@@ -11,7 +11,7 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         from accounts.signals import person_data_changed
         from scoring.notifications import notification_kinds_register
-        from scoring.services import score_recompute_queue_many
+        from scoring.tasks import score_recompute_queue_many
 
         notification_kinds_register()
 

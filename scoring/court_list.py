@@ -26,8 +26,8 @@ from accounts.crypto import keyed_hash
 from accounts.models import Identity, User
 from accounts.resident_id import IdentityRuleError, parse_resident_id, validate_name
 from scoring.models import CourtListEntry, CourtListImport, CourtListOverride, Dispute
-from scoring.services import score_recompute_queue_many
 from scoring.signals import court_listed
+from scoring.tasks import score_recompute_queue_many
 from sesame_portal.errors import ServiceError
 
 NAME_HEADERS = {"name", "full_name", "姓名"}

@@ -33,7 +33,7 @@ from scoring.models import (
     UtilityBill,
 )
 from scoring.selectors import is_court_listed
-from scoring.services import score_recompute_queue
+from scoring.tasks import score_recompute_queue
 from sesame_portal.errors import ServiceError
 from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type, statement_clean
 

@@ -95,7 +95,7 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
-from scoring.services import score_recompute_queue_many
+from scoring.tasks import score_recompute_queue_many
 from sesame_portal.errors import ServiceError
 
 BATCH_SIZE = 2_000

@@ -53,12 +53,11 @@ def _chunk_bounds(chunk_size: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def recompute_run_start(
+def recompute_run_create(
     *, kind: str = RecomputeRun.Kind.NIGHTLY, chunk_size: int = CHUNK_SIZE
-) -> RecomputeRun:
-    """Create a run and its chunks, and queue one task per chunk after commit."""
-    from scoring.tasks import recompute_chunk
-
+) -> tuple[RecomputeRun, list[int]]:
+    """Create a run and its chunks; returns the run and the chunk ids to queue
+    (scoring.tasks.recompute_run_start queues them)."""
     # No good model (none active, or it fails its check: the admins are alerted): the run
     # rescores nobody and everyone keeps their last good score.
     model = model_usable(kind=ModelVersion.Kind.PORTAL)
@@ -80,9 +79,7 @@ def recompute_run_start(
             run.finished_at = timezone.now()
         run.save(update_fields=["chunks_total", "finished_at"])
         chunk_ids = list(run.chunks.values_list("pk", flat=True))
-        # robust: the sweep re-queues chunks whose message never left.
-        transaction.on_commit(lambda: [recompute_chunk.delay(pk) for pk in chunk_ids], robust=True)
-    return run
+    return run, chunk_ids
 
 
 def recompute_chunk_process(*, chunk_id: int) -> int:
@@ -126,11 +123,12 @@ def recompute_chunk_failed(*, chunk_id: int) -> None:
     RecomputeRun.objects.filter(chunks__pk=chunk_id).update(failures=F("failures") + 1)
 
 
-def recompute_sweep(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
-    """Re-queue chunks of unfinished runs that have waited too long (their worker died,
-    or the broker lost the message). Returns how many were re-queued."""
-    from scoring.tasks import recompute_chunk
-
+def recompute_stale_claim(
+    *, stale_after: datetime.timedelta = STALE_AFTER
+) -> tuple[list[int], list[int]]:
+    """The chunks of unfinished runs that have waited too long (their worker died, or the
+    broker lost the message), marked queued again, and the users whose per-user recompute
+    is stuck: (chunk ids, user ids) for scoring.tasks.recompute_stale_requeue to queue."""
     cutoff = timezone.now() - stale_after
     stale = list(
         RecomputeChunk.objects.filter(
@@ -141,20 +139,10 @@ def recompute_sweep(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
     )
     if stale:
         RecomputeChunk.objects.filter(pk__in=stale).update(queued_at=timezone.now())
-        for pk in stale:
-            recompute_chunk.delay(pk)
         logger.warning("re-queued %d stale recompute chunks", len(stale))
-    return len(stale) + _pending_users_requeue(cutoff=timezone.now() - PENDING_STALE_AFTER)
-
-
-def _pending_users_requeue(*, cutoff: datetime.datetime) -> int:
-    """A per-user recompute whose message was lost would keep its user 'pending' for
-    ever, blocking new ones: publish it again."""
-    from scoring.tasks import score_recompute_user
-
-    stale = pending_requeue(cutoff=cutoff)
-    for user_id in stale:
-        score_recompute_user.delay(user_id, "requeued")
-    if stale:
-        logger.warning("re-queued %d stale per-user recomputes", len(stale))
-    return len(stale)
+    # A per-user recompute whose message was lost would keep its user 'pending' for
+    # ever, blocking new ones: it is published again.
+    users = pending_requeue(cutoff=timezone.now() - PENDING_STALE_AFTER)
+    if users:
+        logger.warning("re-queued %d stale per-user recomputes", len(users))
+    return stale, list(users)

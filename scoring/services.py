@@ -16,14 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ConsentPurpose, NotificationPreference, User
-from accounts.notifications import notification_emails_queue, score_changes_notify
-from accounts.selectors import consent_allows, users_consenting_to_scoring
+from accounts.notifications import score_changes_notify
+from accounts.selectors import consent_allows
+from accounts.tasks import notification_emails_queue
 from scoring.artifacts import LoadedModel, artifact_dump, artifact_sha256
 from scoring.bands import band_of
 from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
 from scoring.model_health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
-from scoring.pending import pending_queue
 from scoring.selectors import tables_load
 from scoring.signals import scores_written
 from sesame_portal.bulk import copy_insert
@@ -33,43 +33,6 @@ if TYPE_CHECKING:
     from scoring.training import TrainingResult
 
 logger = logging.getLogger(__name__)
-
-
-RECOMPUTE_WINDOW_SECONDS = 3
-
-
-def score_recompute_queue(*, user: User, trigger: str) -> bool:
-    """The one place that asks for a user's score to be recomputed; returns whether it
-    queued (see score_recompute_queue_many)."""
-    return score_recompute_queue_many(user_ids={user.pk}, trigger=trigger) == 1
-
-
-def score_recompute_queue_many(*, user_ids: set[int], trigger: str) -> int:
-    """Ask for these users' scores to be recomputed (a change, or an import): a fixed
-    number of queries for any number of users. Returns how many were queued.
-
-    Queued after the current transaction commits, so the worker sees the change; not
-    queued at all without a current scoring consent; and at most one is waiting per user:
-    changes arriving within the window ride on the recompute already queued (a
-    PendingRecompute row, claimed by the task when it starts). A recompute already
-    running or failed is queued afresh (scoring.pending).
-    """
-    from scoring.tasks import score_recompute_user
-
-    if not user_ids:
-        return 0
-    consenting = users_consenting_to_scoring().filter(user_id__in=user_ids)
-    fresh = pending_queue(user_ids=consenting)
-    # robust: with the broker down the change still saves; the PendingRecompute rows
-    # stay and the sweep publishes them again once the broker is back.
-    transaction.on_commit(
-        lambda: [
-            score_recompute_user.apply_async((user_id, trigger), countdown=RECOMPUTE_WINDOW_SECONDS)
-            for user_id in fresh
-        ],
-        robust=True,
-    )
-    return len(fresh)
 
 
 def scores_compute(*, model: LoadedModel, features: pd.DataFrame) -> list[dict[str, Any]]:

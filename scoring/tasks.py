@@ -1,21 +1,34 @@
-"""Score jobs. Thin: they take ids and call a service. Every task is safe to run twice
-(the broker redelivers after a worker dies: late acknowledgement is on for all tasks)."""
+"""Score jobs, and the functions that queue them.
+
+Only this module talks to the broker: code that wants a recompute calls the queue
+functions below (`score_recompute_queue`, `recompute_run_start`); the tasks are thin, they
+take ids and call a service, and no service imports this module, so nothing loops. Every
+task is safe to run twice (the broker redelivers after a worker dies: late
+acknowledgement is on for all tasks)."""
 
 from __future__ import annotations
 
+import datetime
+
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 
 from accounts.models import ConsentPurpose, User
-from accounts.selectors import consent_allows
+from accounts.selectors import consent_allows, users_consenting_to_scoring
 from scoring import services  # through the module: tests replace score_recompute there
-from scoring.pending import pending_claim, pending_done, pending_fail
+from scoring.models import RecomputeRun
+from scoring.pending import pending_claim, pending_done, pending_fail, pending_queue
 from scoring.recompute import (
+    CHUNK_SIZE,
+    STALE_AFTER,
     recompute_chunk_failed,
     recompute_chunk_process,
-    recompute_run_start,
+    recompute_run_create,
+    recompute_stale_claim,
 )
-from scoring.recompute import recompute_sweep as sweep
+
+# Changes arriving within this many seconds ride on one recompute.
+RECOMPUTE_WINDOW_SECONDS = 3
 
 # Transient: the database restarting or a lock timing out. Anything else is a bug and
 # should fail loudly instead of looping.
@@ -77,7 +90,7 @@ def recompute_nightly() -> int:
 @shared_task(name="scoring.recompute_sweep", ignore_result=True)
 def recompute_sweep() -> int:
     """Beat, every minute: re-queue chunks whose worker died or whose message was lost."""
-    return sweep()
+    return recompute_stale_requeue()
 
 
 @shared_task(name="scoring.retrain", ignore_result=True)
@@ -89,3 +102,60 @@ def model_retrain(
     return services.model_version_train(
         users=users, seed=seed, challenger=challenger, activate=activate
     ).version
+
+
+# --- Queueing ---------------------------------------------------------------------------
+
+
+def score_recompute_queue(*, user: User, trigger: str) -> bool:
+    """The one place that asks for a user's score to be recomputed; returns whether it
+    queued (see score_recompute_queue_many)."""
+    return score_recompute_queue_many(user_ids={user.pk}, trigger=trigger) == 1
+
+
+def score_recompute_queue_many(*, user_ids: set[int], trigger: str) -> int:
+    """Ask for these users' scores to be recomputed (a change, or an import): a fixed
+    number of queries for any number of users. Returns how many were queued.
+
+    Queued after the current transaction commits, so the worker sees the change; not
+    queued at all without a current scoring consent; and at most one is waiting per user:
+    changes arriving within the window ride on the recompute already queued (a
+    PendingRecompute row, claimed by the task when it starts). A recompute already
+    running or failed is queued afresh (scoring.pending).
+    """
+    if not user_ids:
+        return 0
+    consenting = users_consenting_to_scoring().filter(user_id__in=user_ids)
+    fresh = pending_queue(user_ids=consenting)
+    # robust: with the broker down the change still saves; the PendingRecompute rows
+    # stay and the sweep publishes them again once the broker is back.
+    transaction.on_commit(
+        lambda: [
+            score_recompute_user.apply_async((user_id, trigger), countdown=RECOMPUTE_WINDOW_SECONDS)
+            for user_id in fresh
+        ],
+        robust=True,
+    )
+    return len(fresh)
+
+
+def recompute_run_start(
+    *, kind: str = RecomputeRun.Kind.NIGHTLY, chunk_size: int = CHUNK_SIZE
+) -> RecomputeRun:
+    """Create a run and its chunks, and queue one task per chunk after commit."""
+    run, chunk_ids = recompute_run_create(kind=kind, chunk_size=chunk_size)
+    # robust: the sweep re-queues chunks whose message never left.
+    transaction.on_commit(lambda: [recompute_chunk.delay(pk) for pk in chunk_ids], robust=True)
+    return run
+
+
+def recompute_stale_requeue(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
+    """Queue again the chunks of unfinished runs that have waited too long (their worker
+    died, or the broker lost the message) and per-user recomputes stuck the same way.
+    Returns how many were re-queued."""
+    chunk_ids, user_ids = recompute_stale_claim(stale_after=stale_after)
+    for pk in chunk_ids:
+        recompute_chunk.delay(pk)
+    for user_id in user_ids:
+        score_recompute_user.delay(user_id, "requeued")
+    return len(chunk_ids) + len(user_ids)

@@ -54,3 +54,41 @@ def test_no_new_import_points_up():
 def test_the_list_of_known_upward_imports_is_current():
     gone = KNOWN_UPWARD - upward_imports()
     assert not gone, f"take these off KNOWN_UPWARD, they are gone: {sorted(gone)}"
+
+
+def module_imports() -> dict[str, set[str]]:
+    """Each project module (migrations aside) and the project modules it imports, at the
+    top or inside a function; `from package import name` counts the name's module too."""
+    modules = {}
+    for app in (*RANK, "sesame_portal"):
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for module, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        graph[module] = {name for name in found if name in modules and name != module}
+    return graph
+
+
+def test_no_modules_import_each_other_in_a_circle():
+    graph = module_imports()
+    circles = []
+    for start in graph:
+        # Every module reachable from start; a circle if start is among them.
+        seen, todo = set(), list(graph[start])
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(graph[name])
+        if start in seen:
+            circles.append(start)
+    assert not circles, f"modules in an import circle: {sorted(circles)}"

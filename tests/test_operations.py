@@ -169,7 +169,8 @@ def test_a_change_saves_when_the_broker_is_down_and_the_sweep_publishes_it_later
     from accounts.clients import Client as WebClient
     from accounts.services import consent_grant, profile_update
     from scoring.models import PendingRecompute
-    from scoring.recompute import PENDING_STALE_AFTER, recompute_sweep
+    from scoring.recompute import PENDING_STALE_AFTER
+    from scoring.tasks import recompute_stale_requeue
 
     user = User.objects.create_user("offline", "x")
     consent_grant(user=user, purpose="scoring", client=WebClient(channel="web"))
@@ -191,7 +192,7 @@ def test_a_change_saves_when_the_broker_is_down_and_the_sweep_publishes_it_later
     PendingRecompute.objects.filter(pk=pending.pk).update(
         queued_at=pending.queued_at - PENDING_STALE_AFTER * 2
     )
-    recompute_sweep()
+    recompute_stale_requeue()
     assert published == [(user.pk, "requeued")]
 
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from benefits.selectors import CatalogueEntry, catalogue_for_user, person_with
-from scoring import services as scoring_services
 from scoring.home import ScoreHome, score_home
+from scoring.tasks import score_recompute_queue
 
 
 @dataclass
@@ -59,7 +59,7 @@ def panel(request: HttpRequest) -> HttpResponse:
 @require_POST
 def recompute(request: HttpRequest) -> HttpResponse:
     """Ask again after a recompute failed (or whenever the person wants a fresh score)."""
-    if scoring_services.score_recompute_queue(user=request.user, trigger="asked"):
+    if score_recompute_queue(user=request.user, trigger="asked"):
         messages.success(request, _("Your score is being computed."))
     else:
         messages.info(request, _("A recompute is already on its way."))

@@ -19,8 +19,9 @@ from accounts.notifications import notification_email_set, notification_text, no
 from benefits.models import Benefit, BenefitCategory, Partner
 from scoring.bands import band_of
 from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun, ScoreSnapshot
-from scoring.recompute import recompute_chunk_process, recompute_run_start
+from scoring.recompute import recompute_chunk_process
 from scoring.services import score_recompute
+from scoring.tasks import recompute_run_start
 from sesame_portal.export import account_export
 from tests.conftest import make_id_number
 from tests.scoring.conftest import (  # noqa: F401  (fixtures)

@@ -16,7 +16,8 @@ from benefits.services import unlocks as unlocks_module
 from benefits.services import unlocks_apply, voucher_claim
 from benefits.services.unlocks import unlocks_close_without_consent
 from scoring.models import CourtListEntry, ScoreSnapshot
-from scoring.recompute import recompute_chunk_process, recompute_run_start
+from scoring.recompute import recompute_chunk_process
+from scoring.tasks import recompute_run_start
 from tests.benefits.conftest import grant_scoring, in_days, make_benefit, make_user, set_score
 from tests.benefits.test_unlocks import population  # noqa: F401  (a fixture)
 

@@ -18,7 +18,8 @@ from scoring import selectors as scoring_selectors
 from scoring.models import CourtListEntry, RecomputeChunk, ScoreSnapshot
 from scoring.population import population_draw
 from scoring.population_store import population_save
-from scoring.recompute import recompute_chunk_process, recompute_run_start
+from scoring.recompute import recompute_chunk_process
+from scoring.tasks import recompute_run_start
 from sesame_portal.errors import ServiceError
 from tests.benefits.conftest import (
     WEB,

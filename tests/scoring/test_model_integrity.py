@@ -14,8 +14,9 @@ from scoring.artifacts import ArtifactIntegrityError
 from scoring.models import ModelVersion, RecomputeRun, ScoreSnapshot
 from scoring.population import population_draw
 from scoring.population_store import population_save
-from scoring.recompute import recompute_chunk_process, recompute_run_start
+from scoring.recompute import recompute_chunk_process
 from scoring.services import score_recompute
+from scoring.tasks import recompute_run_start
 from tests.scoring.conftest import grant, solid_file, store_model
 
 ALERT = "failed its integrity check"  # the log line

@@ -17,8 +17,9 @@ from accounts.models import ConsentGrant, ConsentPurpose, User
 from scoring.models import RecomputeRun, ScoreSnapshot
 from scoring.population import population_draw
 from scoring.population_store import population_save
-from scoring.recompute import recompute_chunk_process, recompute_run_start, recompute_sweep
+from scoring.recompute import recompute_chunk_process
 from scoring.services import score_recompute
+from scoring.tasks import recompute_run_start, recompute_stale_requeue
 from tests.scoring.conftest import store_model
 from tests.worker import wait_for, worker_kill, worker_start
 
@@ -156,7 +157,7 @@ def test_a_worker_killed_mid_run_loses_nobody_and_scores_nobody_twice(
             lambda: RecomputeRun.objects.get(pk=run.pk).finished_at is not None,
             timeout=180,
             step=0.5,
-            between=lambda: recompute_sweep(stale_after=datetime.timedelta(seconds=5)),
+            between=lambda: recompute_stale_requeue(stale_after=datetime.timedelta(seconds=5)),
         )
     finally:
         worker_kill(worker, signal.SIGTERM)
@@ -188,7 +189,7 @@ def test_the_sweep_republishes_a_per_user_recompute_whose_message_was_lost(monke
         lambda user_id, trigger: published.append(user_id),
     )
 
-    assert recompute_sweep() == 1
+    assert recompute_stale_requeue() == 1
     assert published == [user.pk]
     assert PendingRecompute.objects.get(user=user).queued_at > timezone.now() - datetime.timedelta(
         minutes=1

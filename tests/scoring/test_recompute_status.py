@@ -10,10 +10,13 @@ from django.utils import timezone
 
 from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
 from scoring.pending import pending_claim, pending_done, pending_fail
-from scoring.recompute import recompute_sweep
 from scoring.selectors import score_recompute_status
-from scoring.services import score_recompute_queue, score_recompute_queue_many
-from scoring.tasks import score_recompute_user
+from scoring.tasks import (
+    recompute_stale_requeue,
+    score_recompute_queue,
+    score_recompute_queue_many,
+    score_recompute_user,
+)
 from tests.scoring.conftest import grant, make_user, solid_file
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +176,7 @@ def test_the_sweep_requeues_lost_recomputes_but_not_failed_ones(person, publishe
     PendingRecompute.objects.create(user=lost, queued_at=old)
     PendingRecompute.objects.create(user=person, queued_at=old, started_at=old, failed_at=old)
 
-    recompute_sweep()
+    recompute_stale_requeue()
 
     assert [args[0] for args in published] == [lost.pk]
     assert PendingRecompute.objects.get(user=person).failed_at == old

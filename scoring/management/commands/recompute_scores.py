@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from scoring.models import RecomputeRun, ScoreSnapshot
-from scoring.recompute import CHUNK_SIZE, recompute_run_start, recompute_sweep
-from scoring.services import score_recompute_queue
+from scoring.recompute import CHUNK_SIZE
+from scoring.tasks import recompute_run_start, recompute_sweep, score_recompute_queue
 
 
 class Command(BaseCommand):
