@@ -1,0 +1,61 @@
+"""Score snapshots: one computed score with everything needed to explain it later."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from scoring.models.model_versions import ModelVersion
+from scoring.reasons import trigger_text
+
+
+class ScoreSnapshot(models.Model):
+    """One computed score, with everything needed to explain it later."""
+
+    class Band(models.TextChoices):
+        POOR = "poor", _("Poor")
+        FAIR = "fair", _("Fair")
+        GOOD = "good", _("Good")
+        VERY_GOOD = "very_good", _("Very good")
+        EXCELLENT = "excellent", _("Excellent")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score_snapshots"
+    )
+    score = models.PositiveSmallIntegerField(_("score"))
+    band = models.CharField(_("band"), max_length=10, choices=Band.choices)
+    dimensions = models.JSONField(_("sub-scores"))  # {dimension: 0..100}
+    contributions = models.JSONField(_("points by feature"))  # {feature: points}
+    reasons = models.JSONField(_("reasons"))  # [{code, feature, impact}], largest first
+    features = models.JSONField(_("feature values"))  # {feature: value or None}
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="snapshots"
+    )
+    trigger = models.CharField(_("trigger"), max_length=60)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    run = models.ForeignKey(
+        "RecomputeRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+
+    class Meta:
+        verbose_name = _("score snapshot")
+        verbose_name_plural = _("score snapshots")
+        indexes = [models.Index(fields=["user", "-computed_at"])]
+        constraints = [
+            # A chunk delivered twice (a worker killed mid-way) cannot score anyone twice.
+            models.UniqueConstraint(
+                fields=["user", "run"],
+                condition=models.Q(run__isnull=False),
+                name="one_snapshot_per_user_per_run",
+            ),
+        ]
+        get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"{self.score} for {self.user_id} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def trigger_label(self) -> str:
+        return trigger_text(self.trigger)
