@@ -25,6 +25,7 @@ from benefits.models import (
     Partner,
     PartnerAnomaly,
     PartnerApiKey,
+    PartnerAuthorization,
     PartnerQuery,
     PartnerStatusChange,
     Voucher,
@@ -521,6 +522,19 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
             partner_access.api_key_revoke(key=key)
             self.log_change(request, key, "revoked")
         self.message_user(request, _("Revoked: they stop working at once."), messages.SUCCESS)
+
+
+@admin.register(PartnerAuthorization)
+class PartnerAuthorizationAdmin(ReadOnlyAdmin):
+    """The partner and terms of each partner-sharing grant (the grant itself, with its
+    revocation, is in the consent ledger): evidence, never edited. The token's hash is
+    not shown."""
+
+    list_display = ["grant", "partner", "scope", "use_limit", "max_queries", "queries_used"]
+    list_filter = ["scope", "use_limit", "partner"]
+    search_fields = ["partner__name", "grant__user__username", "stated_purpose"]
+    list_select_related = ["grant", "partner"]
+    exclude = ["token_hash"]
 
 
 @admin.register(PartnerQuery)

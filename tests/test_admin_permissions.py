@@ -24,6 +24,7 @@ EXPECTED = {
     ("benefits.Partner", "PartnerApiKeyInline"): (False, True, True),
     ("benefits.Partner", "PartnerStatusChangeInline"): (False, True, True),
     ("benefits.PartnerAnomaly", "PartnerAnomalyAdmin"): (False, True, True),
+    ("benefits.PartnerAuthorization", "PartnerAuthorizationAdmin"): (False, False, False),
     ("benefits.PartnerQuery", "PartnerQueryAdmin"): (False, False, False),
     ("benefits.Voucher", "VoucherAdmin"): (False, False, True),
     ("scoring.Dispute", "DisputeAdmin"): (False, True, True),

@@ -5,18 +5,25 @@ from __future__ import annotations
 from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, Voucher
 from benefits.models.court_list import CourtListEntry, CourtListImport, CourtListOverride
 from benefits.models.partner_api import (
+    MAX_QUERIES_LIMIT,
+    ConsentScope,
+    ConsentUseLimit,
     PartnerAnomaly,
     PartnerApiKey,
     PartnerAuthorization,
     PartnerDecision,
     PartnerQuery,
+    UseLimitChoice,
 )
 from benefits.models.partners import Partner, PartnerStatusChange
 
 __all__ = [
+    "MAX_QUERIES_LIMIT",
     "Benefit",
     "BenefitCategory",
     "BenefitUnlock",
+    "ConsentScope",
+    "ConsentUseLimit",
     "CourtListEntry",
     "CourtListImport",
     "CourtListOverride",
@@ -27,5 +34,6 @@ __all__ = [
     "PartnerDecision",
     "PartnerQuery",
     "PartnerStatusChange",
+    "UseLimitChoice",
     "Voucher",
 ]
