@@ -96,7 +96,8 @@ class RevocationInline(NoAdd, NoChange, admin.StackedInline):
 
 @admin.register(ConsentGrant)
 class ConsentGrantAdmin(ReadOnlyAdmin):
-    # A sharing grant's partner and terms: the partner authorisations' admin.
+    # A sharing grant's partner and terms are shown by the partners' app, which
+    # registers this admin again with them.
     list_display = ["user", "purpose", "granted_at", "expires_at"]
     list_filter = ["purpose", "channel"]
     search_fields = ["user__username"]

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ExportForm
 
+from accounts.admin import ConsentGrantAdmin as LedgerAdmin
+from accounts.models import ConsentGrant
 from benefits.forms import JSONField
 from benefits.models import (
     Benefit,
@@ -34,7 +36,7 @@ from benefits.resources import BenefitResource, PartnerResource
 from benefits.selectors import qualifying_preview
 from benefits.services import benefit_publish, court_list_import, partner_access, partner_status_set
 from benefits.services.court_list import csv_text
-from sesame_portal.admin_mixins import DeleteOnly, NoAdd, NoChange, ReadOnlyAdmin
+from sesame_portal.admin_mixins import DeleteOnly, NoAdd, NoChange, ReadOnly, ReadOnlyAdmin
 from sesame_portal.errors import ServiceError
 
 PREVIEW_THRESHOLDS = [550, 600, 650, 700, 750, 800]
@@ -524,19 +526,6 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
         self.message_user(request, _("Revoked: they stop working at once."), messages.SUCCESS)
 
 
-@admin.register(PartnerAuthorization)
-class PartnerAuthorizationAdmin(ReadOnlyAdmin):
-    """The partner and terms of each partner-sharing grant (the grant itself, with its
-    revocation, is in the consent ledger): evidence, never edited. The token's hash is
-    not shown."""
-
-    list_display = ["grant", "partner", "scope", "use_limit", "max_queries", "queries_used"]
-    list_filter = ["scope", "use_limit", "partner"]
-    search_fields = ["partner__name", "grant__user__username", "stated_purpose"]
-    list_select_related = ["grant", "partner"]
-    exclude = ["token_hash"]
-
-
 @admin.register(PartnerQuery)
 class PartnerQueryAdmin(ReadOnlyAdmin):
     """The log is evidence."""
@@ -558,3 +547,34 @@ class PartnerAnomalyAdmin(NoAdd, admin.ModelAdmin):
     @admin.action(description=_("Mark selected anomalies resolved"), permissions=["change"])
     def resolve(self, request, queryset):
         queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+
+
+# The consent ledger's admin, with each sharing grant's partner and terms: accounts' own
+# admin knows no partner, so benefits, above it, registers it again with them.
+
+
+class AuthorizationInline(ReadOnly, admin.StackedInline):
+    """A sharing grant's partner and terms: evidence, never edited; never the token's hash."""
+
+    model = PartnerAuthorization
+    fk_name = "grant"
+    exclude = ["token_hash"]
+
+
+admin.site.unregister(ConsentGrant)
+
+
+@admin.register(ConsentGrant)
+class ConsentGrantAdmin(LedgerAdmin):
+    list_display = [
+        "user",
+        "purpose",
+        "authorization__partner",
+        "authorization__scope",
+        "granted_at",
+        "expires_at",
+    ]
+    list_filter = ["purpose", "authorization__scope", "channel"]
+    search_fields = ["user__username", "authorization__partner__name"]
+    list_select_related = ["user", "authorization__partner"]
+    inlines = [*LedgerAdmin.inlines, AuthorizationInline]

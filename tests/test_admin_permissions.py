@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     ("accounts.ConsentGrant", "ConsentGrantAdmin"): (False, False, False),
     ("accounts.ConsentGrant", "RevocationInline"): (False, False, True),
+    ("accounts.ConsentGrant", "AuthorizationInline"): (False, False, False),
     ("accounts.ConsentText", "ConsentTextAdmin"): (True, True, False),
     ("accounts.Identity", "IdentityAdmin"): (False, False, False),
     ("accounts.User", "IdentityInline"): (False, True, True),
@@ -24,7 +25,6 @@ EXPECTED = {
     ("benefits.Partner", "PartnerApiKeyInline"): (False, True, True),
     ("benefits.Partner", "PartnerStatusChangeInline"): (False, True, True),
     ("benefits.PartnerAnomaly", "PartnerAnomalyAdmin"): (False, True, True),
-    ("benefits.PartnerAuthorization", "PartnerAuthorizationAdmin"): (False, False, False),
     ("benefits.PartnerQuery", "PartnerQueryAdmin"): (False, False, False),
     ("benefits.Voucher", "VoucherAdmin"): (False, False, True),
     ("scoring.Dispute", "DisputeAdmin"): (False, True, True),
