@@ -25,6 +25,7 @@ from benefits.models import (
     ConsentScope,
     ConsentUseLimit,
     Partner,
+    PartnerAuthorization,
     UseLimitChoice,
 )
 from benefits.selectors import NO_PARTNER_TERMS
@@ -173,21 +174,28 @@ class QueryListApi(APIView):
 TERMS_READ_BLANK = ("scope", "stated_purpose", "identity_check", "use_limit", "max_queries")
 
 
-class ConsentOutputSerializer(serializers.ModelSerializer):
-    """A grant of accounts' ledger; a sharing grant with its partner and terms (from its
-    authorisation), blank for the rest."""
+def _term(name: str) -> dict:
+    """How an authorisation's term reads in the consents API, as it read on the grant:
+    its label, optional in the schema."""
+    return {
+        "source": f"authorization.{name}",
+        "label": PartnerAuthorization._meta.get_field(name).verbose_name,
+        "required": False,
+    }
 
+
+# A grant of accounts' ledger; a sharing grant with its partner and terms (from its
+# authorisation), blank for the rest.
+class ConsentOutputSerializer(serializers.ModelSerializer):
     partner = serializers.SerializerMethodField()
     scope = serializers.ChoiceField(
-        choices=ConsentScope.choices, source="authorization.scope", read_only=True
+        choices=ConsentScope.choices, allow_blank=True, **_term("scope")
     )
-    stated_purpose = serializers.CharField(source="authorization.stated_purpose", read_only=True)
-    identity_check = serializers.BooleanField(source="authorization.identity_check", read_only=True)
-    use_limit = serializers.ChoiceField(
-        choices=ConsentUseLimit.choices, source="authorization.use_limit", read_only=True
-    )
+    stated_purpose = serializers.CharField(max_length=200, **_term("stated_purpose"))
+    identity_check = serializers.BooleanField(**_term("identity_check"))
+    use_limit = serializers.ChoiceField(choices=ConsentUseLimit.choices, **_term("use_limit"))
     max_queries = serializers.IntegerField(
-        source="authorization.max_queries", read_only=True, allow_null=True
+        min_value=0, max_value=32767, allow_null=True, **_term("max_queries")
     )
     text_version = serializers.IntegerField(source="text.version")
     title = serializers.SerializerMethodField()
