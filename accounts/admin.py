@@ -96,10 +96,12 @@ class RevocationInline(NoAdd, NoChange, admin.StackedInline):
 
 @admin.register(ConsentGrant)
 class ConsentGrantAdmin(ReadOnlyAdmin):
-    list_display = ["user", "purpose", "partner", "scope", "granted_at", "expires_at"]
-    list_filter = ["purpose", "scope", "channel"]
-    search_fields = ["user__username", "partner__name"]
-    list_select_related = ["user", "partner"]
+    # A sharing grant's partner and terms are shown by the partners' app, which
+    # registers this admin again with them.
+    list_display = ["user", "purpose", "granted_at", "expires_at"]
+    list_filter = ["purpose", "channel"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
     inlines = [RevocationInline]
 
 

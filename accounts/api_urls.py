@@ -22,6 +22,5 @@ urlpatterns = [
         name="api-work-email-resend",
     ),
     path("me/identity/", api.IdentityApi.as_view(), name="api-identity"),
-    path("me/consents/", api.ConsentListApi.as_view(), name="api-consents"),
     path("me/consents/<int:grant_id>/", api.ConsentDetailApi.as_view(), name="api-consent"),
 ]

@@ -6,17 +6,11 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from accounts.models import (
-    MAX_QUERIES_LIMIT,
-    ConsentScope,
-    Profile,
-    UseLimitChoice,
-)
+from accounts.models import Profile
 from accounts.validators import (
     EARLIEST_GRADUATION_YEAR,
     MAX_ADDRESS_YEARS,
@@ -25,7 +19,6 @@ from accounts.validators import (
     profile_field_validators,
     profile_section_clean,
 )
-from benefits.models import Partner
 from sesame_portal.forms import TickBoxField
 from sesame_portal.i18n import format_when_shown
 from sesame_portal.uploads import EVIDENCE_MAX_MB, STATEMENT_MAX
@@ -118,75 +111,6 @@ class IdentityAppealForm(IdentityForm):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("For example: when you lost the card, or who may have used it."),
     )
-
-
-class PartnerConsentForm(forms.Form):
-    partner = forms.ModelChoiceField(
-        label=_("Partner"),
-        queryset=Partner.objects.filter(status=Partner.Status.APPROVED),
-        empty_label=_("Choose a partner"),
-    )
-    scope = forms.ChoiceField(
-        label=_("What the partner may see"),
-        choices=ConsentScope.choices,
-        widget=forms.RadioSelect,
-        initial=ConsentScope.ELIGIBILITY,
-    )
-    stated_purpose = forms.CharField(
-        label=_("For what purpose"),
-        max_length=200,
-        help_text=_("For example: a deposit-free car rental."),
-    )
-    expires_on = forms.DateField(
-        label=_("Until (inclusive)"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-        # The day after must exist too: expires_at() ends the chosen day at midnight.
-        validators=[MaxValueValidator(datetime.date.max - datetime.timedelta(days=1))],
-    )
-    use_limit = forms.ChoiceField(
-        label=_("How many times it may ask"),
-        choices=[
-            ("", _("The partner's usual: until one decision for a lender, otherwise no limit")),
-            *UseLimitChoice.choices,
-        ],
-        widget=forms.RadioSelect,
-        required=False,
-        initial="",
-    )
-    max_queries = forms.IntegerField(
-        label=_("Number of queries, for “A number of queries”"),
-        required=False,
-        min_value=1,
-        max_value=MAX_QUERIES_LIMIT,
-    )
-    identity_check = TickBoxField(
-        label=_(
-            "The partner may ask whether a name and ID number it already holds are mine; "
-            "only yes or no is answered."
-        ),
-        required=False,
-        initial=False,
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("use_limit") == UseLimitChoice.QUERIES and not cleaned.get("max_queries"):
-            self.add_error("max_queries", _("Say how many queries the partner may make."))
-        return cleaned
-
-    def use_limit_chosen(self) -> str | None:
-        """The limit chosen (None: the partner's usual one)."""
-        return self.cleaned_data.get("use_limit") or None
-
-    def max_queries_chosen(self) -> int | None:
-        if self.cleaned_data.get("use_limit") != UseLimitChoice.QUERIES:
-            return None
-        return self.cleaned_data.get("max_queries")
-
-    def expires_at(self) -> datetime.datetime:
-        """The end of the chosen day in the portal's time zone."""
-        day = self.cleaned_data["expires_on"] + datetime.timedelta(days=1)
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 # Profile sections. Each form reads one section's answers from a post and shows the

@@ -1,10 +1,12 @@
 """Reads for accounts. `consent_refusal` (and `consent_allows`, its yes or no) is the one
 answer to "may this be done with this user's data now?": every feature that computes,
-shows or shares data asks it, partners' calls with their scope and disclosure."""
+shows or shares data asks it. Sharing with a partner is answered by the partners' app,
+which asks it for the purpose part (the grant) and adds the partner's terms."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -17,9 +19,7 @@ from accounts.models import (
     ConsentGrant,
     ConsentPurpose,
     ConsentRevocation,
-    ConsentScope,
     ConsentText,
-    ConsentUseLimit,
     FieldMark,
     Identity,
     IdentityAppeal,
@@ -31,24 +31,10 @@ from accounts.models import (
 )
 from accounts.profile_sections import SECTIONS, completion_percent
 from accounts.resident_id import age_on
-from benefits.models import Partner
 
-# What each partner scope discloses; a call asking for a disclosure must be covered. A
-# score also tells whether the person qualifies for a benefit and how far they are from it.
-SCOPE_DISCLOSES = {
-    ConsentScope.SCORE: {"score", "eligibility", "points_away"},
-    ConsentScope.SCORE_AND_SUBSCORES: {"score", "subscores", "eligibility", "points_away"},
-    ConsentScope.ELIGIBILITY: {"eligibility"},
-}
-# What a partner may ask beyond a scope: an identity check (the person's own tick) and
-# reporting its decision (any authorisation, even one whose queries are used up).
-IDENTITY_CHECK = "identity_check"
-DECISION = "decision"
 # Why consent_refusal refuses, besides a revocation's reason (ConsentRevocation.Reason).
 NO_GRANT = "no_grant"
 EXPIRED = "expired"
-PARTNER_NOT_APPROVED = "partner_not_approved"
-OUT_OF_SCOPE = "out_of_scope"
 
 
 def consent_refusal(
@@ -56,77 +42,45 @@ def consent_refusal(
     purpose: str,
     user: User | None = None,
     grant: ConsentGrant | None = None,
-    partner: Partner | None = None,
-    disclosure: str | None = None,
-    benefit_id: int | None = None,
     at: datetime.datetime | None = None,
+    despite: Collection[str] = (),
 ) -> str | None:
     """Why this may not be done with this person's data now, or None when it may: the one
     answer for scoring, proofs and partners (`consent_allows` is its yes or no).
 
-    Given a user: whether a current grant of theirs covers the purpose (and, for sharing,
-    the partner while it is approved, and the disclosure by its scope). Given a grant (a
-    partner's call, with its authorisation's grant and its revocation read under the
-    call's lock): whether that grant does, and if not why: the revocation's reason,
-    EXPIRED, PARTNER_NOT_APPROVED or OUT_OF_SCOPE. `benefit_id`: the benefit an
-    eligibility disclosure is about (an eligibility-only authorisation may name one)."""
+    Given a user: whether a current grant of theirs covers the purpose. Given a grant (a
+    partner's call, with its revocation read under the call's lock): whether that grant
+    does, and if not why: the revocation's reason or EXPIRED. `despite`: revocation
+    reasons that do not stop this use (a partner's decision after its queries ran out).
+
+    Partner sharing is granted per partner: asked with a user, it is refused here
+    (NO_GRANT), and the partners' app answers for one partner, asking this for each of
+    that partner's grants before it checks the partner and its terms."""
     at = at or timezone.now()
     if grant is not None:
-        return _grant_refusal(grant, purpose, disclosure, benefit_id, at)
-    if user is None or not user.pk:
+        return _grant_refusal(grant, purpose, despite, at)
+    if user is None or not user.pk or purpose == ConsentPurpose.PARTNER_SHARING:
         return NO_GRANT
     grants = ConsentGrant.objects.current(at).filter(user=user, purpose=purpose)
-    if purpose == ConsentPurpose.PARTNER_SHARING:
-        if partner is None:
-            return NO_GRANT
-        # The partner's status is read from the database, not from the caller's object,
-        # so a suspension takes effect at the very next check.
-        grants = grants.filter(partner=partner).select_related("partner")
-    related = ("revocation", "authorization") if benefit_id is not None else ("revocation",)
     refusals = [
-        _grant_refusal(each, purpose, disclosure, benefit_id, at)
-        for each in grants.select_related(*related)
+        _grant_refusal(each, purpose, despite, at) for each in grants.select_related("revocation")
     ]
     return None if None in refusals else (refusals[0] if refusals else NO_GRANT)
 
 
 def _grant_refusal(
-    grant: ConsentGrant,
-    purpose: str,
-    disclosure: str | None,
-    benefit_id: int | None,
-    at: datetime.datetime,
+    grant: ConsentGrant, purpose: str, despite: Collection[str], at: datetime.datetime
 ) -> str | None:
     if grant.purpose != purpose:
         return NO_GRANT
     if grant.user_id is None:
         return ConsentRevocation.Reason.ACCOUNT_DELETED
     revocation = getattr(grant, "revocation", None)
-    # A decision still follows the queries of an authorisation limited in queries.
-    decision_after_queries = (
-        disclosure == DECISION
-        and revocation is not None
-        and revocation.reason == ConsentRevocation.Reason.USED_UP
-        and grant.use_limit == ConsentUseLimit.QUERIES
-    )
-    if revocation is not None and not decision_after_queries:
+    if revocation is not None and revocation.reason not in despite:
         return revocation.reason
     if grant.has_expired(at):
         return EXPIRED
-    if purpose != ConsentPurpose.PARTNER_SHARING:
-        return None
-    if grant.partner.status != Partner.Status.APPROVED:
-        return PARTNER_NOT_APPROVED
-    if disclosure == IDENTITY_CHECK:
-        covered = grant.identity_check
-    else:
-        covered = disclosure in (None, DECISION) or disclosure in SCOPE_DISCLOSES.get(
-            grant.scope, ()
-        )
-    if covered and benefit_id is not None and grant.scope == ConsentScope.ELIGIBILITY:
-        authorization = getattr(grant, "authorization", None)
-        covered = authorization is None or authorization.benefit_id in (None, benefit_id)
-    return None if covered else OUT_OF_SCOPE
+    return None
 
 
 def consent_allows(**question) -> bool:
@@ -151,7 +105,7 @@ def users_consenting_to_scoring(*, at: datetime.datetime | None = None) -> Query
 def consent_grants_for_user(*, user: User) -> QuerySet[ConsentGrant]:
     return (
         ConsentGrant.objects.filter(user=user)
-        .select_related("text", "partner", "revocation", "authorization")
+        .select_related("text", "revocation")
         .order_by("-granted_at", "-id")
     )
 
@@ -340,12 +294,6 @@ def accounts_export(*, user: User) -> dict:
                 "id": grant.pk,
                 "purpose": grant.purpose,
                 "text_version": grant.text.version,
-                "partner": grant.partner.name if grant.partner else None,
-                "scope": grant.scope,
-                "stated_purpose": grant.stated_purpose,
-                "identity_check": grant.identity_check,
-                "use_limit": grant.use_limit,
-                "max_queries": grant.max_queries,
                 "granted_at": grant.granted_at,
                 "expires_at": grant.expires_at,
                 "channel": grant.channel,

@@ -35,7 +35,4 @@ urlpatterns = [
     path("identity/", views.identity, name="identity"),
     path("identity/appeal/<str:token>/", views.identity_appeal, name="identity_appeal"),
     path("notifications/", views.notifications, name="notifications"),
-    path("consents/", views.consents, name="consents"),
-    path("consents/grant/", views.consent_grant, name="consent_grant"),
-    path("consents/<int:grant_id>/revoke/", views.consent_revoke, name="consent_revoke"),
 ]

@@ -111,9 +111,9 @@ def _partner_create() -> tuple[str, str]:
     from django.utils import timezone
 
     from accounts.clients import Client
-    from accounts.models import ConsentPurpose, ConsentScope, User
+    from accounts.models import ConsentPurpose, User
     from accounts.services import consent_grant
-    from benefits.models import Partner
+    from benefits.models import ConsentScope, Partner
     from benefits.services.partner_access import api_key_create, partner_authorize
     from scoring.models import ModelVersion, ScoreSnapshot
 

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ExportForm
 
+from accounts.admin import ConsentGrantAdmin as LedgerAdmin
+from accounts.models import ConsentGrant
 from benefits.forms import JSONField
 from benefits.models import (
     Benefit,
@@ -22,6 +24,7 @@ from benefits.models import (
     Partner,
     PartnerAnomaly,
     PartnerApiKey,
+    PartnerAuthorization,
     PartnerQuery,
     PartnerStatusChange,
     Voucher,
@@ -29,7 +32,7 @@ from benefits.models import (
 from benefits.resources import BenefitResource, PartnerResource
 from benefits.selectors import qualifying_preview
 from benefits.services import benefit_publish, partner_access, partner_status_set
-from sesame_portal.admin_mixins import DeleteOnly, NoAdd, ReadOnlyAdmin
+from sesame_portal.admin_mixins import DeleteOnly, NoAdd, ReadOnly, ReadOnlyAdmin
 from sesame_portal.errors import ServiceError
 
 PREVIEW_THRESHOLDS = [550, 600, 650, 700, 750, 800]
@@ -421,3 +424,34 @@ class PartnerAnomalyAdmin(NoAdd, admin.ModelAdmin):
     @admin.action(description=_("Mark selected anomalies resolved"), permissions=["change"])
     def resolve(self, request, queryset):
         queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+
+
+# The consent ledger's admin, with each sharing grant's partner and terms: accounts' own
+# admin knows no partner, so benefits, above it, registers it again with them.
+
+
+class AuthorizationInline(ReadOnly, admin.StackedInline):
+    """A sharing grant's partner and terms: evidence, never edited; never the token's hash."""
+
+    model = PartnerAuthorization
+    fk_name = "grant"
+    exclude = ["token_hash"]
+
+
+admin.site.unregister(ConsentGrant)
+
+
+@admin.register(ConsentGrant)
+class ConsentGrantAdmin(LedgerAdmin):
+    list_display = [
+        "user",
+        "purpose",
+        "authorization__partner",
+        "authorization__scope",
+        "granted_at",
+        "expires_at",
+    ]
+    list_filter = ["purpose", "authorization__scope", "channel"]
+    search_fields = ["user__username", "authorization__partner__name"]
+    list_select_related = ["user", "authorization__partner"]
+    inlines = [*LedgerAdmin.inlines, AuthorizationInline]

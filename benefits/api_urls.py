@@ -13,4 +13,5 @@ urlpatterns = [
     ),
     path("me/vouchers/", api.VoucherListApi.as_view(), name="api-vouchers"),
     path("me/queries/", api.QueryListApi.as_view(), name="api-queries"),
+    path("me/consents/", api.ConsentListApi.as_view(), name="api-consents"),
 ]

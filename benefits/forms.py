@@ -3,16 +3,15 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.forms.fields import InvalidJSONInput
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import MAX_QUERIES_LIMIT, ConsentScope, UseLimitChoice
-from accounts.selectors import SCOPE_DISCLOSES
-from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, STATED_PURPOSE_MAX_LENGTH
 from accounts.validators import validate_no_control_characters
-from benefits.models import Benefit, Partner
-from benefits.selectors import benefits_offered
+from benefits.models import MAX_QUERIES_LIMIT, Benefit, ConsentScope, Partner, UseLimitChoice
+from benefits.selectors import SCOPE_DISCLOSES, benefits_offered
+from benefits.services.partner_access import PARTNER_SHARING_MAX_DAYS, STATED_PURPOSE_MAX_LENGTH
 from sesame_portal.forms import TickBoxField
 
 
@@ -104,3 +103,72 @@ class PartnerLinkForm(forms.Form):
         """The end of the last day, in the portal's time zone."""
         last = timezone.localdate() + datetime.timedelta(days=self.cleaned_data["days"])
         return timezone.make_aware(datetime.datetime.combine(last, datetime.time.min))
+
+
+class PartnerConsentForm(forms.Form):
+    partner = forms.ModelChoiceField(
+        label=_("Partner"),
+        queryset=Partner.objects.filter(status=Partner.Status.APPROVED),
+        empty_label=_("Choose a partner"),
+    )
+    scope = forms.ChoiceField(
+        label=_("What the partner may see"),
+        choices=ConsentScope.choices,
+        widget=forms.RadioSelect,
+        initial=ConsentScope.ELIGIBILITY,
+    )
+    stated_purpose = forms.CharField(
+        label=_("For what purpose"),
+        max_length=200,
+        help_text=_("For example: a deposit-free car rental."),
+    )
+    expires_on = forms.DateField(
+        label=_("Until (inclusive)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        # The day after must exist too: expires_at() ends the chosen day at midnight.
+        validators=[MaxValueValidator(datetime.date.max - datetime.timedelta(days=1))],
+    )
+    use_limit = forms.ChoiceField(
+        label=_("How many times it may ask"),
+        choices=[
+            ("", _("The partner's usual: until one decision for a lender, otherwise no limit")),
+            *UseLimitChoice.choices,
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        initial="",
+    )
+    max_queries = forms.IntegerField(
+        label=_("Number of queries, for “A number of queries”"),
+        required=False,
+        min_value=1,
+        max_value=MAX_QUERIES_LIMIT,
+    )
+    identity_check = TickBoxField(
+        label=_(
+            "The partner may ask whether a name and ID number it already holds are mine; "
+            "only yes or no is answered."
+        ),
+        required=False,
+        initial=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("use_limit") == UseLimitChoice.QUERIES and not cleaned.get("max_queries"):
+            self.add_error("max_queries", _("Say how many queries the partner may make."))
+        return cleaned
+
+    def use_limit_chosen(self) -> str | None:
+        """The limit chosen (None: the partner's usual one)."""
+        return self.cleaned_data.get("use_limit") or None
+
+    def max_queries_chosen(self) -> int | None:
+        if self.cleaned_data.get("use_limit") != UseLimitChoice.QUERIES:
+            return None
+        return self.cleaned_data.get("max_queries")
+
+    def expires_at(self) -> datetime.datetime:
+        """The end of the chosen day in the portal's time zone."""
+        day = self.cleaned_data["expires_on"] + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

@@ -1,4 +1,6 @@
-"""Reads for benefits: what is on offer, who qualifies, and a user's vouchers."""
+"""Reads for benefits: what is on offer, who qualifies, a user's vouchers, and what a
+person's authorisation of a partner allows (`authorisation_refusal`, consent_refusal's
+answer for partner sharing)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,143 @@ from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.crypto import birth_date_decrypt
-from accounts.models import Identity, User
-from accounts.selectors import users_consenting_to_scoring
+from accounts.models import ConsentGrant, ConsentPurpose, ConsentRevocation, Identity, User
+from accounts.selectors import (
+    NO_GRANT,
+    consent_grants_for_user,
+    consent_refusal,
+    users_consenting_to_scoring,
+)
 from benefits.eligibility import BLOCK_SCORE, Eligibility, Person, eligibility_of
-from benefits.models import Benefit, Partner, PartnerQuery, Voucher
+from benefits.models import (
+    Benefit,
+    ConsentScope,
+    ConsentUseLimit,
+    Partner,
+    PartnerAuthorization,
+    PartnerQuery,
+    Voucher,
+)
 from scoring.models import ScoreSnapshot
 from scoring.selectors import court_listed_at, score_usable
 from sesame_portal.bulk import ids_lookup
+
+# What each partner scope discloses; a call asking for a disclosure must be covered. A
+# score also tells whether the person qualifies for a benefit and how far they are from it.
+SCOPE_DISCLOSES = {
+    ConsentScope.SCORE: {"score", "eligibility", "points_away"},
+    ConsentScope.SCORE_AND_SUBSCORES: {"score", "subscores", "eligibility", "points_away"},
+    ConsentScope.ELIGIBILITY: {"eligibility"},
+}
+# What a partner may ask beyond a scope: an identity check (the person's own tick) and
+# reporting its decision (any authorisation, even one whose queries are used up).
+IDENTITY_CHECK = "identity_check"
+DECISION = "decision"
+# Why authorisation_refusal refuses, besides consent_refusal's reasons.
+PARTNER_NOT_APPROVED = "partner_not_approved"
+OUT_OF_SCOPE = "out_of_scope"
+
+
+def authorisation_refusal(
+    *,
+    authorization: PartnerAuthorization | None = None,
+    user: User | None = None,
+    partner: Partner | None = None,
+    disclosure: str | None = None,
+    benefit_id: int | None = None,
+    at: datetime.datetime | None = None,
+) -> str | None:
+    """Why this may not be shared with this partner now, or None when it may: the answer
+    to consent_refusal's question for partner sharing. The grant's part (revoked,
+    expired, the account deleted) is consent_refusal's; this adds the partner's: while it
+    is approved, and the disclosure covered by the authorisation's scope and terms.
+
+    Given an authorisation (a partner's call, with its grant and the grant's revocation
+    read under the call's lock): whether it does, and if not why: consent_refusal's
+    reason, PARTNER_NOT_APPROVED or OUT_OF_SCOPE. Given a user and a partner: whether a
+    current authorisation of theirs does. `benefit_id`: the benefit an eligibility
+    disclosure is about (an eligibility-only authorisation may name one)."""
+    at = at or timezone.now()
+    if authorization is not None:
+        return _authorisation_refusal(authorization, disclosure, benefit_id, at)
+    if user is None or not user.pk or partner is None:
+        return NO_GRANT
+    current = ConsentGrant.objects.current(at).filter(
+        user=user, purpose=ConsentPurpose.PARTNER_SHARING
+    )
+    # The partner's status is read from the database, not from the caller's object, so a
+    # suspension takes effect at the very next check.
+    authorizations = (
+        PartnerAuthorization.objects.filter(grant__in=current, partner_id=partner.pk)
+        .select_related("partner", "grant", "grant__revocation")
+        .order_by("-grant__granted_at", "-grant_id")
+    )
+    refusals = [_authorisation_refusal(each, disclosure, benefit_id, at) for each in authorizations]
+    return None if None in refusals else (refusals[0] if refusals else NO_GRANT)
+
+
+def _authorisation_refusal(
+    authorization: PartnerAuthorization,
+    disclosure: str | None,
+    benefit_id: int | None,
+    at: datetime.datetime,
+) -> str | None:
+    # A decision still follows the queries of an authorisation limited in queries.
+    despite = (
+        (ConsentRevocation.Reason.USED_UP,)
+        if disclosure == DECISION and authorization.use_limit == ConsentUseLimit.QUERIES
+        else ()
+    )
+    refusal = consent_refusal(
+        purpose=ConsentPurpose.PARTNER_SHARING, grant=authorization.grant, at=at, despite=despite
+    )
+    if refusal is not None:
+        return refusal
+    if authorization.partner.status != Partner.Status.APPROVED:
+        return PARTNER_NOT_APPROVED
+    if disclosure == IDENTITY_CHECK:
+        covered = authorization.identity_check
+    else:
+        covered = disclosure in (None, DECISION) or disclosure in SCOPE_DISCLOSES.get(
+            authorization.scope, ()
+        )
+    if covered and benefit_id is not None and authorization.scope == ConsentScope.ELIGIBILITY:
+        covered = authorization.benefit_id in (None, benefit_id)
+    return None if covered else OUT_OF_SCOPE
+
+
+def authorisation_allows(**question) -> bool:
+    """Yes or no to "may this be shared with this partner now?" (authorisation_refusal)."""
+    return authorisation_refusal(**question) is None
+
+
+def consent_grants_with_partners(*, user: User) -> QuerySet[ConsentGrant]:
+    """The user's consent grants (consent_grants_for_user), each sharing grant with its
+    authorisation: the partner and the terms. A grant that shares with no partner has
+    none (reading `grant.authorization` raises; templates read it as empty)."""
+    return consent_grants_for_user(user=user).select_related(
+        "authorization", "authorization__partner", "authorization__benefit"
+    )
+
+
+# The export's partner terms of a grant that shares with no partner.
+NO_PARTNER_TERMS = {
+    "partner": None,
+    "scope": "",
+    "stated_purpose": "",
+    "identity_check": False,
+    "use_limit": "",
+    "max_queries": None,
+}
+
+
+def partner_terms_by_grant(*, user: User) -> dict[int, dict]:
+    """For "download my data": the partner and terms of each of the user's sharing
+    grants, by grant id, in the shape of NO_PARTNER_TERMS."""
+    rows = PartnerAuthorization.objects.filter(grant__user=user).values(
+        "grant_id", "partner__name", *list(NO_PARTNER_TERMS)[1:]
+    )
+    return {row.pop("grant_id"): {"partner": row.pop("partner__name"), **row} for row in rows}
 
 
 def benefits_offered(

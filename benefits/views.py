@@ -12,10 +12,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.clients import client_from_request
-from accounts.models import ConsentGrant, ConsentUseLimit, UseLimitChoice
+from accounts.models import ConsentGrant
 from benefits import selectors, services
 from benefits.forms import PartnerLinkForm
-from benefits.models import BenefitCategory, Partner, PartnerDecision, PartnerQuery
+from benefits.models import (
+    BenefitCategory,
+    ConsentUseLimit,
+    Partner,
+    PartnerAuthorization,
+    PartnerDecision,
+    PartnerQuery,
+    UseLimitChoice,
+)
 from benefits.services import partner_access
 from scoring.disputes import ANSWER_WITHIN
 from scoring.proofs import proof_openings_for_user
@@ -159,13 +167,14 @@ def authorized_redirect(request: HttpRequest, *, grant, token: str) -> HttpRespo
 @require_GET
 def authorized(request: HttpRequest, grant_id: int) -> HttpResponse:
     """The token, once: it is taken out of the session as it is shown."""
-    grant = (
-        ConsentGrant.objects.select_related("partner", "authorization__benefit")
-        .filter(pk=grant_id, user=request.user, partner__isnull=False)
+    authorization = (
+        PartnerAuthorization.objects.select_related("grant", "partner", "benefit")
+        .filter(grant_id=grant_id, grant__user=request.user)
         .first()
     )
-    if grant is None:
+    if authorization is None:
         raise Http404
+    grant = authorization.grant
     pending = request.session.get(TOKEN_SESSION_KEY) or {}
     token = None
     if pending.get("grant") == grant.pk:
@@ -174,7 +183,12 @@ def authorized(request: HttpRequest, grant_id: int) -> HttpResponse:
     return render(
         request,
         "benefits/authorized.html",
-        {"partner": grant.partner, "grant": grant, "token": token},
+        {
+            "partner": authorization.partner,
+            "grant": grant,
+            "authorization": authorization,
+            "token": token,
+        },
     )
 
 

@@ -188,15 +188,16 @@ def _records(
     )
     for moment in work_email.values_list("work_email_verified_at", flat=True):
         found.append((moment, _("Your work email was verified.")))
+    # The person's own consents to purposes; authorising a partner is not a change here.
     grants = ConsentGrant.objects.filter(
-        user=user, partner__isnull=True, granted_at__gt=start, granted_at__lte=end
-    )
+        user=user, granted_at__gt=start, granted_at__lte=end
+    ).exclude(purpose=ConsentPurpose.PARTNER_SHARING)
     for purpose, moment in grants.values_list("purpose", "granted_at"):
         text = _("You consented: %(purpose)s.") % {"purpose": ConsentPurpose(purpose).label}
         found.append((moment, text))
     revoked = ConsentRevocation.objects.filter(
-        grant__user=user, grant__partner__isnull=True, revoked_at__gt=start, revoked_at__lte=end
-    )
+        grant__user=user, revoked_at__gt=start, revoked_at__lte=end
+    ).exclude(grant__purpose=ConsentPurpose.PARTNER_SHARING)
     for purpose, moment in revoked.values_list("grant__purpose", "revoked_at"):
         text = _("You withdrew a consent: %(purpose)s.") % {
             "purpose": ConsentPurpose(purpose).label

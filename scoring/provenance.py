@@ -129,7 +129,7 @@ def data_categories(*, user: User, snapshot: ScoreSnapshot | None) -> list[DataC
     current = {
         grant.purpose: grant
         for grant in consent_grants_for_user(user=user)
-        if grant.partner_id is None and grant.is_current()
+        if grant.purpose != ConsentPurpose.PARTNER_SHARING and grant.is_current()
     }
     impacts = _impacts(snapshot)
     return [

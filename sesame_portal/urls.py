@@ -17,6 +17,9 @@ accounts_patterns = [
     path("me/", pages.account, name="account"),
     path("me/data/export/", pages.my_data_export, name="my_data_export"),
     path("profile/", pages.profile_overview, name="profile"),
+    path("consents/", pages.consents, name="consents"),
+    path("consents/grant/", pages.consent_grant, name="consent_grant"),
+    path("consents/<int:grant_id>/revoke/", pages.consent_revoke, name="consent_revoke"),
 ]
 scoring_patterns = [
     path("panel/", pages.panel, name="panel"),

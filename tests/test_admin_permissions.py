@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     ("accounts.ConsentGrant", "ConsentGrantAdmin"): (False, False, False),
     ("accounts.ConsentGrant", "RevocationInline"): (False, False, True),
+    ("accounts.ConsentGrant", "AuthorizationInline"): (False, False, False),
     ("accounts.ConsentText", "ConsentTextAdmin"): (True, True, False),
     ("accounts.Identity", "IdentityAdmin"): (False, False, False),
     ("accounts.User", "IdentityInline"): (False, True, True),

@@ -4,7 +4,7 @@ the work done by services and selectors."""
 from __future__ import annotations
 
 from accounts.api.auth import LogoutAllApi, LogoutApi, PasswordApi, RegisterApi, TokenApi
-from accounts.api.consents import ConsentDetailApi, ConsentListApi, ConsentTextApi
+from accounts.api.consents import ConsentDetailApi, ConsentTextApi
 from accounts.api.identity import IdentityApi
 from accounts.api.my_data import AccountApi
 from accounts.api.profile import ProfileApi, WorkEmailCodeApi, WorkEmailResendApi
@@ -13,7 +13,6 @@ from accounts.api.sign_ins import SignInDetailApi, SignInListApi
 __all__ = [
     "AccountApi",
     "ConsentDetailApi",
-    "ConsentListApi",
     "ConsentTextApi",
     "IdentityApi",
     "LogoutAllApi",

@@ -5,15 +5,11 @@ from __future__ import annotations
 from accounts.models.appeals import IdentityAppeal, IdentityAppealEvidence
 from accounts.models.consent import (
     DATA_CATEGORY_PURPOSES,
-    MAX_QUERIES_LIMIT,
     ConsentGrant,
     ConsentGrantQuerySet,
     ConsentPurpose,
     ConsentRevocation,
-    ConsentScope,
     ConsentText,
-    ConsentUseLimit,
-    UseLimitChoice,
 )
 from accounts.models.devices import KnownDevice, SignIn, session_key_hash
 from accounts.models.notifications import Notification, NotificationPreference
@@ -32,14 +28,11 @@ from accounts.models.users import Identity, IdentityAttempt, User
 __all__ = [
     "DATA_CATEGORY_PURPOSES",
     "EMPLOYED_OCCUPATIONS",
-    "MAX_QUERIES_LIMIT",
     "ConsentGrant",
     "ConsentGrantQuerySet",
     "ConsentPurpose",
     "ConsentRevocation",
-    "ConsentScope",
     "ConsentText",
-    "ConsentUseLimit",
     "EducationLevel",
     "FieldMark",
     "Identity",
@@ -53,7 +46,6 @@ __all__ = [
     "Occupation",
     "Profile",
     "SignIn",
-    "UseLimitChoice",
     "User",
     "VehicleValue",
     "WorkEmailChallenge",

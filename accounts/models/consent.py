@@ -18,35 +18,6 @@ class ConsentPurpose(models.TextChoices):
 DATA_CATEGORY_PURPOSES = (ConsentPurpose.SOCIAL_CONNECTIONS, ConsentPurpose.UTILITY_BILLS)
 
 
-class ConsentScope(models.TextChoices):
-    SCORE = "score", _("Score only")
-    SCORE_AND_SUBSCORES = "score_and_subscores", _("Score and the five sub-scores")
-    ELIGIBILITY = "eligibility", _("Eligibility for one benefit (yes or no)")
-
-
-class ConsentUseLimit(models.TextChoices):
-    """How many times a partner may use an authorisation. One query is QUERIES with
-    max_queries 1; "until one decision" ends when the partner reports its decision."""
-
-    NONE = "", _("No limit until it ends")
-    QUERIES = "queries", _("A number of queries")
-    DECISION = "decision", _("Until one decision")
-
-
-class UseLimitChoice(models.TextChoices):
-    """The limit in use as a person chooses it on a consent screen (and the API takes
-    it); stored as a ConsentUseLimit, one query as a limit of one query."""
-
-    NONE = "none", _("No limit until it ends")
-    ONE_QUERY = "one_query", _("One query")
-    QUERIES = "queries", _("A number of queries")
-    DECISION = "decision", _("Until one decision")
-
-
-# The most queries a person may allow on one authorisation limited to N queries.
-MAX_QUERIES_LIMIT = 100
-
-
 class ConsentText(models.Model):
     """A published, versioned consent text. Published texts never change: a new
     wording is a new version, and every grant records the version it agreed to."""
@@ -87,7 +58,8 @@ class ConsentGrantQuerySet(models.QuerySet):
 
 class ConsentGrant(models.Model):
     """An append-only record of one grant. It is never edited: revoking adds a
-    ConsentRevocation, and expiry is read from `expires_at`."""
+    ConsentRevocation, and expiry is read from `expires_at`. A partner-sharing grant's
+    partner and terms are recorded beside it by the partners' side (its authorisation)."""
 
     class Channel(models.TextChoices):
         WEB = "web", _("Web page")
@@ -106,23 +78,6 @@ class ConsentGrant(models.Model):
     subject_ref = models.CharField(_("pseudonym after deletion"), max_length=32, blank=True)
     purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="grants")
-    partner = models.ForeignKey(
-        "benefits.Partner",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="consent_grants",
-        verbose_name=_("partner"),
-    )
-    scope = models.CharField(_("scope"), max_length=30, choices=ConsentScope.choices, blank=True)
-    stated_purpose = models.CharField(_("stated purpose"), max_length=200, blank=True)
-    # Partner sharing only: whether the person ticked "may check my name and ID number"
-    # (yes/no answers), and how far the partner may use the authorisation.
-    identity_check = models.BooleanField(_("identity checks allowed"), default=False)
-    use_limit = models.CharField(
-        _("limited to"), max_length=10, choices=ConsentUseLimit.choices, blank=True, default=""
-    )
-    max_queries = models.PositiveSmallIntegerField(_("queries allowed"), null=True, blank=True)
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -135,10 +90,7 @@ class ConsentGrant(models.Model):
         verbose_name = _("consent grant")
         verbose_name_plural = _("consent grants")
         ordering = ["-granted_at", "-id"]
-        indexes = [
-            models.Index(fields=["user", "purpose", "partner"]),
-            models.Index(fields=["partner", "purpose"]),
-        ]
+        indexes = [models.Index(fields=["user", "purpose"])]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} ({self.user_id})"

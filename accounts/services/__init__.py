@@ -8,7 +8,7 @@ from accounts.services.appeals import (
     identity_appeal_decide_check,
     identity_appeal_file,
 )
-from accounts.services.consent import PARTNER_SHARING_MAX_DAYS, consent_grant, consent_revoke
+from accounts.services.consent import consent_grant, consent_revoke
 from accounts.services.deletion import account_delete
 from accounts.services.field_keys import field_keys_rotate
 from accounts.services.housekeeping import IDENTITY_ATTEMPT_RETENTION, accounts_housekeeping
@@ -34,7 +34,6 @@ from accounts.services.sign_ins import (
 
 __all__ = [
     "IDENTITY_ATTEMPT_RETENTION",
-    "PARTNER_SHARING_MAX_DAYS",
     "account_delete",
     "accounts_housekeeping",
     "api_token_issue",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,87 +12,15 @@ from django.utils.translation import gettext as _
 from accounts.clients import Client
 from accounts.models import (
     DATA_CATEGORY_PURPOSES,
-    MAX_QUERIES_LIMIT,
     ConsentGrant,
+    ConsentGrantQuerySet,
     ConsentPurpose,
     ConsentRevocation,
-    ConsentScope,
-    ConsentUseLimit,
     User,
 )
 from accounts.selectors import consent_text_current
 from accounts.signals import consent_revoked, person_data_changed
-from accounts.validators import validate_no_control_characters
-from benefits.models import Partner
 from sesame_portal.errors import ServiceError
-
-PARTNER_SHARING_MAX_DAYS = 365
-STATED_PURPOSE_MAX_LENGTH = 200  # ConsentGrant.stated_purpose
-
-
-def _grant_validate_partner_terms(
-    *,
-    purpose: str,
-    partner: Partner | None,
-    scope: str,
-    expires_at: datetime.datetime | None,
-    now: datetime.datetime,
-    identity_check: bool = False,
-    use_limit: str = "",
-    max_queries: int | None = None,
-) -> None:
-    if purpose != ConsentPurpose.PARTNER_SHARING:
-        if partner is not None or scope or identity_check or use_limit or max_queries:
-            raise ServiceError(
-                "partner",
-                _("Leave out the partner and scope: only sharing with a partner takes them."),
-            )
-        return
-    if partner is None:
-        raise ServiceError("partner", _("Choose the partner you want to share with."))
-    if not partner.is_approved:
-        raise ServiceError(
-            "partner_not_approved", _("This partner is not approved to receive data.")
-        )
-    if scope not in ConsentScope.values:
-        raise ServiceError("scope", _("Choose what the partner may see."))
-    if expires_at is None:
-        raise ServiceError("expires_at", _("Sharing with a partner needs an end date."))
-    if expires_at > now + datetime.timedelta(days=PARTNER_SHARING_MAX_DAYS):
-        raise ServiceError("expires_at", _("Sharing with a partner can last at most one year."))
-    _grant_validate_use_limit(use_limit=use_limit, max_queries=max_queries)
-
-
-def _grant_validate_use_limit(*, use_limit: str, max_queries: int | None) -> None:
-    if use_limit not in ConsentUseLimit.values:
-        raise ServiceError("use_limit", _("Choose how many times the partner may ask."))
-    if use_limit == ConsentUseLimit.QUERIES:
-        if max_queries is None or not 1 <= max_queries <= MAX_QUERIES_LIMIT:
-            raise ServiceError(
-                "max_queries",
-                _("Allow between 1 and %(most)s queries.") % {"most": MAX_QUERIES_LIMIT},
-            )
-    elif max_queries is not None:
-        raise ServiceError(
-            "max_queries", _("A number of queries goes only with a limit in queries.")
-        )
-
-
-def stated_purpose_clean(value: str | None) -> str:
-    """A partner's stated purpose as plain text, shown to the person as the partner's own
-    words: spaces collapsed, at most STATED_PURPOSE_MAX_LENGTH characters, and nothing
-    invisible that could make it read differently from what it says."""
-    value = " ".join((value or "").split())
-    if len(value) > STATED_PURPOSE_MAX_LENGTH:
-        raise ServiceError(
-            "stated_purpose",
-            _("Keep the purpose to %(max)d characters.") % {"max": STATED_PURPOSE_MAX_LENGTH},
-        )
-    try:
-        validate_no_control_characters(value)
-    except ValidationError as exc:
-        raise ServiceError("stated_purpose", exc.messages[0]) from None
-    return value
 
 
 def consent_grant(
@@ -100,50 +28,39 @@ def consent_grant(
     user: User,
     purpose: str,
     client: Client,
-    partner: Partner | None = None,
-    scope: str = "",
-    stated_purpose: str = "",
     expires_at: datetime.datetime | None = None,
-    identity_check: bool = False,
-    use_limit: str = "",
-    max_queries: int | None = None,
+    terms_check: Callable[[datetime.datetime], None] | None = None,
+    replaces: Callable[[ConsentGrantQuerySet], ConsentGrantQuerySet] | None = None,
 ) -> ConsentGrant:
     """Record a grant against the current text for its purpose.
 
-    A grant with the same purpose (and partner) that is still current is closed as
-    superseded, so at most one grant per purpose and partner is ever current. A partner
-    sharing grant also records whether identity checks are allowed and its limit in use.
-    """
+    A current grant it replaces is closed as superseded, so at most one is ever current:
+    of the same purpose, or, for partner sharing (granted per partner), those `replaces`
+    picks out of the person's current sharing grants. `terms_check(now)`: the checks of
+    the terms the caller records beside the grant (a partner's), run after the purpose
+    and end date are checked and before the text is looked up; it raises ServiceError.
+    Call it inside the caller's transaction when the caller records such terms."""
     now = timezone.now()
     if purpose not in ConsentPurpose.values:
         raise ServiceError("purpose", _("Unknown consent purpose."))
     if expires_at is not None and expires_at <= now:
         raise ServiceError("expires_at", _("The end date must be in the future."))
-    _grant_validate_partner_terms(
-        purpose=purpose,
-        partner=partner,
-        scope=scope,
-        expires_at=expires_at,
-        now=now,
-        identity_check=identity_check,
-        use_limit=use_limit,
-        max_queries=max_queries,
-    )
+    if terms_check is not None:
+        terms_check(now)
+    if purpose == ConsentPurpose.PARTNER_SHARING and replaces is None:
+        # Superseding every sharing grant would end the person's other partners' too.
+        raise ValueError("Partner sharing is granted per partner: say which grants it replaces.")
     text = consent_text_current(purpose=purpose)
     if text is None:
         raise ServiceError(
             "unavailable", _("This consent cannot be given right now."), status_code=503
         )
-    stated_purpose = stated_purpose_clean(stated_purpose)
-    if purpose == ConsentPurpose.PARTNER_SHARING and not stated_purpose:
-        stated_purpose = partner.category
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).exists()
-        for previous in ConsentGrant.objects.current(now).filter(
-            user=user, purpose=purpose, partner=partner
-        ):
+        previous = ConsentGrant.objects.current(now).filter(user=user, purpose=purpose)
+        for grant in replaces(previous) if replaces is not None else previous:
             ConsentRevocation.objects.create(
-                grant=previous,
+                grant=grant,
                 revoked_at=now,
                 reason=ConsentRevocation.Reason.SUPERSEDED,
                 channel=client.channel,
@@ -154,12 +71,6 @@ def consent_grant(
             user=user,
             purpose=purpose,
             text=text,
-            partner=partner,
-            scope=scope,
-            stated_purpose=stated_purpose,
-            identity_check=identity_check,
-            use_limit=use_limit,
-            max_queries=max_queries,
             granted_at=now,
             expires_at=expires_at,
             channel=client.channel,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accounts.views.account import consent_grant, consent_revoke, consents, identity, signup
+from accounts.views.account import identity, signup
 from accounts.views.appeals import identity_appeal
 from accounts.views.my_data import my_data
 from accounts.views.notifications import notifications
@@ -16,9 +16,6 @@ from accounts.views.sign_ins import PasswordChangeView, device_revoke, devices
 
 __all__ = [
     "PasswordChangeView",
-    "consent_grant",
-    "consent_revoke",
-    "consents",
     "device_revoke",
     "devices",
     "identity",

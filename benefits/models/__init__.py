@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, Voucher
 from benefits.models.partner_api import (
+    MAX_QUERIES_LIMIT,
+    ConsentScope,
+    ConsentUseLimit,
     PartnerAnomaly,
     PartnerApiKey,
     PartnerAuthorization,
     PartnerDecision,
     PartnerQuery,
+    UseLimitChoice,
 )
 from benefits.models.partners import Partner, PartnerStatusChange
 
 __all__ = [
+    "MAX_QUERIES_LIMIT",
     "Benefit",
     "BenefitCategory",
     "BenefitUnlock",
+    "ConsentScope",
+    "ConsentUseLimit",
     "Partner",
     "PartnerAnomaly",
     "PartnerApiKey",
@@ -23,5 +30,6 @@ __all__ = [
     "PartnerDecision",
     "PartnerQuery",
     "PartnerStatusChange",
+    "UseLimitChoice",
     "Voucher",
 ]

@@ -1,5 +1,5 @@
-"""What the partner API needs: partners' keys, the users' authorisations of a partner,
-the log of every call, and the anomalies flagged in it."""
+"""What the partner API needs: partners' keys, the users' authorisations of a partner
+(with their terms), the log of every call, and the anomalies flagged in it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,35 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.models.catalogue import Benefit
 from benefits.models.partners import Partner
+
+
+class ConsentScope(models.TextChoices):
+    SCORE = "score", _("Score only")
+    SCORE_AND_SUBSCORES = "score_and_subscores", _("Score and the five sub-scores")
+    ELIGIBILITY = "eligibility", _("Eligibility for one benefit (yes or no)")
+
+
+class ConsentUseLimit(models.TextChoices):
+    """How many times a partner may use an authorisation. One query is QUERIES with
+    max_queries 1; "until one decision" ends when the partner reports its decision."""
+
+    NONE = "", _("No limit until it ends")
+    QUERIES = "queries", _("A number of queries")
+    DECISION = "decision", _("Until one decision")
+
+
+class UseLimitChoice(models.TextChoices):
+    """The limit in use as a person chooses it on a consent screen (and the API takes
+    it); stored as a ConsentUseLimit, one query as a limit of one query."""
+
+    NONE = "none", _("No limit until it ends")
+    ONE_QUERY = "one_query", _("One query")
+    QUERIES = "queries", _("A number of queries")
+    DECISION = "decision", _("Until one decision")
+
+
+# The most queries a person may allow on one authorisation limited to N queries.
+MAX_QUERIES_LIMIT = 100
 
 
 class PartnerApiKey(models.Model):
@@ -44,14 +73,31 @@ class PartnerApiKey(models.Model):
 
 
 class PartnerAuthorization(models.Model):
-    """The token a partner holds after a user authorised it: the partner's side of a
-    partner-sharing consent grant (its scope, purpose and expiry live on the grant, so
-    revoking the grant stops the token at the partner's next call)."""
+    """A person's authorisation of a partner: the partner's side of a partner-sharing
+    consent grant. The grant (accounts' ledger) records the consent itself, its text
+    version, expiry and revocation; this records with whom and on what terms, and holds
+    the token, so revoking the grant stops the token at the partner's next call."""
 
     grant = models.OneToOneField(
         "accounts.ConsentGrant", on_delete=models.CASCADE, related_name="authorization"
     )
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="authorizations")
+    # Protected: the authorisation is evidence of what the person allowed, kept as long
+    # as the grant it belongs to.
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="authorizations",
+        verbose_name=_("partner"),
+    )
+    scope = models.CharField(_("scope"), max_length=30, choices=ConsentScope.choices)
+    stated_purpose = models.CharField(_("stated purpose"), max_length=200, blank=True)
+    # Whether the person ticked "may check my name and ID number" (yes/no answers), and
+    # how far the partner may use the authorisation.
+    identity_check = models.BooleanField(_("identity checks allowed"), default=False)
+    use_limit = models.CharField(
+        _("limited to"), max_length=10, choices=ConsentUseLimit.choices, blank=True, default=""
+    )
+    max_queries = models.PositiveSmallIntegerField(_("queries allowed"), null=True, blank=True)
     # The one benefit an eligibility-only authorisation is about.
     benefit = models.ForeignKey(
         Benefit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -59,7 +105,7 @@ class PartnerAuthorization(models.Model):
     prefix = models.CharField(max_length=16, unique=True)
     token_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
-    # What the partner has used of it, counted under a row lock (the grant's terms say
+    # What the partner has used of it, counted under a row lock (the terms above say
     # how far it may go): answered queries, identity checks on the last day one was
     # made, and mismatching identity checks in all.
     queries_used = models.PositiveIntegerField(_("queries used"), default=0)

@@ -1,6 +1,5 @@
 """Writes for benefits; import them from here. (Partner access and partner calls are
-imported from their own modules: they build on accounts' consent services, which
-themselves build on these.)"""
+imported from their own modules.)"""
 
 from __future__ import annotations
 

@@ -17,33 +17,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.crypto import keyed_hash
-from accounts.models import (
-    ConsentPurpose,
-    ConsentRevocation,
-    ConsentUseLimit,
-    Identity,
-)
+from accounts.models import ConsentRevocation, Identity
 from accounts.resident_id import normalise_id_number, normalise_name
-from accounts.selectors import (
-    DECISION,
-    EXPIRED,
-    IDENTITY_CHECK,
-    OUT_OF_SCOPE,
-    PARTNER_NOT_APPROVED,
-    consent_refusal,
-    identity_full_name,
-)
+from accounts.selectors import EXPIRED, identity_full_name
 from accounts.services.consent import consent_used_up
 from benefits.credentials import TOKEN_KIND, credential_matches, credential_prefix
 from benefits.eligibility import eligibility_of
 from benefits.models import (
+    ConsentUseLimit,
     Partner,
     PartnerApiKey,
     PartnerAuthorization,
     PartnerQuery,
     Voucher,
 )
-from benefits.selectors import benefits_offered, person_of
+from benefits.selectors import (
+    DECISION,
+    IDENTITY_CHECK,
+    OUT_OF_SCOPE,
+    PARTNER_NOT_APPROVED,
+    authorisation_refusal,
+    benefits_offered,
+    person_of,
+)
 from benefits.services.anomalies import identity_mismatches_flag
 from scoring.selectors import score_usable
 from sesame_portal.counters import counters_add
@@ -156,7 +152,7 @@ def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None
 
 
 def _refused(refusal: str) -> ServiceError:
-    """The error for a call its authorisation's grant does not allow (consent_refusal's
+    """The error for a call its authorisation does not allow (authorisation_refusal's
     answer): by how the authorisation ended, or why it does not cover the call."""
     if refusal == OUT_OF_SCOPE:
         return ServiceError(
@@ -196,24 +192,23 @@ def _refused(refusal: str) -> ServiceError:
     )
 
 
-def _refusal(grant, disclosure: str, *, benefit_id: int | None = None) -> str | None:
-    """Why the grant does not allow this disclosure (None: it does)."""
-    return consent_refusal(
-        purpose=ConsentPurpose.PARTNER_SHARING,
-        grant=grant,
-        disclosure=disclosure,
-        benefit_id=benefit_id,
+def _refusal(
+    authorization: PartnerAuthorization, disclosure: str, *, benefit_id: int | None = None
+) -> str | None:
+    """Why the authorisation does not allow this disclosure (None: it does)."""
+    return authorisation_refusal(
+        authorization=authorization, disclosure=disclosure, benefit_id=benefit_id
     )
 
 
 def _authorization(record: CallRecord, token: str, *, disclosure: str) -> PartnerAuthorization:
     """The partner's own authorisation for this token, with its grant, while the grant
-    allows this disclosure (consent_refusal); locked, and its uses and the grant's
+    allows this disclosure (authorisation_refusal); locked, and its uses and the grant's
     revocation read again under the lock, when the call runs in a transaction."""
     prefix = credential_prefix(token, TOKEN_KIND)
     found = (
         PartnerAuthorization.objects.select_related(
-            "grant", "grant__revocation", "grant__user", "grant__partner"
+            "partner", "grant", "grant__revocation", "grant__user"
         )
         .filter(prefix=prefix)
         .first()
@@ -233,7 +228,7 @@ def _authorization(record: CallRecord, token: str, *, disclosure: str) -> Partne
     grant = found.grant
     record.authorization = found
     record.user_id = grant.user_id
-    record.purpose = grant.stated_purpose
+    record.purpose = found.stated_purpose
     if transaction.get_connection().in_atomic_block:
         # Uses are counted on the locked row: a call waiting here sees what the call
         # before it used, and whether that ended the authorisation.
@@ -248,7 +243,7 @@ def _authorization(record: CallRecord, token: str, *, disclosure: str) -> Partne
         revocation = ConsentRevocation.objects.filter(grant_id=grant.pk).first()
         if revocation is not None:
             grant.revocation = revocation
-    refusal = _refusal(grant, disclosure)
+    refusal = _refusal(found, disclosure)
     if refusal is not None:
         raise _refused(refusal)
     return found
@@ -258,9 +253,8 @@ def _query_use(authorization: PartnerAuthorization) -> None:
     """Count one answered query (on the row locked by _authorization): past a limit in
     queries the call is refused, and the query that reaches the limit ends the
     authorisation. Refused calls roll back with their transaction and use nothing."""
-    grant = authorization.grant
-    if grant.use_limit == ConsentUseLimit.QUERIES and authorization.queries_used >= (
-        grant.max_queries or 0
+    if authorization.use_limit == ConsentUseLimit.QUERIES and authorization.queries_used >= (
+        authorization.max_queries or 0
     ):
         raise _refused(ConsentRevocation.Reason.USED_UP)
     authorization.queries_used += 1
@@ -268,10 +262,10 @@ def _query_use(authorization: PartnerAuthorization) -> None:
         queries_used=authorization.queries_used
     )
     if (
-        grant.use_limit == ConsentUseLimit.QUERIES
-        and authorization.queries_used >= grant.max_queries
+        authorization.use_limit == ConsentUseLimit.QUERIES
+        and authorization.queries_used >= authorization.max_queries
     ):
-        consent_used_up(grant=grant)
+        consent_used_up(grant=authorization.grant)
 
 
 def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str) -> dict:
@@ -291,7 +285,7 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
             "band": snapshot.band,
             "computed_at": timezone.localtime(snapshot.computed_at),
         }
-        if _refusal(grant, "subscores") is None:
+        if _refusal(authorization, "subscores") is None:
             answer["dimensions"] = snapshot.dimensions
         _query_use(authorization)
         record.fields_disclosed = sorted(answer)
@@ -312,12 +306,12 @@ def partner_eligibility(
             raise ServiceError(
                 "benefit_not_found", _("You offer no such benefit now."), status_code=404
             )
-        refusal = _refusal(grant, "eligibility", benefit_id=benefit.pk)
+        refusal = _refusal(authorization, "eligibility", benefit_id=benefit.pk)
         if refusal is not None:
             raise _refused(refusal)
         eligibility = eligibility_of(person_of(grant.user), benefit, today=timezone.localdate())
         answer = {"benefit": benefit.pk, "eligible": eligibility.unlocked}
-        if _refusal(grant, "points_away") is None:
+        if _refusal(authorization, "points_away") is None:
             answer["points_away"] = eligibility.points_away
         _query_use(authorization)
         record.fields_disclosed = sorted(key for key in answer if key != "benefit")
@@ -490,12 +484,11 @@ def partner_decision(
         transaction.atomic(),
     ):
         authorization = _authorization(record, token, disclosure=DECISION)
-        grant = authorization.grant
         detail = {"decision": decision, "reason_code": reason_code}
         if limit is not None:
             detail["limit"] = limit
-        if grant.use_limit == ConsentUseLimit.DECISION:
-            consent_used_up(grant=grant)
+        if authorization.use_limit == ConsentUseLimit.DECISION:
+            consent_used_up(grant=authorization.grant)
         record.detail = detail
         record.status_code = 201
         return detail

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.partner_sharing import partner_grants_end
 from benefits.models import Benefit, BenefitUnlock, Partner, PartnerStatusChange
 from benefits.models.partners import licence_required_message
+from benefits.services.partner_access import partner_grants_end
 from sesame_portal.errors import ServiceError
 
 

@@ -27,6 +27,7 @@ from accounts.models import (
 )
 from accounts.resident_id import age_on
 from benefits.models import Partner
+from benefits.services.partner_access import partner_authorize
 from sesame_portal.errors import ServiceError
 from tests.conftest import PASSWORD, make_id_number
 from tests.privacy import leaks_of, plaintext_variants
@@ -90,9 +91,8 @@ def _populate(user, *, name: str, number: str, partner: Partner, school: str) ->
     scoring = services.consent_grant(user=user, purpose="scoring", client=WEB)
     social = services.consent_grant(user=user, purpose="social_connections", client=WEB)
     services.consent_revoke(user=user, grant_id=social.pk, client=WEB)
-    sharing = services.consent_grant(
+    sharing, _token = partner_authorize(
         user=user,
-        purpose="partner_sharing",
         client=WEB,
         partner=partner,
         scope="score",

@@ -246,8 +246,9 @@ def test_authorising_records_the_grant_and_shows_the_token_once(person, scored_o
     assert "au_" not in again.content.decode()
     assert "shown once" in again.content.decode()
     assert token not in str(dict(person.session))
-    assert (grant.user, grant.partner, grant.scope) == (scored_owner, partner, "score")
-    assert (grant.stated_purpose, grant.channel) == ("租车押金减免", ConsentGrant.Channel.WEB)
+    authorised = grant.authorization
+    assert (grant.user, authorised.partner, authorised.scope) == (scored_owner, partner, "score")
+    assert (authorised.stated_purpose, grant.channel) == ("租车押金减免", ConsentGrant.Channel.WEB)
     assert grant.expires_at == last_day(30)
     assert grant.text.purpose == ConsentPurpose.PARTNER_SHARING
     assert grant.is_current()
@@ -472,5 +473,5 @@ def test_a_score_link_naming_a_benefit_can_be_narrowed_to_eligibility(
     response = person.post(authorize_url(partner.pk), terms | {"scope": ["score", "eligibility"]})
     assert response.status_code == 302, response.content
     grant = ConsentGrant.objects.get(purpose=ConsentPurpose.PARTNER_SHARING)
-    assert grant.scope == "eligibility"
+    assert grant.authorization.scope == "eligibility"
     assert grant.authorization.benefit == benefit

@@ -162,7 +162,7 @@ def test_re_approval_does_not_revive_the_old_authorisations(partner, authorised)
     refused = api.get(score_url(tokens["ann"][1]), HTTP_ACCEPT_LANGUAGE="en")
     body = assert_error(refused, 403, "authorization_revoked")
     assert "suspended" in body["message"]
-    assert not ConsentGrant.objects.current().filter(partner=partner).exists()
+    assert not ConsentGrant.objects.current().filter(authorization__partner=partner).exists()
 
 
 def test_each_person_is_told_in_the_app_once(partner, authorised):

@@ -242,10 +242,10 @@ def test_the_link_screen_offers_the_identity_check_as_a_tick_off_by_default(scor
 
     person.post(authorize_url(partner.pk), {**terms, "show_score": "on"} | {"identity_check": ""})
     sharing = ConsentGrant.objects.filter(purpose=ConsentPurpose.PARTNER_SHARING)
-    assert sharing.get().identity_check is False
+    assert sharing.get().authorization.identity_check is False
 
     person.post(authorize_url(partner.pk), {**terms, "show_score": "on"})
-    assert sharing.current().get().identity_check is True
+    assert sharing.current().get().authorization.identity_check is True
 
 
 def test_the_consents_page_offers_the_identity_tick_and_the_use_limits(scored_owner, partner):
@@ -269,8 +269,8 @@ def test_the_consents_page_offers_the_identity_tick_and_the_use_limits(scored_ow
     )
 
     assert response.status_code == 302, response.content
-    grant = ConsentGrant.objects.get(purpose=ConsentPurpose.PARTNER_SHARING)
-    assert (grant.identity_check, grant.use_limit, grant.max_queries) == (True, "queries", 4)
+    given = ConsentGrant.objects.get(purpose=ConsentPurpose.PARTNER_SHARING).authorization
+    assert (given.identity_check, given.use_limit, given.max_queries) == (True, "queries", 4)
 
 
 def test_the_consents_api_takes_the_identity_check_and_limits(owner_api, scored_owner, partner):
@@ -415,7 +415,7 @@ def test_a_lending_partner_is_authorised_until_one_decision_by_default(partner_a
     lent, _token = authorize(scored_owner, lender, "score")
     hotel, _token = authorize(scored_owner, other, "score")
 
-    assert (lent.use_limit, hotel.use_limit) == ("decision", "")
+    assert (lent.authorization.use_limit, hotel.authorization.use_limit) == ("decision", "")
     person = browser(scored_owner)
     html = person.get(
         authorize_url(lender.pk, scope="score", purpose="贷款", days=30)

@@ -18,10 +18,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.clients import Client
-from accounts.models import ConsentGrant, ConsentPurpose, ConsentScope, User
+from accounts.models import ConsentGrant, ConsentPurpose, User
 from accounts.services import consent_grant, identity_verify
 from benefits.demo import demo_benefits_load, demo_partners_load
-from benefits.models import Benefit, Partner, PartnerAuthorization, PartnerQuery
+from benefits.models import Benefit, ConsentScope, Partner, PartnerAuthorization, PartnerQuery
 from benefits.services import partner_status_set
 from benefits.services.partner_access import api_key_create
 from tests.browser.helpers import (
@@ -147,7 +147,7 @@ def test_partner_journey(page, live_server, screenshot, catalogue, recomputes, b
     expect(card.locator("ul.disclose-no")).not_to_contain_text(BIKES)
     expect(page.locator(AUTHORISE_BUTTON)).to_have_count(1)
     expect(page.locator(".message-error")).to_have_count(0)
-    assert not ConsentGrant.objects.filter(user=user, partner=partner).exists()
+    assert not ConsentGrant.objects.filter(user=user, authorization__partner=partner).exists()
     _assert_phone_layout(page)
     screenshot(page, "partner-authorize-zh")
 
@@ -179,10 +179,10 @@ def test_partner_journey(page, live_server, screenshot, catalogue, recomputes, b
     expect(token_box).to_be_visible()
     token = token_box.inner_text().strip()
     assert TOKEN.match(token), token
-    grant = ConsentGrant.objects.get(user=user, partner=partner)
+    grant = ConsentGrant.objects.get(user=user, authorization__partner=partner)
     assert grant.purpose == ConsentPurpose.PARTNER_SHARING
-    assert grant.scope == ConsentScope.ELIGIBILITY
-    assert grant.stated_purpose == PURPOSE
+    assert grant.authorization.scope == ConsentScope.ELIGIBILITY
+    assert grant.authorization.stated_purpose == PURPOSE
     assert grant.channel == ConsentGrant.Channel.WEB
     assert timezone.localtime(grant.expires_at).date().isoformat() == until
     authorization = PartnerAuthorization.objects.get(grant=grant)
@@ -212,7 +212,7 @@ def test_partner_journey(page, live_server, screenshot, catalogue, recomputes, b
     expect(page.locator(AUTHORISE_BUTTON)).to_have_count(1)
     expect(page.locator("main .token-box")).to_have_count(0)
     assert token not in page.content()
-    assert ConsentGrant.objects.filter(user=user, partner=partner).count() == 1
+    assert ConsentGrant.objects.filter(user=user, authorization__partner=partner).count() == 1
 
     # The partner calls with the token: eligibility for its benefit is answered (yes or
     # no, no points), the score is outside the scope.
@@ -368,7 +368,7 @@ def test_reloading_the_token_page_does_not_authorise_again(
 
     page.reload()
     screenshot(page, "partner-token-reloaded")
-    grants = ConsentGrant.objects.filter(user=user, partner=partner)
+    grants = ConsentGrant.objects.filter(user=user, authorization__partner=partner)
     assert grants.count() == 1, "reloading recorded another authorisation"
     status, body = _partner_call(
         live_server, api_key, f"authorizations/{token}/benefits/{benefit.pk}/eligibility/"

@@ -35,7 +35,6 @@ from playwright.sync_api import expect
 from accounts.clients import Client, device_label
 from accounts.models import (
     ConsentGrant,
-    ConsentScope,
     IdentityAppeal,
     Notification,
     Profile,
@@ -44,7 +43,7 @@ from accounts.models import (
 )
 from accounts.services import consent_grant, identity_verify
 from benefits.demo import demo_benefits_load, demo_partners_load
-from benefits.models import Benefit, Partner
+from benefits.models import Benefit, ConsentScope, Partner
 from benefits.services.partner_access import api_key_create
 from scoring.models import Dispute, DisputeAttachment, DisputeEvidenceAccess
 from tests.browser.helpers import (
@@ -423,9 +422,9 @@ def test_consent_screen_with_identity_checks_and_one_query(
         _t(lang, "Allowed: only yes or no on a name and ID number it holds")
     )
     expect(facts).to_contain_text(_t(lang, "One query"))
-    grant = ConsentGrant.objects.get(user=user, partner=partner)
-    assert grant.identity_check is True
-    assert (grant.use_limit, grant.max_queries) == ("queries", 1)
+    grant = ConsentGrant.objects.get(user=user, authorization__partner=partner)
+    assert grant.authorization.identity_check is True
+    assert (grant.authorization.use_limit, grant.authorization.max_queries) == ("queries", 1)
     _step(page, screenshot, lang, "2-authorised", allowed=(*named, token))
 
     # The consents page shows the terms.
@@ -466,9 +465,10 @@ def test_consent_screen_with_identity_checks_and_one_query(
         expect(page.locator("#id_identity_check")).not_to_be_checked()
         page.locator(AUTHORISE).click()
         expect(page.locator("main p.token-box")).to_be_visible()
-    first, second, third = ConsentGrant.objects.filter(user=user, partner=partner).order_by("pk")
+    sharing = ConsentGrant.objects.filter(user=user, authorization__partner=partner)
+    first, second, third = sharing.order_by("pk")
     assert first.pk == grant.pk
-    assert second.identity_check is False
+    assert second.authorization.identity_check is False
     page.goto(live_server.url + CONSENTS)
     expect(page.locator(f"#consent-{third.pk} .badge-ok")).to_have_text(_t(lang, "Active"))
     replaced = page.locator(f"#consent-{second.pk}")

@@ -506,8 +506,8 @@ def test_what_partners_and_admins_type_is_shown_never_run(
     page.click("main form.form button[type=submit]")
     expect(page.locator("main p.token-box")).to_be_visible()
     token = page.locator("main p.token-box").inner_text().strip()
-    grant = ConsentGrant.objects.get(user=user, partner=partner)
-    assert grant.stated_purpose == PURPOSE
+    grant = ConsentGrant.objects.get(user=user, authorization__partner=partner)
+    assert grant.authorization.stated_purpose == PURPOSE
     page.goto(live_server.url + "/benefits/")
     page.locator(f"#benefit-{benefit.pk} form[action$='/claim/'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/benefits/vouchers/\d+/$"))

@@ -710,7 +710,8 @@ def test_authorising_a_partner_acts_on_the_requester_only(world, owner):
 
     assert state_of(world.user) == before
     assert ConsentGrant.objects.get(pk=world.partner_grant.pk).is_current()
-    assert ConsentGrant.objects.filter(user=owner, partner=world.partner).count() == 1
+    sharing = ConsentGrant.objects.filter(user=owner, authorization__partner=world.partner)
+    assert sharing.count() == 1
     # Their token still reads their score, and only theirs.
     answer = partner_client(make_api_key(world.partner)).get(score_url(world.token))
     assert answer.status_code == 200

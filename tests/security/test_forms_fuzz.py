@@ -28,7 +28,6 @@ from accounts.forms import (
     PROFILE_FORMS,
     IdentityForm,
     NotificationEmailForm,
-    PartnerConsentForm,
     PasswordConfirmForm,
     SignupForm,
     WorkEmailCodeForm,
@@ -36,8 +35,8 @@ from accounts.forms import (
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentText, Identity, Profile, User
 from accounts.selectors import profile_get
 from benefits.admin import PartnerApiKeyForm, StatusReasonForm
-from benefits.forms import PartnerLinkForm
-from benefits.models import Benefit, Partner, PartnerApiKey
+from benefits.forms import PartnerConsentForm, PartnerLinkForm
+from benefits.models import Benefit, Partner, PartnerApiKey, PartnerAuthorization
 from scoring.admin import CourtListUploadForm, DisputeAnswerForm
 from scoring.forms import DisputeForm, ProofForm, StatementForm, WhatIfForm
 from scoring.models import CourtListImport, Dispute, PersonalStatement, ScoreProof, ScoreSnapshot
@@ -252,7 +251,7 @@ def test_partner_consent_form_edge_dates(verified, approved_partner, day):
 
 def _check_partner_consent(user, body, valid) -> int:
     with rolled_back():
-        grants = ConsentGrant.objects.filter(user=user, partner__isnull=False)
+        grants = PartnerAuthorization.objects.filter(grant__user=user)
         response = post(browser(user), "/accounts/consents/grant/", body)
         assert response.status_code < 500
         if response.status_code == 302:
@@ -418,7 +417,7 @@ def test_partner_link_form(verified, approved_partner, offered, data):
         form = PartnerLinkForm(as_querydict(body), partner=approved_partner, confirming=True)
         response = post(browser(verified), url, body)
         assert response.status_code < 500
-        grants = ConsentGrant.objects.filter(user=verified, partner=approved_partner)
+        grants = PartnerAuthorization.objects.filter(grant__user=verified, partner=approved_partner)
         if response.status_code == 302:
             assert form.is_valid()
             assert grants.get().stated_purpose == " ".join(last(body["purpose"]).split())[:200]

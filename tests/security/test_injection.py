@@ -19,7 +19,13 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import ConsentGrant, ConsentText, Profile, User
-from benefits.models import Benefit, Partner, PartnerApiKey, PartnerStatusChange
+from benefits.models import (
+    Benefit,
+    Partner,
+    PartnerApiKey,
+    PartnerAuthorization,
+    PartnerStatusChange,
+)
 from scoring.disputes import dispute_file
 from scoring.models import Dispute, DisputeEvent, PersonalStatement, ScoreSnapshot
 from scoring.services import score_recompute
@@ -151,7 +157,11 @@ def _profile(name: str) -> Callable[[World], str]:
 
 
 def _grant_purpose(w: World) -> str:
-    return ConsentGrant.objects.filter(user=w.owner, partner=w.partner).get().stated_purpose
+    return (
+        PartnerAuthorization.objects.filter(grant__user=w.owner, partner=w.partner)
+        .get()
+        .stated_purpose
+    )
 
 
 FORMS: dict[str, FormCase] = {
@@ -655,7 +665,7 @@ def test_injection_in_api_bodies(world, other_user, injection):
             assert _grant_purpose(world) == squeeze(injection)
         else:
             assert response.status_code == 400, response.content
-            assert not ConsentGrant.objects.filter(partner=world.partner).exists()
+            assert not ConsentGrant.objects.filter(authorization__partner=world.partner).exists()
     other = APIClient()
     other.force_authenticate(other_user)
     for url, body in (
