@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from scoring.models import RecomputeRun, ScoreSnapshot
 from scoring.recompute import CHUNK_SIZE
-from scoring.tasks import recompute_run_start, recompute_sweep, score_recompute_queue
+from scoring.tasks import recompute_run_start, recompute_stale_requeue, score_recompute_queue
 
 
 class Command(BaseCommand):
@@ -47,7 +47,7 @@ class Command(BaseCommand):
                 break
             if time.monotonic() > deadline:
                 raise CommandError(f"Run {run.pk} not finished after {options['timeout']} s.")
-            recompute_sweep()
+            recompute_stale_requeue()
             time.sleep(1)
         seconds = (run.finished_at - run.started_at).total_seconds()
         self.stdout.write(
