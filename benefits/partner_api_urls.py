@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from benefits import partner_api as api
+from benefits.api import partner as api
 
 urlpatterns = [
     path(

@@ -1,0 +1,30 @@
+"""The person's API for benefits, one module per area: the catalogue, claims and vouchers,
+who checked my score, and the consents list composed with the partner authorisations;
+api_urls.py imports them from here. The partner API is in partner.py."""
+
+from __future__ import annotations
+
+from benefits.api.catalogue import (
+    BenefitClaimApi,
+    BenefitListApi,
+    CatalogueItemSerializer,
+    ClaimedVoucherSerializer,
+    VoucherListApi,
+    VoucherSerializer,
+)
+from benefits.api.consents import TERMS_READ_BLANK, ConsentListApi, ConsentOutputSerializer
+from benefits.api.queries import QueryListApi, QuerySerializer
+
+__all__ = [
+    "TERMS_READ_BLANK",
+    "BenefitClaimApi",
+    "BenefitListApi",
+    "CatalogueItemSerializer",
+    "ClaimedVoucherSerializer",
+    "ConsentListApi",
+    "ConsentOutputSerializer",
+    "QueryListApi",
+    "QuerySerializer",
+    "VoucherListApi",
+    "VoucherSerializer",
+]
