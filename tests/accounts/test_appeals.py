@@ -26,7 +26,7 @@ from accounts.models import (
 )
 from accounts.notifications import notification_text
 from sesame_portal.export import account_export
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 pytestmark = pytest.mark.django_db
 

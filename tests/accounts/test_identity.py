@@ -25,7 +25,7 @@ from accounts.crypto import decrypt_text, encrypt_text, keyed_hash, rotate_token
 from accounts.models import Identity, IdentityAttempt
 from accounts.resident_id import IdentityRuleError, age_on
 from accounts.services.field_keys import encrypted_models
-from tests.conftest import make_id_number
+from tests.factories import make_id_number
 from tests.privacy import database_values, leaks_of, plaintext_variants
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ from accounts.models import (
 from accounts.resident_id import age_on
 from benefits.models import Partner
 from sesame_portal.errors import ServiceError
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 from tests.privacy import leaks_of, plaintext_variants
 
 pytestmark = pytest.mark.django_db

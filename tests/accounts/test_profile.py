@@ -23,7 +23,7 @@ from accounts.profile_sections import SECTION_KEYS, SECTIONS, completion_percent
 from accounts.selectors import profile_get
 from scoring.models import PendingRecompute
 from sesame_portal.errors import FieldsInvalid, ServiceError
-from tests.conftest import make_id_number
+from tests.factories import make_id_number
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from accounts.resident_id import (
     parse_resident_id,
     validate_name,
 )
-from tests.conftest import make_id_number
+from tests.factories import make_id_number
 
 TODAY = datetime.date(2026, 11, 21)  # same day as the `today` fixture in conftest
 

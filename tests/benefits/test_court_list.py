@@ -17,7 +17,7 @@ from benefits.models import BenefitUnlock, CourtListEntry, CourtListImport, Cour
 from benefits.selectors import is_court_listed
 from scoring.disputes import dispute_file, dispute_transition
 from scoring.models import Dispute, PendingRecompute
-from tests.benefits.conftest import grant_scoring, id_number, rescore, verify
+from tests.factories import grant_scoring, id_number, rescore, verify
 
 pytestmark = pytest.mark.django_db
 

@@ -13,14 +13,7 @@ from accounts.crypto import keyed_hash
 from accounts.models import Notification
 from benefits.models import CourtListEntry, Voucher
 from benefits.services import voucher_claim
-from tests.benefits.conftest import (
-    grant_scoring,
-    make_benefit,
-    make_partner,
-    rescore,
-    set_score,
-    verify,
-)
+from tests.factories import grant_scoring, make_benefit, make_partner, rescore, set_score, verify
 
 pytestmark = pytest.mark.django_db
 

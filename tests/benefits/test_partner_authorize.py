@@ -15,17 +15,8 @@ from django.utils import timezone
 from accounts.models import ConsentGrant, ConsentPurpose
 from benefits.credentials import credential_hash
 from benefits.models import Benefit, Partner, PartnerAuthorization, PartnerQuery
-from tests.benefits.conftest import (
-    assert_error,
-    eligibility_url,
-    grant_scoring,
-    make_api_key,
-    make_benefit,
-    make_partner,
-    partner_client,
-    score_url,
-    set_score,
-)
+from tests.factories import grant_scoring, make_api_key, make_benefit, make_partner, set_score
+from tests.partner_api import assert_error, eligibility_url, partner_client, score_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partner_cache")]
 

@@ -23,18 +23,16 @@ from benefits.models import Partner, PartnerApiKey, PartnerQuery, PartnerStatusC
 from benefits.services import partner_status_set
 from benefits.services.anomalies import partner_anomalies_detect
 from sesame_portal.errors import ServiceError
-from tests.benefits.conftest import (
+from tests.factories import (
     WEB,
-    assert_error,
     authorize,
     grant_scoring,
     make_api_key,
     make_partner,
     make_user,
-    partner_client,
-    score_url,
     set_score,
 )
+from tests.partner_api import assert_error, partner_client, score_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partner_cache")]
 

@@ -20,21 +20,23 @@ from benefits.models import PartnerAnomaly, PartnerAuthorization, PartnerQuery
 from benefits.services import partner_calls
 from benefits.services.anomalies import IDENTITY_MISMATCH_FLOOR, partner_anomalies_detect
 from sesame_portal.errors import ServiceError
-from tests.benefits.conftest import (
-    IDENTITY_CHECK_URL,
-    assert_error,
+from tests.dates import in_days
+from tests.factories import (
     authorize,
-    eligibility_url,
     grant_scoring,
-    in_days,
     make_api_key,
     make_benefit,
     make_partner,
     make_user,
-    partner_client,
-    score_url,
     set_score,
     verify,
+)
+from tests.partner_api import (
+    IDENTITY_CHECK_URL,
+    assert_error,
+    eligibility_url,
+    partner_client,
+    score_url,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partner_cache")]

@@ -17,8 +17,9 @@ from benefits.services import unlocks_apply, voucher_claim
 from benefits.services.unlocks import unlocks_close_without_consent
 from scoring.models import ScoreSnapshot
 from scoring.recompute import recompute_chunk_process, recompute_run_start
-from tests.benefits.conftest import grant_scoring, in_days, make_benefit, make_user, set_score
 from tests.benefits.test_unlocks import population  # noqa: F401  (a fixture)
+from tests.dates import in_days
+from tests.factories import grant_scoring, make_benefit, make_user, set_score
 
 pytestmark = pytest.mark.django_db
 

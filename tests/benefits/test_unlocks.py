@@ -20,17 +20,17 @@ from scoring.population import population_draw
 from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process, recompute_run_start
 from sesame_portal.errors import ServiceError
-from tests.benefits.conftest import (
+from tests.dates import in_days
+from tests.factories import (
     WEB,
     grant_scoring,
-    in_days,
     make_benefit,
     make_partner,
     make_user,
     rescore,
+    store_model,
     verify,
 )
-from tests.scoring.conftest import store_model
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from scoring.bands import band_of
 from scoring.models import ModelVersion, ScoreSnapshot
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 # What must never reach a log: resident ID numbers, masks that show their region and end
 # (which a birth date completes), the birth date the whole journey verifies, the names the

@@ -27,7 +27,7 @@ from tests.browser.helpers import (
     snapshot_store,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 VOUCHER_CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 CATALOGUE = "/benefits/"

@@ -14,7 +14,7 @@ from tests.browser.helpers import (
     log_in,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 
 def test_first_journey(page, live_server, screenshot):

@@ -26,8 +26,7 @@ from scoring import selectors
 from scoring.models import ScoreSnapshot
 from scoring.services import score_recompute
 from tests.browser.helpers import log_in, url_pattern
-from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import store_model, trained  # noqa: F401
+from tests.factories import PASSWORD, make_id_number, store_model
 
 BUDGET = 150 * 1024
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "page-weight.json"
@@ -172,7 +171,7 @@ def test_page_weight(
     browser,
     browser_log,
     recompute_calls,
-    trained,  # noqa: F811
+    trained,
 ):
     demo_partners_load()
     demo_benefits_load()

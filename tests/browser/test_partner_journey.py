@@ -34,7 +34,7 @@ from tests.browser.helpers import (
     snapshot_store,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 GREENLANE = "绿道单车 GreenLane Bikes"
 BIKES = "公共自行车免押金"

@@ -58,7 +58,7 @@ from tests.browser.helpers import (
     snapshot_store,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")

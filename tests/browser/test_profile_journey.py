@@ -22,7 +22,7 @@ from tests.browser.helpers import (
     new_phone_context,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 STEP_FORM = "#profile-step > form.form"
 STEP_SUBMIT = f"{STEP_FORM} button[type=submit]"

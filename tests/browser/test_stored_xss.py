@@ -55,7 +55,7 @@ from tests.browser.helpers import (
     url_pattern,
     watch_for_script,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 # The payloads -------------------------------------------------------------------------------
 

@@ -18,14 +18,14 @@ from scoring import selectors
 from scoring.models import ScoreSnapshot
 from scoring.services import score_recompute
 from tests.browser.helpers import assert_no_horizontal_scroll, log_in, new_phone_context
-from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import (  # noqa: F401
+from tests.dates import days_ago
+from tests.factories import (
+    PASSWORD,
     add_repayment,
-    days_ago,
+    make_id_number,
     set_profile,
     solid_file,
     store_model,
-    trained,
 )
 
 POINTS = re.compile("^([+\u2212\u00b1])(\\d+)$")  # +12, minus 12, plus-minus 0
@@ -34,7 +34,7 @@ POINTS = re.compile("^([+\u2212\u00b1])(\\d+)$")  # +12, minus 12, plus-minus 0
 @pytest.fixture
 def scored_twice(
     transactional_db,
-    trained,  # noqa: F811
+    trained,
     consent_texts,
 ) -> tuple[User, ScoreSnapshot]:
     """A user with an ordinary file scored yesterday, then again after declaring 10

@@ -41,9 +41,8 @@ from tests.browser.helpers import (
     snapshot_store,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number, store_model
 from tests.privacy import database_values, leaks_of
-from tests.scoring.conftest import store_model, trained  # noqa: F401
 from tests.worker import Worker, broker_purge, wait_for
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}
@@ -189,7 +188,7 @@ def test_new_user_journey(
     screenshot,
     browser_log,
     worker,
-    trained,  # noqa: F811
+    trained,
     catalogue,
     nightly_schedule,
     fresh_model_cache,

@@ -18,13 +18,13 @@ from accounts.models import User
 from benefits.models import CourtListEntry
 from scoring.disputes import ATTACHMENT_MAX_BYTES
 from scoring.models import Dispute, DisputeAttachment, DisputeEvidenceAccess, PersonalStatement
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (
+from tests.dates import days_ago
+from tests.factories import (
     add_account,
     add_bill,
     add_repayment,
-    days_ago,
     grant,
+    make_id_number,
     make_user,
     set_profile,
     verify_identity,

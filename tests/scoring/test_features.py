@@ -24,8 +24,8 @@ from scoring.features import DIMENSIONS, FEATURE_NAMES, FEATURES, features_compu
 from scoring.population import population_draw
 from scoring.population_store import population_save
 from scoring.selectors import tables_load
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (
+from tests.dates import month_starts
+from tests.factories import (
     WEB,
     add_account,
     add_activity,
@@ -34,8 +34,8 @@ from tests.scoring.conftest import (
     add_wealth,
     befriend,
     grant,
+    make_id_number,
     make_user,
-    month_starts,
     past_snapshot,
     set_profile,
     solid_file,

@@ -16,7 +16,7 @@ from scoring.population import population_draw
 from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process, recompute_run_start
 from scoring.services import score_recompute
-from tests.scoring.conftest import grant, solid_file, store_model
+from tests.factories import grant, solid_file, store_model
 
 ALERT = "failed its integrity check"  # the log line
 BANNER = "model-integrity-alert"  # the admin banner, in whichever language

@@ -19,7 +19,7 @@ from scoring.population import population_draw
 from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process, recompute_run_start, recompute_sweep
 from scoring.services import score_recompute
-from tests.scoring.conftest import store_model
+from tests.factories import store_model
 from tests.worker import wait_for, worker_kill, worker_start
 
 

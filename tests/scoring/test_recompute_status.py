@@ -14,7 +14,7 @@ from scoring.recompute import recompute_sweep
 from scoring.selectors import score_recompute_status
 from scoring.services import score_recompute_queue, score_recompute_queue_many
 from scoring.tasks import score_recompute_user
-from tests.scoring.conftest import grant, make_user, solid_file
+from tests.factories import grant, make_user, solid_file
 
 pytestmark = pytest.mark.django_db
 

@@ -36,18 +36,17 @@ from scoring.services import (
     scores_compute,
 )
 from sesame_portal.errors import ServiceError
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (
+from tests.dates import days_ago, month_starts
+from tests.factories import (
     WEB,
     add_account,
     add_activity,
     add_bill,
     add_repayment,
     befriend,
-    days_ago,
     grant,
+    make_id_number,
     make_user,
-    month_starts,
     past_snapshot,
     solid_file,
     store_model,

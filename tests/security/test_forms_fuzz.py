@@ -42,17 +42,16 @@ from scoring.admin import DisputeAnswerForm
 from scoring.forms import DisputeForm, ProofForm, StatementForm, WhatIfForm
 from scoring.models import Dispute, PersonalStatement, ScoreProof, ScoreSnapshot
 from scoring.services import score_recompute
-from tests.benefits.conftest import make_benefit, make_partner
-from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import (  # noqa: F401 - fixtures
-    _fresh_model_cache,
-    active_model,
+from tests.dates import days_ago
+from tests.factories import (
+    PASSWORD,
     add_account,
     add_repayment,
-    days_ago,
     grant,
+    make_benefit,
+    make_id_number,
+    make_partner,
     solid_file,
-    trained,
 )
 from tests.security.hostile import (
     FUZZ,
