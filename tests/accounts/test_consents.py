@@ -37,6 +37,7 @@ from accounts.services import consent_grant, consent_revoke
 from accounts.services.consent import consent_used_up
 from benefits.models import Partner
 from sesame_portal.errors import ServiceError
+from tests.dates import days_ahead, in_days
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def partner_form_data(partner, *, days: int) -> dict[str, object]:
         "partner": partner.pk,
         "scope": "score",
         "stated_purpose": "Deposit-free car rental",
-        "expires_on": (timezone.localdate() + datetime.timedelta(days=days)).isoformat(),
+        "expires_on": days_ahead(days).isoformat(),
     }
 
 
@@ -65,10 +66,6 @@ def consent_api(grant_id: int) -> str:
 
 def revoke_page(grant_id: int) -> str:
     return f"/accounts/consents/{grant_id}/revoke/"
-
-
-def in_days(days: float) -> datetime.datetime:
-    return timezone.now() + datetime.timedelta(days=days)
 
 
 @pytest.fixture
@@ -962,7 +959,7 @@ def test_page_revoke_of_other_users_grant_is_404(client, other_user, owner, htmx
 
 
 def test_page_partner_sharing_grant_saves_the_stated_terms(owner_client, owner, partner):
-    expires_on = timezone.localdate() + datetime.timedelta(days=60)
+    expires_on = days_ahead(60)
 
     response = owner_client.post(
         GRANT_PAGE,
@@ -992,7 +989,7 @@ def test_page_partner_sharing_grant_saves_the_stated_terms(owner_client, owner, 
 
 def test_page_partner_sharing_until_364_days_ahead_is_accepted(owner_client, owner, partner):
     # The chosen day is inclusive, so its end is 365 days away at most: still within a year.
-    expires_on = timezone.localdate() + datetime.timedelta(days=364)
+    expires_on = days_ahead(364)
 
     response = owner_client.post(
         GRANT_PAGE,

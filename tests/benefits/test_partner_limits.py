@@ -20,7 +20,7 @@ from benefits.models import PartnerAnomaly, PartnerAuthorization, PartnerQuery
 from benefits.services import partner_calls
 from benefits.services.anomalies import IDENTITY_MISMATCH_FLOOR, partner_anomalies_detect
 from sesame_portal.errors import ServiceError
-from tests.dates import in_days
+from tests.dates import days_ahead, in_days
 from tests.factories import (
     authorize,
     grant_scoring,
@@ -263,7 +263,7 @@ def test_the_consents_page_offers_the_identity_tick_and_the_use_limits(scored_ow
             "partner": partner.pk,
             "scope": "score",
             "stated_purpose": "租车押金",
-            "expires_on": (timezone.localdate() + datetime.timedelta(days=5)).isoformat(),
+            "expires_on": days_ahead(5).isoformat(),
             "identity_check": "on",
             "use_limit": "queries",
             "max_queries": "4",

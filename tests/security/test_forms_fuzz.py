@@ -18,7 +18,6 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
-from django.utils import timezone
 from django.utils.html import escape
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -42,7 +41,7 @@ from scoring.admin import DisputeAnswerForm
 from scoring.forms import DisputeForm, ProofForm, StatementForm, WhatIfForm
 from scoring.models import Dispute, PersonalStatement, ScoreProof, ScoreSnapshot
 from scoring.services import score_recompute
-from tests.dates import days_ago
+from tests.dates import days_ago, days_ahead
 from tests.factories import (
     PASSWORD,
     add_account,
@@ -74,7 +73,7 @@ PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 
 
 def in_days(days: int) -> str:
-    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+    return days_ahead(days).isoformat()
 
 
 # --- State the forms are shown in -----------------------------------------------------------------

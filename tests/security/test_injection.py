@@ -23,7 +23,7 @@ from benefits.models import Benefit, Partner, PartnerApiKey, PartnerStatusChange
 from scoring.disputes import dispute_file
 from scoring.models import Dispute, DisputeEvent, PersonalStatement, ScoreSnapshot
 from scoring.services import score_recompute
-from tests.dates import days_ago
+from tests.dates import days_ago, days_ahead
 from tests.factories import (
     PASSWORD,
     add_account,
@@ -57,7 +57,7 @@ CORE_INJECTIONS = [
 
 
 def in_days(days: int) -> str:
-    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+    return days_ahead(days).isoformat()
 
 
 def squeeze(value: str) -> str:
