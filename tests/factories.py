@@ -41,6 +41,9 @@ PASSWORD = "correct-horse-battery-42"
 # The password of people made only to own records; nobody signs in with it.
 UNUSED_PASSWORD = "unused-password-42"
 
+# Bytes that start as a PNG image does (its signature, then zeros), for upload tests.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
 # The browser a person grants consents from, as the services record it.
 WEB = Client(channel="web", ip="203.0.113.9", user_agent="pytest-benefits/1.0")
 

@@ -10,7 +10,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from benefits.models import Benefit, Partner
+from scoring import selectors as scoring_selectors
 from scoring.models import ModelVersion
+from scoring.population import population_draw
+from scoring.population_store import population_save
 from tests.factories import (
     ModelVersionFactory,
     grant_scoring,
@@ -18,6 +21,7 @@ from tests.factories import (
     make_benefit,
     make_partner,
     set_score,
+    store_model,
     verify,
 )
 from tests.partner_api import partner_client
@@ -63,3 +67,13 @@ def api_key(partner) -> str:
 @pytest.fixture
 def partner_api(api_key, partner_cache) -> APIClient:
     return partner_client(api_key)
+
+
+@pytest.fixture
+def population(trained):
+    """120 generated people (some court-listed, some without consent) and a model."""
+    scoring_selectors._cache.clear()
+    store_model(trained)
+    population_save(population_draw(users=120, seed=77), prefix="bn77")
+    yield
+    scoring_selectors._cache.clear()

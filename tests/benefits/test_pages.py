@@ -13,6 +13,7 @@ from accounts.crypto import keyed_hash
 from accounts.models import Notification
 from benefits.models import CourtListEntry, Voucher
 from benefits.services import voucher_claim
+from tests.clients import browser
 from tests.factories import grant_scoring, make_benefit, make_partner, rescore, set_score, verify
 
 pytestmark = pytest.mark.django_db
@@ -20,12 +21,6 @@ pytestmark = pytest.mark.django_db
 CATALOGUE = "/benefits/"
 VOUCHERS = "/benefits/vouchers/"
 INBOX = "/accounts/notifications/"
-
-
-def browser(user, language: str = "en") -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE=language)
-    client.force_login(user)
-    return client
 
 
 def claim_page(benefit_id: int) -> str:

@@ -14,10 +14,7 @@ from accounts.models import ConsentPurpose, Identity, Notification, User
 from accounts.services import consent_revoke
 from benefits.models import Benefit, BenefitUnlock, CourtListEntry, Partner, PartnerStatusChange
 from benefits.services import partner_status_set, unlocks_apply
-from scoring import selectors as scoring_selectors
 from scoring.models import RecomputeChunk, ScoreSnapshot
-from scoring.population import population_draw
-from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process, recompute_run_start
 from sesame_portal.errors import ServiceError
 from tests.dates import in_days
@@ -28,7 +25,6 @@ from tests.factories import (
     make_partner,
     make_user,
     rescore,
-    store_model,
     verify,
 )
 
@@ -287,16 +283,6 @@ def test_revoking_scoring_consent_closes_the_users_open_unlocks(
 
 
 # --- The nightly run ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def population(trained):
-    """120 generated people (some court-listed, some without consent) and a model."""
-    scoring_selectors._cache.clear()
-    store_model(trained)
-    population_save(population_draw(users=120, seed=77), prefix="bn77")
-    yield
-    scoring_selectors._cache.clear()
 
 
 def _court_listed_user_ids() -> set[int]:

@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from scoring.models import ModelVersion
-from tests.accounts.test_appeals import PNG
 from tests.factories import (
     PASSWORD,
+    PNG,
     authorize,
     make_api_key,
     make_id_number,
