@@ -1,4 +1,6 @@
-"""Shared fixtures: a small base of named users and API clients for them."""
+"""Fixtures every test package may use (pytest offers them everywhere; never import them):
+named users and API clients for them, the session's trained scorecard, and the per-test
+cache namespace. The data itself comes from tests.factories."""
 
 from __future__ import annotations
 
@@ -9,17 +11,13 @@ import uuid
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from stdnum.cn import ric
 
 from accounts.models import User
-
-PASSWORD = "correct-horse-battery-42"
-
-
-def make_id_number(region: str = "110105", birth: str = "19900307", sequence: str = "123") -> str:
-    """A resident ID number with the right check character (for tests only)."""
-    body = f"{region}{birth}{sequence}"
-    return body + ric.calc_check_digit(body + "0")
+from scoring import selectors
+from scoring.models import ModelVersion
+from scoring.training import TrainingResult, dataset_synthetic, model_train
+from tests.dates import FIXED_TODAY
+from tests.factories import PASSWORD, AdminFactory, UserFactory, store_model
 
 
 @pytest.fixture(autouse=True)
@@ -46,17 +44,17 @@ def _own_cache_namespace(settings):
 
 @pytest.fixture
 def owner(db) -> User:
-    return User.objects.create_user(username="owner", password=PASSWORD)
+    return UserFactory(username="owner", password=PASSWORD)
 
 
 @pytest.fixture
 def other_user(db) -> User:
-    return User.objects.create_user(username="other", password=PASSWORD)
+    return UserFactory(username="other", password=PASSWORD)
 
 
 @pytest.fixture
 def admin_user(db) -> User:
-    return User.objects.create_superuser(username="admin", password=PASSWORD)
+    return AdminFactory(username="admin", password=PASSWORD)
 
 
 @pytest.fixture
@@ -86,7 +84,39 @@ def owner_client(client, owner):
 
 @pytest.fixture
 def today() -> datetime.date:
-    return datetime.date(2026, 11, 21)
+    """A fixed day, for code that takes `today=` (tests.dates.today() is the real one)."""
+    return FIXED_TODAY
+
+
+@pytest.fixture
+def partner_cache(_own_cache_namespace):
+    """The cache the partner rate limits count in: this test's own namespace (see
+    _own_cache_namespace), so no count of another test or xdist worker leaks in."""
+    return cache
+
+
+# --- Scoring models ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def trained() -> TrainingResult:
+    """A champion scorecard trained once per session (about two seconds): large enough
+    that every documented effect, even the weak identity ones, earns points."""
+    return model_train(dataset_synthetic(users=20000, seed=2026), challenger=False)
+
+
+@pytest.fixture
+def active_model(db, trained) -> ModelVersion:
+    return store_model(trained)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_model_cache():
+    """Each test starts like a fresh process: no scorecard loaded yet (ids repeat across
+    tests, so a version cached by an earlier test could stand in for another)."""
+    selectors._cache.clear()
+    yield
+    selectors._cache.clear()
 
 
 @pytest.fixture

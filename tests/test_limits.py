@@ -14,7 +14,7 @@ from accounts import resident_id
 from scoring import disputes
 from sesame_portal import uploads
 from sesame_portal.errors import ServiceError
-from tests.conftest import make_id_number
+from tests.factories import make_id_number
 
 CHINESE_BANDS = "分段：350–549 较差，550–599 中等，600–649 良好，650–699 优秀，700–950 极好。"  # noqa: RUF001
 ENGLISH_BANDS = (

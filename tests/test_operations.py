@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -23,6 +22,7 @@ from django.test import Client
 from accounts.models import User
 from sesame_portal import health
 from sesame_portal.request_log import RedactRequestPaths
+from tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +201,7 @@ def test_a_real_workers_log_lines_are_json(tmp_path, monkeypatch):
     """Celery keeps the portal's logging (CELERY_WORKER_HIJACK_ROOT_LOGGER off): the
     worker's own lines and its task lines are JSON objects, like the web's."""
     from scoring.tasks import score_recompute_user
-    from tests.worker import Worker, broker_purge, wait_for
+    from tests.worker import Worker, broker_purge
 
     monkeypatch.setenv("LOG_FORMAT", "json")
     broker_purge()
@@ -254,6 +254,12 @@ def test_the_web_server_of_scripts_run_logs_no_token_from_a_url(tmp_path):
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     output = tmp_path / "output.log"
+    route_line = '"route": "/proof/<str:token>/"'  # the portal's own request line
+
+    def logged() -> str:
+        logs = [output, *sorted((var_dir / "log").iterdir())]
+        return "\n".join(path.read_text(errors="replace") for path in logs)
+
     with output.open("wb") as sink:
         server = subprocess.Popen(  # noqa: S603 - the repository's own command
             ["/bin/bash", "-c", f"exec {_run_script_web_command()}"],
@@ -265,8 +271,9 @@ def test_the_web_server_of_scripts_run_logs_no_token_from_a_url(tmp_path):
         )
         try:
             status = None
-            deadline = time.monotonic() + 60
-            while status is None and time.monotonic() < deadline:
+
+            def answered() -> bool:
+                nonlocal status
                 try:
                     with urllib.request.urlopen(
                         f"http://127.0.0.1:{port}/proof/{secret}/?code={code}", timeout=5
@@ -275,15 +282,18 @@ def test_the_web_server_of_scripts_run_logs_no_token_from_a_url(tmp_path):
                 except urllib.error.HTTPError as error:
                     status = error.code
                 except OSError:
-                    time.sleep(0.3)
-            time.sleep(0.5)  # let the worker write its lines
+                    return False  # not listening yet
+                return True
+
+            wait_for(answered, timeout=60, step=0.3)
+            # The request is logged once answered: stop the server when its line is written.
+            wait_for(lambda: route_line in logged(), timeout=10, step=0.1)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     assert status is not None, output.read_text()
-    logs = [output, *sorted((var_dir / "log").iterdir())]
-    text = "\n".join(path.read_text(errors="replace") for path in logs)
-    assert '"route": "/proof/<str:token>/"' in text  # the portal's own request line
+    text = logged()
+    assert route_line in text
     assert "secret-token-in-the-url" not in text
     assert code not in text
 

@@ -7,7 +7,6 @@ import datetime
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from accounts.models import IdentityAttempt
 from accounts.tasks import housekeeping
 from sesame_portal import celery_app
 from sesame_portal.env import env_bool, env_int, env_list
+from tests.worker import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,11 +149,7 @@ def test_a_real_worker_runs_the_nightly_housekeeping(owner):
 
     with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=10):
         housekeeping.delay()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if not AuthToken.objects.filter(pk=expired.pk).exists():
-                break
-            time.sleep(0.2)
+        wait_for(lambda: not AuthToken.objects.filter(pk=expired.pk).exists(), timeout=30, step=0.2)
 
     assert not AuthToken.objects.filter(pk=expired.pk).exists()
     assert AuthToken.objects.filter(pk=live.pk).exists()

@@ -34,17 +34,17 @@ from benefits.services import voucher_claim
 from benefits.services.partner_calls import partner_score
 from scoring import selectors as scoring_selectors
 from sesame_portal.wsgi import application
-from tests.benefits.conftest import (
+from tests.dates import in_days
+from tests.factories import (
     authorize,
     grant_scoring,
-    in_days,
     make_api_key,
     make_benefit,
     make_partner,
     set_score,
+    store_model,
     verify,
 )
-from tests.scoring.conftest import store_model, trained  # noqa: F401  (a fixture)
 
 # Loaded through the app, the way a client reads it.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
@@ -79,7 +79,7 @@ def in_process(db):
 
 
 @pytest.fixture
-def active_model(db, trained):  # noqa: F811
+def active_model(db, trained):
     """A trained, active model, so what-if answers rather than 503 for want of one."""
     scoring_selectors._cache.clear()
     yield store_model(trained)

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import Identity, IdentityAttempt, User
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 pytestmark = pytest.mark.django_db
 

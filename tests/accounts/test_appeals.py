@@ -26,7 +26,7 @@ from accounts.models import (
 )
 from accounts.notifications import notification_text
 from sesame_portal.export import account_export
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, PNG, make_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,6 @@ NUMBER = make_id_number("110105", "19900307", "005")
 OTHER_NUMBER = make_id_number("310101", "19850615", "222")
 OWNER_NAME = "张三"
 HOLDER_NAME = "李四"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 IDENTITY_API = "/api/v1/me/identity/"
 
 

@@ -21,6 +21,7 @@ from accounts.services import consent_grant, consent_revoke
 from benefits.models import Partner
 from benefits.selectors import authorisation_allows
 from sesame_portal.errors import ServiceError
+from tests.dates import in_days
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +39,6 @@ def consent_api(grant_id: int) -> str:
 
 def revoke_page(grant_id: int) -> str:
     return f"/accounts/consents/{grant_id}/revoke/"
-
-
-def in_days(days: float) -> datetime.datetime:
-    return timezone.now() + datetime.timedelta(days=days)
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from accounts.crypto import decrypt_text, encrypt_text, keyed_hash, rotate_token
 from accounts.models import Identity, IdentityAttempt
 from accounts.resident_id import IdentityRuleError, age_on
 from accounts.services.field_keys import encrypted_models
-from tests.conftest import make_id_number
+from tests.dates import today
+from tests.factories import make_id_number
 from tests.privacy import database_values, leaks_of, plaintext_variants
 
 pytestmark = pytest.mark.django_db
@@ -40,12 +41,8 @@ MASKED = "1****************X"
 OTHER_NUMBER = make_id_number("310101", "19850615", "222")  # 上海市黄浦区, female
 
 
-def _today() -> datetime.date:
-    return timezone.localdate()
-
-
 def _born(days_ago: int) -> str:
-    return (_today() - datetime.timedelta(days=days_ago)).strftime("%Y%m%d")
+    return (today() - datetime.timedelta(days=days_ago)).strftime("%Y%m%d")
 
 
 def _wrong_check(number: str) -> str:
@@ -136,7 +133,7 @@ def test_api_verify_returns_201_with_masked_number_age_gender_and_region(owner_a
     assert response.status_code == 201
     body = response.json()
     assert body["masked_id_number"] == MASKED
-    assert body["age"] == age_on(datetime.date(1990, 3, 7), _today())
+    assert body["age"] == age_on(datetime.date(1990, 3, 7), today())
     assert body["gender"] == "M"
     assert "朝阳区" in body["region"]
     assert "birth_date" not in body
@@ -655,4 +652,4 @@ def test_admin_shows_the_mask_and_the_age_never_the_birth_date(client, admin_use
         assert page.status_code == 200
         assert MASKED in page.content.decode()
         assert not leaks_of(NUMBER, [page.content.decode()])
-    assert str(age_on(datetime.date(1990, 3, 7), _today())) in pages[1].content.decode()
+    assert str(age_on(datetime.date(1990, 3, 7), today())) in pages[1].content.decode()

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from accounts.crypto import birth_date_decrypt, encrypt_text, keyed_hash
-from tests.conftest import make_id_number
+from tests.factories import make_id_number
 from tests.privacy import database_values, leaks_of
 
 BEFORE = [("accounts", "0009_score_notifications_by_email")]

@@ -10,7 +10,6 @@ import re
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
-from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -29,7 +28,8 @@ from accounts.resident_id import age_on
 from benefits.models import Partner
 from benefits.services.partner_access import partner_authorize
 from sesame_portal.errors import ServiceError
-from tests.conftest import PASSWORD, make_id_number
+from tests.dates import today
+from tests.factories import PASSWORD, make_id_number
 from tests.privacy import leaks_of, plaintext_variants
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +146,7 @@ def test_export_holds_account_and_identity_with_masked_number(owner_api, owner, 
     assert identity["masked_id_number"] == MASKED
     assert identity["full_name"] == NAME
     assert "birth_date" not in identity
-    assert identity["age"] == age_on(datetime.date(1990, 3, 7), timezone.localdate())
+    assert identity["age"] == age_on(datetime.date(1990, 3, 7), today())
     assert identity["verified_at"]
     assert [a["outcome"] for a in data["identity_attempts"]] == ["checksum", "verified"]
 

@@ -23,7 +23,8 @@ from accounts.profile_sections import SECTION_KEYS, SECTIONS, completion_percent
 from accounts.selectors import profile_get
 from scoring.models import PendingRecompute
 from sesame_portal.errors import FieldsInvalid, ServiceError
-from tests.conftest import make_id_number
+from tests.dates import today
+from tests.factories import make_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +70,8 @@ def form_data(values: dict[str, object]) -> dict[str, str]:
 
 
 def age_today() -> int:
-    today = timezone.localdate()
-    return today.year - BIRTH.year - ((today.month, today.day) < (BIRTH.month, BIRTH.day))
+    day = today()
+    return day.year - BIRTH.year - ((day.month, day.day) < (BIRTH.month, BIRTH.day))
 
 
 def saved_profile(user) -> dict[str, object]:
@@ -264,7 +265,7 @@ def test_work_email_is_saved_in_lower_case(submit, owner):
 
 # --- Refusals --------------------------------------------------------------------------------
 
-NEXT_YEAR = timezone.localdate().year + 1
+NEXT_YEAR = today().year + 1
 PLAIN_TEXT = "Use plain text: the characters < and > are not allowed."
 CONTROL = "Remove the invisible control characters."
 WEBMAIL = "is a personal mailbox. Enter the email address your employer gave you."

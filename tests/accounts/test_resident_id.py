@@ -24,9 +24,10 @@ from accounts.resident_id import (
     parse_resident_id,
     validate_name,
 )
-from tests.conftest import make_id_number
+from tests.dates import FIXED_TODAY
+from tests.factories import make_id_number
 
-TODAY = datetime.date(2026, 11, 21)  # same day as the `today` fixture in conftest
+TODAY = FIXED_TODAY  # the `today` fixture's day
 
 # 110105 北京市朝阳区, born 1990-03-07, sequence 005 (odd: male); check character X.
 NUMBER_X = "11010519900307005X"

@@ -23,16 +23,14 @@ from scoring.recompute import recompute_chunk_process
 from scoring.services import score_recompute
 from scoring.tasks import recompute_run_start
 from sesame_portal.export import account_export
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (  # noqa: F401  (fixtures)
-    _fresh_model_cache,
+from tests.factories import (
     grant,
+    make_id_number,
     make_user,
     past_snapshot,
     set_profile,
     solid_file,
     store_model,
-    trained,
     verify_identity,
 )
 
@@ -63,7 +61,7 @@ def _browser(user, language: str = "en") -> Client:
 
 
 @pytest.fixture
-def model(db, trained) -> ModelVersion:  # noqa: F811  (the session's scorecard)
+def model(db, trained) -> ModelVersion:
     return store_model(trained)
 
 

@@ -18,7 +18,7 @@ from accounts import services
 from accounts.clients import device_label
 from accounts.models import KnownDevice, Notification, SignIn, User
 from accounts.notifications import notification_text, notifications_page
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

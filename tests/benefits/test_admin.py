@@ -15,15 +15,8 @@ from accounts.crypto import keyed_hash
 from benefits.models import Benefit, BenefitCategory, Partner, PartnerStatusChange
 from benefits.selectors import person_of, qualifying_preview
 from scoring.models import CourtListEntry
-from tests.benefits.conftest import (
-    grant_scoring,
-    in_days,
-    make_benefit,
-    make_partner,
-    make_user,
-    set_score,
-    verify,
-)
+from tests.dates import in_days
+from tests.factories import grant_scoring, make_benefit, make_partner, make_user, set_score, verify
 
 pytestmark = pytest.mark.django_db
 

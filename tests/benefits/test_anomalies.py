@@ -20,14 +20,8 @@ from benefits.services.anomalies import (
     SPIKE_FLOOR,
     partner_anomalies_detect,
 )
-from tests.benefits.conftest import (
-    assert_error,
-    authorize,
-    make_api_key,
-    make_partner,
-    partner_client,
-    score_url,
-)
+from tests.factories import authorize, make_api_key, make_partner
+from tests.partner_api import assert_error, partner_client, score_url
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,8 @@ from accounts.models import ConsentPurpose
 from accounts.services import consent_revoke
 from benefits.models import Benefit, BenefitCategory, Partner
 from benefits.services import voucher_claim
-from tests.benefits.conftest import (
-    WEB,
-    grant_scoring,
-    in_days,
-    make_benefit,
-    make_partner,
-    make_user,
-    set_score,
-)
+from tests.dates import in_days
+from tests.factories import WEB, grant_scoring, make_benefit, make_partner, make_user, set_score
 
 pytestmark = pytest.mark.django_db
 

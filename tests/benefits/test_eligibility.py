@@ -24,8 +24,9 @@ from benefits.eligibility import (
 from benefits.models import Benefit
 from scoring.features import DIMENSIONS
 from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from tests.dates import FIXED_TODAY
 
-TODAY = datetime.date(2026, 11, 21)
+TODAY = FIXED_TODAY
 BORN_1990 = datetime.date(1990, 3, 7)
 
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.benefits.conftest import make_benefit, make_partner, set_score
-from tests.benefits.test_pages import browser
+from tests.clients import browser
+from tests.factories import make_benefit, make_partner, set_score
 
 pytestmark = pytest.mark.django_db
 

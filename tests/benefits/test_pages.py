@@ -14,26 +14,14 @@ from accounts.models import Notification
 from benefits.models import Voucher
 from benefits.services import voucher_claim
 from scoring.models import CourtListEntry
-from tests.benefits.conftest import (
-    grant_scoring,
-    make_benefit,
-    make_partner,
-    rescore,
-    set_score,
-    verify,
-)
+from tests.clients import browser
+from tests.factories import grant_scoring, make_benefit, make_partner, rescore, set_score, verify
 
 pytestmark = pytest.mark.django_db
 
 CATALOGUE = "/benefits/"
 VOUCHERS = "/benefits/vouchers/"
 INBOX = "/accounts/notifications/"
-
-
-def browser(user, language: str = "en") -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE=language)
-    client.force_login(user)
-    return client
 
 
 def claim_page(benefit_id: int) -> str:

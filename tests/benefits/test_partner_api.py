@@ -38,27 +38,29 @@ from benefits.services.partner_calls import partner_rate_check
 from benefits.services.vouchers import voucher_code_new
 from scoring.models import ScoreSnapshot
 from sesame_portal.errors import ServiceError
-from tests.benefits.conftest import (
-    IDENTITY_CHECK_URL,
+from tests.dates import in_days
+from tests.factories import (
+    PASSWORD,
     WEB,
-    assert_error,
     authorize,
-    eligibility_url,
     grant_scoring,
     id_number,
-    in_days,
     make_api_key,
     make_benefit,
     make_partner,
     make_user,
+    set_score,
+    verify,
+)
+from tests.partner_api import (
+    IDENTITY_CHECK_URL,
+    assert_error,
+    eligibility_url,
     partner_client,
     redeem_url,
     score_url,
-    set_score,
-    verify,
     voucher_url,
 )
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partner_cache")]
 

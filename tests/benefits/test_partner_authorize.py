@@ -15,17 +15,9 @@ from django.utils import timezone
 from accounts.models import ConsentGrant, ConsentPurpose
 from benefits.credentials import credential_hash
 from benefits.models import Benefit, Partner, PartnerAuthorization, PartnerQuery
-from tests.benefits.conftest import (
-    assert_error,
-    eligibility_url,
-    grant_scoring,
-    make_api_key,
-    make_benefit,
-    make_partner,
-    partner_client,
-    score_url,
-    set_score,
-)
+from tests.dates import days_ahead
+from tests.factories import grant_scoring, make_api_key, make_benefit, make_partner, set_score
+from tests.partner_api import assert_error, eligibility_url, partner_client, score_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partner_cache")]
 
@@ -58,11 +50,7 @@ def browser(user=None, **options) -> Client:
 
 def last_day(days: int) -> datetime.datetime:
     """What the screen promises: the authorisation ends as this local day begins."""
-    return timezone.make_aware(
-        datetime.datetime.combine(
-            timezone.localdate() + datetime.timedelta(days=days), datetime.time.min
-        )
-    )
+    return timezone.make_aware(datetime.datetime.combine(days_ahead(days), datetime.time.min))
 
 
 @pytest.fixture

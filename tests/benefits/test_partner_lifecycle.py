@@ -23,18 +23,17 @@ from benefits.models import Partner, PartnerApiKey, PartnerQuery, PartnerStatusC
 from benefits.services import partner_status_set
 from benefits.services.anomalies import partner_anomalies_detect
 from sesame_portal.errors import ServiceError
-from tests.benefits.conftest import (
+from tests.dates import days_ago, days_ahead, today
+from tests.factories import (
     WEB,
-    assert_error,
     authorize,
     grant_scoring,
     make_api_key,
     make_partner,
     make_user,
-    partner_client,
-    score_url,
     set_score,
 )
+from tests.partner_api import assert_error, partner_client, score_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partner_cache")]
 
@@ -342,8 +341,8 @@ def test_a_lending_partner_with_its_licence_is_approved_until_its_review(setting
 
     partner.refresh_from_db()
     assert partner.status == Partner.Status.APPROVED
-    assert timezone.localdate(partner.approved_at) == timezone.localdate()
-    assert partner.review_due_on == timezone.localdate() + datetime.timedelta(days=365)
+    assert timezone.localdate(partner.approved_at) == today()
+    assert partner.review_due_on == days_ahead(365)
     assert not partner.review_overdue
 
 
@@ -400,12 +399,8 @@ def test_an_approved_lenders_licence_cannot_be_removed_on_its_form(admin):
 def test_partners_past_their_review_date_are_flagged_in_the_admin(admin):
     due = make_partner("Due shop")
     fresh = make_partner("Fresh shop")
-    Partner.objects.filter(pk=due.pk).update(
-        review_due_on=timezone.localdate() - datetime.timedelta(days=1)
-    )
-    Partner.objects.filter(pk=fresh.pk).update(
-        review_due_on=timezone.localdate() + datetime.timedelta(days=30)
-    )
+    Partner.objects.filter(pk=due.pk).update(review_due_on=days_ago(1))
+    Partner.objects.filter(pk=fresh.pk).update(review_due_on=days_ahead(30))
 
     page = admin.get(PARTNERS)
     filtered = admin.get(PARTNERS, {"review": "due"})
@@ -418,15 +413,13 @@ def test_partners_past_their_review_date_are_flagged_in_the_admin(admin):
 def test_approving_an_approved_partner_again_records_the_review(settings):
     settings.PARTNER_REVIEW_DAYS = 30
     partner = make_partner()
-    Partner.objects.filter(pk=partner.pk).update(
-        review_due_on=timezone.localdate() - datetime.timedelta(days=3)
-    )
+    Partner.objects.filter(pk=partner.pk).update(review_due_on=days_ago(3))
 
     changed = approve(partner, reason="年度复核")
 
     partner.refresh_from_db()
     assert changed == [partner]
-    assert partner.review_due_on == timezone.localdate() + datetime.timedelta(days=30)
+    assert partner.review_due_on == days_ahead(30)
     change = partner.status_changes.get()
     assert (change.status_from, change.status_to, change.reason) == (
         "approved",

@@ -20,21 +20,23 @@ from benefits.models import PartnerAnomaly, PartnerAuthorization, PartnerQuery
 from benefits.services import partner_calls
 from benefits.services.anomalies import IDENTITY_MISMATCH_FLOOR, partner_anomalies_detect
 from sesame_portal.errors import ServiceError
-from tests.benefits.conftest import (
-    IDENTITY_CHECK_URL,
-    assert_error,
+from tests.dates import days_ahead, in_days
+from tests.factories import (
     authorize,
-    eligibility_url,
     grant_scoring,
-    in_days,
     make_api_key,
     make_benefit,
     make_partner,
     make_user,
-    partner_client,
-    score_url,
     set_score,
     verify,
+)
+from tests.partner_api import (
+    IDENTITY_CHECK_URL,
+    assert_error,
+    eligibility_url,
+    partner_client,
+    score_url,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partner_cache")]
@@ -261,7 +263,7 @@ def test_the_consents_page_offers_the_identity_tick_and_the_use_limits(scored_ow
             "partner": partner.pk,
             "scope": "score",
             "stated_purpose": "租车押金",
-            "expires_on": (timezone.localdate() + datetime.timedelta(days=5)).isoformat(),
+            "expires_on": days_ahead(5).isoformat(),
             "identity_check": "on",
             "use_limit": "queries",
             "max_queries": "4",

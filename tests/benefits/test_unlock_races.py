@@ -18,8 +18,8 @@ from benefits.services.unlocks import unlocks_close_without_consent
 from scoring.models import CourtListEntry, ScoreSnapshot
 from scoring.recompute import recompute_chunk_process
 from scoring.tasks import recompute_run_start
-from tests.benefits.conftest import grant_scoring, in_days, make_benefit, make_user, set_score
-from tests.benefits.test_unlocks import population  # noqa: F401  (a fixture)
+from tests.dates import in_days
+from tests.factories import grant_scoring, make_benefit, make_user, set_score
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_an_expired_scoring_consent_closes_unlocks_when_the_nightly_run_starts(
 
 
 def test_a_nightly_chunk_leaves_the_unlocks_of_a_newer_per_user_recompute_alone(
-    population,  # noqa: F811
+    population,
     partner,
 ):
     offer = make_benefit(partner, 350)  # everyone not court-listed qualifies

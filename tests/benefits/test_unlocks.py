@@ -14,24 +14,20 @@ from accounts.models import ConsentPurpose, Identity, Notification, User
 from accounts.services import consent_revoke
 from benefits.models import Benefit, BenefitUnlock, Partner, PartnerStatusChange
 from benefits.services import partner_status_set, unlocks_apply
-from scoring import selectors as scoring_selectors
 from scoring.models import CourtListEntry, RecomputeChunk, ScoreSnapshot
-from scoring.population import population_draw
-from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process
 from scoring.tasks import recompute_run_start
 from sesame_portal.errors import ServiceError
-from tests.benefits.conftest import (
+from tests.dates import in_days
+from tests.factories import (
     WEB,
     grant_scoring,
-    in_days,
     make_benefit,
     make_partner,
     make_user,
     rescore,
     verify,
 )
-from tests.scoring.conftest import store_model
 
 pytestmark = pytest.mark.django_db
 
@@ -288,16 +284,6 @@ def test_revoking_scoring_consent_closes_the_users_open_unlocks(
 
 
 # --- The nightly run ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def population(trained):
-    """120 generated people (some court-listed, some without consent) and a model."""
-    scoring_selectors._cache.clear()
-    store_model(trained)
-    population_save(population_draw(users=120, seed=77), prefix="bn77")
-    yield
-    scoring_selectors._cache.clear()
 
 
 def _court_listed_user_ids() -> set[int]:

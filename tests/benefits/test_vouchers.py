@@ -18,12 +18,11 @@ from benefits.models import Benefit, Partner, Voucher
 from benefits.services import voucher_claim
 from scoring.models import CourtListEntry, ModelVersion
 from sesame_portal.errors import ServiceError
-from tests.benefits.conftest import (
+from tests.dates import birth_years_ago, in_days
+from tests.factories import (
     WEB,
-    birth_years_ago,
     grant_scoring,
     id_number,
-    in_days,
     make_benefit,
     make_partner,
     make_user,

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 
 from playwright.sync_api import expect
 
-from scoring.bands import band_of
-from scoring.models import ModelVersion, ScoreSnapshot
-from tests.conftest import PASSWORD
+from accounts.clients import Client
+from accounts.models import User
+from accounts.services import consent_grant, identity_verify
+from scoring.models import ScoreSnapshot
+from tests.factories import (
+    PASSWORD,
+    ModelVersionFactory,
+    ScoreSnapshotFactory,
+    UserFactory,
+    make_id_number,
+)
 
 # What must never reach a log: resident ID numbers, masks that show their region and end
 # (which a birth date completes), the birth date the whole journey verifies, the names the
@@ -38,28 +48,51 @@ DIMENSIONS = {
 }
 
 
-def snapshot_store(user, score: int, dimensions: dict):
+def snapshot_store(user, score: int, dimensions: dict) -> ScoreSnapshot:
     """A score written by hand (no model run), so that a page shows exactly this score:
     under a stand-in model version that no recompute ever loads."""
-    version, _ = ModelVersion.objects.get_or_create(
-        version="browser-hand-written",
-        defaults={"kind": ModelVersion.Kind.PORTAL, "artifact": b"{}", "sha256": "0" * 64},
-    )
-    return ScoreSnapshot.objects.create(
+    return ScoreSnapshotFactory(
         user=user,
         score=score,
-        band=band_of(score),
         dimensions=dimensions,
-        contributions={},
-        reasons=[],
-        features={},
-        model_version=version,
-        trigger="test",
+        model_version=ModelVersionFactory(version="browser-hand-written"),
     )
+
+
+def ready_user(
+    username: str,
+    *,
+    full_name: str = "李小龙",
+    id_number: str | None = None,
+    consent: bool = True,
+    user_agent: str = "",
+) -> User:
+    """Signed up, verified and (unless consent=False) consenting to scoring, the steps
+    every journey but the first takes for granted; done through the services, as the
+    pages would, with the password log_in types."""
+    user = UserFactory(username=username, password=PASSWORD)
+    identity_verify(user=user, full_name=full_name, id_number=id_number or make_id_number())
+    if consent:
+        client = Client(channel="web", user_agent=user_agent)
+        consent_grant(user=user, purpose="scoring", client=client)
+    return user
 
 
 def url_pattern(live_server, path: str) -> re.Pattern[str]:
     return re.compile(re.escape(live_server.url + path) + r"(\?.*)?$")
+
+
+def fill_sign_up(page, username: str) -> None:
+    """The sign-up form, filled in (the caller submits, after its own checks)."""
+    page.fill("#id_username", username)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+
+
+def fill_identity(page, full_name: str, id_number: str) -> None:
+    """The real-name form, filled in (the caller submits)."""
+    page.fill("#id_full_name", full_name)
+    page.fill("#id_id_number", id_number)
 
 
 def log_in(page, live_server, username: str) -> None:
@@ -167,3 +200,31 @@ def watch_for_script(page) -> list[str]:
 def script_evidence(page, marker: str) -> dict:
     """`window[marker]`, the dialogs, and any element that would run script naming it."""
     return page.evaluate(_SCRIPT_EVIDENCE, marker)
+
+
+# Waiting on state that Playwright events feed ------------------------------------------------
+
+
+def wait_until(page, condition: Callable[[], object], *, timeout: float = 10.0) -> bool:
+    """Poll `condition` (on state that Playwright's event handlers fill in, such as a
+    request log) until it holds or `timeout` seconds pass; the short waits in between let
+    Playwright deliver those events. True if it held."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return bool(condition())
+        page.wait_for_timeout(50)
+    return True
+
+
+def assert_stays(page, condition: Callable[[], object], *, until: float, message: str) -> None:
+    """`condition` holds from now until the monotonic time `until`, checked every 50 ms
+    with Playwright's events delivered in between. For what must NOT happen (a poll that
+    has stopped), which no event announces: the window is the assertion itself, and the
+    first breach fails at once."""
+    while True:
+        assert condition(), message
+        left = until - time.monotonic()
+        if left <= 0:
+            return
+        page.wait_for_timeout(min(50, left * 1000))

@@ -10,9 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from accounts.clients import Client
 from accounts.models import Notification, User
-from accounts.services import consent_grant, identity_verify
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, Partner, PartnerStatusChange, Voucher
 from benefits.selectors import qualifying_preview
@@ -24,10 +22,11 @@ from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
     log_in,
+    ready_user,
     snapshot_store,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 VOUCHER_CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 CATALOGUE = "/benefits/"
@@ -61,12 +60,9 @@ def _scored_user(
     username: str, score: int = SCORE, *, sequence: int = 101, consent: bool = True
 ) -> tuple[User, ScoreSnapshot]:
     """A verified user (born 1990) who consents to scoring and has one snapshot."""
-    user = User.objects.create_user(username=username, password=PASSWORD)
-    identity_verify(
-        user=user, full_name="李小龙", id_number=make_id_number(sequence=f"{sequence:03d}")
+    user = ready_user(
+        username, id_number=make_id_number(sequence=f"{sequence:03d}"), consent=consent
     )
-    if consent:
-        consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
     snapshot = snapshot_store(user, score, DIMENSIONS)
     return user, snapshot
 

@@ -11,19 +11,19 @@ from tests.browser.helpers import (
     FORM_SUBMIT,
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
+    fill_identity,
+    fill_sign_up,
     log_in,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 
 def test_first_journey(page, live_server, screenshot):
     # Sign up.
     page.goto(live_server.url + "/accounts/signup/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    page.fill("#id_username", "xiaolong")
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
+    fill_sign_up(page, "xiaolong")
     screenshot(page, "signup")
     page.click(FORM_SUBMIT)
 
@@ -33,8 +33,7 @@ def test_first_journey(page, live_server, screenshot):
     assert not Identity.objects.filter(user=user).exists()
     expect(page.locator(".messages")).to_be_visible()
     id_number = make_id_number()
-    page.fill("#id_full_name", "李小龙")
-    page.fill("#id_id_number", id_number)
+    fill_identity(page, "李小龙", id_number)
     screenshot(page, "identity")
     page.click(FORM_SUBMIT)
 
@@ -105,8 +104,7 @@ def test_bad_id_number_shows_error_next_to_field(page, live_server, screenshot):
     page.goto(live_server.url + "/accounts/identity/")
     good = make_id_number()
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")  # wrong check character
-    page.fill("#id_full_name", "李小龙")
-    page.fill("#id_id_number", bad)
+    fill_identity(page, "李小龙", bad)
     page.click(FORM_SUBMIT)
 
     expect(page).to_have_url(url_pattern(live_server, "/accounts/identity/"))

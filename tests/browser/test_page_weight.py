@@ -18,16 +18,14 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.clients import Client
 from accounts.models import User
-from accounts.services import consent_grant, identity_verify, profile_update
+from accounts.services import profile_update
 from benefits.demo import demo_benefits_load, demo_partners_load
 from scoring import selectors
 from scoring.models import ScoreSnapshot
 from scoring.services import score_recompute
-from tests.browser.helpers import log_in, url_pattern
-from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import store_model, trained  # noqa: F401
+from tests.browser.helpers import log_in, ready_user, url_pattern, wait_until
+from tests.factories import make_id_number, store_model
 
 BUDGET = 150 * 1024
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "page-weight.json"
@@ -101,16 +99,26 @@ class WireMeter:
         if entry is not None:
             entry.update(failed=event.get("errorText", "failed"), finished=True)
 
+    def _rows(self, url: str) -> list[dict]:
+        """Only this navigation's requests: not the last page's late favicon, say."""
+        rows = [self.requests[key] for key in self.order]
+        loader = next(r["loader"] for r in rows if r["type"] == "Document" and r["url"] == url)
+        return [row for row in rows if row["loader"] == loader]
+
+    def _settled(self, url: str, icons: list[str]) -> bool:
+        rows = self._rows(url)
+        seen = {row["url"] for row in rows}
+        return all(icon in seen for icon in icons) and all(row.get("finished") for row in rows)
+
     def load(self, url: str) -> dict:
         """Load `url` with an empty cache and return what it cost."""
         self.reset()
         self.page.goto(url, wait_until="networkidle")
-        # Late events (the favicon is fetched on its own schedule) have a moment to land.
-        self.page.wait_for_timeout(500)
-        rows = [self.requests[key] for key in self.order]
-        # Only this navigation's requests: not the last page's late favicon, say.
-        loader = next(r["loader"] for r in rows if r["type"] == "Document" and r["url"] == url)
-        rows = [row for row in rows if row["loader"] == loader]
+        # The favicon is fetched on its own schedule, after network idle: wait until it and
+        # every other request of this navigation has finished.
+        icons = self.page.eval_on_selector_all("link[rel~=icon]", "links => links.map(l => l.href)")
+        wait_until(self.page, lambda: self._settled(url, icons))
+        rows = self._rows(url)
         return {
             "url": urlsplit(url).path,
             "final_url": _path(self.page.url),
@@ -139,9 +147,7 @@ def _path(url: str) -> str:
 
 def _person_with_a_score(trained_result) -> User:
     """A verified, consenting person with a real score and a full home history chart."""
-    user = User.objects.create_user(username="weighed", password=PASSWORD)
-    identity_verify(user=user, full_name="李小龙", id_number=make_id_number(sequence="515"))
-    consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
+    user = ready_user("weighed", id_number=make_id_number(sequence="515"))
     profile_update(
         user=user,
         sections={
@@ -172,7 +178,7 @@ def test_page_weight(
     browser,
     browser_log,
     recompute_calls,
-    trained,  # noqa: F811
+    trained,
 ):
     demo_partners_load()
     demo_benefits_load()

@@ -6,7 +6,6 @@ call. Bad links get a clear error page, never a server error."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 import urllib.error
@@ -17,9 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.clients import Client
 from accounts.models import ConsentGrant, ConsentPurpose, User
-from accounts.services import consent_grant, identity_verify
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, ConsentScope, Partner, PartnerAuthorization, PartnerQuery
 from benefits.services import partner_status_set
@@ -31,10 +28,12 @@ from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
     log_in,
+    ready_user,
     snapshot_store,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.dates import days_ahead
+from tests.factories import PASSWORD, make_id_number
 
 GREENLANE = "绿道单车 GreenLane Bikes"
 BIKES = "公共自行车免押金"
@@ -67,11 +66,7 @@ def catalogue(transactional_db) -> list[Benefit]:
 
 def _scored_user(username: str, *, sequence: int = 101) -> User:
     """A verified user (born 1990) who consents to scoring and has one snapshot."""
-    user = User.objects.create_user(username=username, password=PASSWORD)
-    identity_verify(
-        user=user, full_name="李小龙", id_number=make_id_number(sequence=f"{sequence:03d}")
-    )
-    consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
+    user = ready_user(username, id_number=make_id_number(sequence=f"{sequence:03d}"))
     snapshot_store(user, SCORE, DIMENSIONS)
     return user
 
@@ -117,7 +112,7 @@ def test_partner_journey(page, live_server, screenshot, catalogue, recomputes, b
         "days": str(DAYS),
     }
     link = _link(partner, **terms)
-    until = (timezone.localdate() + datetime.timedelta(days=DAYS)).isoformat()
+    until = days_ahead(DAYS).isoformat()
 
     # Logged out, the partner's link leads to the login page, which keeps the link.
     page.goto(live_server.url + link)

@@ -32,7 +32,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from accounts.clients import Client, device_label
+from accounts.clients import device_label
 from accounts.models import (
     ConsentGrant,
     IdentityAppeal,
@@ -41,7 +41,7 @@ from accounts.models import (
     SignIn,
     User,
 )
-from accounts.services import consent_grant, identity_verify
+from accounts.services import identity_verify
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, ConsentScope, Partner
 from benefits.services.partner_access import api_key_create
@@ -54,10 +54,11 @@ from tests.browser.helpers import (
     assert_tab_bar_leaves_content_visible,
     log_in,
     new_phone_context,
+    ready_user,
     snapshot_store,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -174,9 +175,7 @@ def _speak(page, live_server, lang: str) -> None:
 
 def _person(username: str, *, sequence: str) -> User:
     """A verified user (born 1990) who consents to scoring and has one snapshot."""
-    user = User.objects.create_user(username=username, password=PASSWORD)
-    identity_verify(user=user, full_name=HOLDER_NAME, id_number=make_id_number(sequence=sequence))
-    consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
+    user = ready_user(username, full_name=HOLDER_NAME, id_number=make_id_number(sequence=sequence))
     snapshot_store(user, SCORE, DIMENSIONS)
     return user
 

@@ -9,20 +9,19 @@ import re
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.clients import Client
 from accounts.models import Profile, User
-from accounts.services import consent_grant, identity_verify
 from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     assert_tab_bar_leaves_content_visible,
     log_in,
     new_phone_context,
+    ready_user,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.dates import today
+from tests.factories import PASSWORD, make_id_number
 
 STEP_FORM = "#profile-step > form.form"
 STEP_SUBMIT = f"{STEP_FORM} button[type=submit]"
@@ -67,10 +66,8 @@ def _progress(page) -> int:
 
 def _verified_user(username: str) -> tuple[User, str]:
     """A user with a verified identity and a current scoring consent."""
-    user = User.objects.create_user(username=username, password=PASSWORD)
     id_number = make_id_number()
-    identity_verify(user=user, full_name="李小龙", id_number=id_number)
-    consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
+    user = ready_user(username, id_number=id_number)
     return user, id_number
 
 
@@ -257,7 +254,7 @@ def test_bad_profile_input_is_refused_in_place(page, live_server, screenshot, re
     expect(page.locator(PROGRESS)).to_have_attribute("value", "0")
 
     # A graduation year in the future.
-    future = timezone.localdate().year + 1
+    future = today().year + 1
     page.select_option("#id_education_level", "master")
     page.fill("#id_school", "清华大学")
     page.fill("#id_graduation_year", str(future))

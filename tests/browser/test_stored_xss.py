@@ -33,10 +33,8 @@ import pytest
 from django.utils.html import escape
 from playwright.sync_api import expect
 
-from accounts.clients import Client
 from accounts.crypto import encrypt_text
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentText, Identity, Profile, User
-from accounts.services import consent_grant, identity_verify
 from benefits.models import Benefit, Partner, PartnerStatusChange, Voucher
 from benefits.services.partner_access import api_key_create
 from benefits.services.partner_calls import partner_eligibility, partner_voucher_verify
@@ -48,14 +46,17 @@ from tests.browser.helpers import (
     DIMENSIONS,
     FORM_SUBMIT,
     SCORE,
+    fill_identity,
+    fill_sign_up,
     log_in,
     new_phone_context,
+    ready_user,
     script_evidence,
     snapshot_store,
     url_pattern,
     watch_for_script,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number
 
 # The payloads -------------------------------------------------------------------------------
 
@@ -186,9 +187,12 @@ def _visit_all(watch: Watch, pages: Sequence[tuple], *, portal: bool = True) -> 
 
 def _scored_user(username: str, *, sequence: int, user_agent: str = "") -> User:
     """A verified user (born 1990) who consents to scoring and has one snapshot."""
-    user = User.objects.create_user(username=username, password=PASSWORD)
-    identity_verify(user=user, full_name="张伟", id_number=make_id_number(sequence=f"{sequence}"))
-    consent_grant(user=user, purpose="scoring", client=Client(channel="web", user_agent=user_agent))
+    user = ready_user(
+        username,
+        full_name="张伟",
+        id_number=make_id_number(sequence=f"{sequence}"),
+        user_agent=user_agent,
+    )
     snapshot_store(user, SCORE, DIMENSIONS)
     return user
 
@@ -235,13 +239,10 @@ def test_what_people_type_is_shown_never_run(
     expect(page.locator("#id_username")).to_have_value(USERNAME)
     watch.scan("signup refused")
     assert not User.objects.filter(username=USERNAME).exists()
-    page.fill("#id_username", "newcomer")
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
+    fill_sign_up(page, "newcomer")
     page.click(FORM_SUBMIT)
     expect(page).to_have_url(url_pattern(live_server, "/accounts/identity/"))
-    page.fill("#id_full_name", FULL_NAME)
-    page.fill("#id_id_number", make_id_number(sequence="702"))
+    fill_identity(page, FULL_NAME, make_id_number(sequence="702"))
     watch.submit(FORM_SUBMIT, "/accounts/identity/", escaped=[FULL_NAME])
     expect(page.locator("#id_full_name")).to_have_attribute("aria-invalid", "true")
     watch.scan("identity refused")

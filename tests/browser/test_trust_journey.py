@@ -11,21 +11,19 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.clients import Client
 from accounts.models import User
-from accounts.services import consent_grant, identity_verify
 from scoring import selectors
 from scoring.models import ScoreSnapshot
 from scoring.services import score_recompute
-from tests.browser.helpers import assert_no_horizontal_scroll, log_in, new_phone_context
-from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import (  # noqa: F401
+from tests.browser.helpers import assert_no_horizontal_scroll, log_in, new_phone_context, ready_user
+from tests.dates import days_ago
+from tests.factories import (
+    PASSWORD,
     add_repayment,
-    days_ago,
+    make_id_number,
     set_profile,
     solid_file,
     store_model,
-    trained,
 )
 
 POINTS = re.compile("^([+\u2212\u00b1])(\\d+)$")  # +12, minus 12, plus-minus 0
@@ -34,16 +32,14 @@ POINTS = re.compile("^([+\u2212\u00b1])(\\d+)$")  # +12, minus 12, plus-minus 0
 @pytest.fixture
 def scored_twice(
     transactional_db,
-    trained,  # noqa: F811
+    trained,
     consent_texts,
 ) -> tuple[User, ScoreSnapshot]:
     """A user with an ordinary file scored yesterday, then again after declaring 10
     years of housing provident fund."""
     selectors._cache.clear()
     store_model(trained)
-    user = User.objects.create_user(username="trusting", password=PASSWORD)
-    identity_verify(user=user, full_name="李小龙", id_number=make_id_number(sequence="501"))
-    consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
+    user = ready_user("trusting", id_number=make_id_number(sequence="501"))
     solid_file(user)
     first = score_recompute(user=user, trigger="identity_verified")
     ScoreSnapshot.objects.filter(pk=first.pk).update(

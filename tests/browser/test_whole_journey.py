@@ -28,7 +28,7 @@ from playwright.sync_api import expect
 from accounts.clients import Client
 from accounts.models import ConsentGrant, ConsentPurpose, Identity, Profile, User
 from accounts.selectors import identity_birth_date
-from accounts.services import consent_grant, identity_verify
+from accounts.services import consent_grant
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, BenefitCategory, Partner, PartnerStatusChange, Voucher
 from scoring import selectors
@@ -36,14 +36,17 @@ from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
 from tests.browser.helpers import (
     FORM_SUBMIT,
     assert_no_horizontal_scroll,
+    assert_stays,
     assert_tab_bar_leaves_content_visible,
+    fill_identity,
+    fill_sign_up,
     log_in,
+    ready_user,
     snapshot_store,
     url_pattern,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.factories import PASSWORD, make_id_number, store_model
 from tests.privacy import database_values, leaks_of
-from tests.scoring.conftest import store_model, trained  # noqa: F401
 from tests.worker import Worker, broker_purge, wait_for
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}
@@ -162,10 +165,10 @@ def _page_checks(page, screenshot, name: str, *, tab_bar: bool = True) -> None:
     screenshot(page, name)
 
 
-def _verified_user(username: str) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD)
-    identity_verify(user=user, full_name="王芳", id_number=make_id_number(sequence="311"))
-    return user
+def _verified_user(username: str, *, consent: bool = False) -> User:
+    return ready_user(
+        username, full_name="王芳", id_number=make_id_number(sequence="311"), consent=consent
+    )
 
 
 def _grant_scoring_in_the_page(page, live_server) -> ConsentGrant:
@@ -189,7 +192,7 @@ def test_new_user_journey(
     screenshot,
     browser_log,
     worker,
-    trained,  # noqa: F811
+    trained,
     catalogue,
     nightly_schedule,
     fresh_model_cache,
@@ -208,9 +211,7 @@ def test_new_user_journey(
         page.locator("header .lang-switch button").click()
         expect(page).to_have_url(url_pattern(live_server, "/accounts/signup/"))
     _assert_language(page, lang)
-    page.fill("#id_username", username)
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
+    fill_sign_up(page, username)
     shot("1-signup", tab_bar=False)
     page.click(FORM_SUBMIT)
 
@@ -221,8 +222,7 @@ def test_new_user_journey(
     user = User.objects.get(username=username)
     good = make_id_number(region="310104", birth="19900615", sequence="218")
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
-    page.fill("#id_full_name", "李小龙")
-    page.fill("#id_id_number", bad)
+    fill_identity(page, "李小龙", bad)
     page.click(FORM_SUBMIT)
     expect(page).to_have_url(url_pattern(live_server, "/accounts/identity/"))
     field = page.locator("#id_id_number")
@@ -330,8 +330,12 @@ def test_new_user_journey(
     expect(page.locator(f"{PANEL} section[aria-labelledby=benefits-title]")).to_be_visible()
     shot("6-home-score")
     # Two poll intervals later, still no request for the panel: the poll has stopped.
-    time.sleep(max(0.0, 2 * POLL_SECONDS + 0.5 - (time.monotonic() - done_at)))
-    assert _panel_requests(browser_log) == polls_when_done, "the panel is still polled"
+    assert_stays(
+        page,
+        lambda: _panel_requests(browser_log) == polls_when_done,
+        until=done_at + 2 * POLL_SECONDS + 0.5,
+        message="the panel is still polled",
+    )
 
     # 7. A benefit is unlocked: claim it and get the voucher with its QR code.
     page.locator("nav.tabbar a[href='/benefits/']").click()
@@ -454,8 +458,12 @@ def test_failed_recompute_stops_the_poll(
     assert not ScoreSnapshot.objects.filter(user=user).exists()
     polls, done_at = _panel_requests(browser_log), time.monotonic()
     _page_checks(page, screenshot, "whole-failed-recompute")
-    time.sleep(max(0.0, 2 * POLL_SECONDS + 0.5 - (time.monotonic() - done_at)))
-    assert _panel_requests(browser_log) == polls, "the panel is still polled after failing"
+    assert_stays(
+        page,
+        lambda: _panel_requests(browser_log) == polls,
+        until=done_at + 2 * POLL_SECONDS + 0.5,
+        message="the panel is still polled after failing",
+    )
     browser_log.assert_clean()
 
 
@@ -464,8 +472,7 @@ def test_failed_recompute_stops_the_poll(
 
 def _scored_user(username: str, score: int) -> User:
     """A verified, consenting user with one stored score (written by hand)."""
-    user = _verified_user(username)
-    consent_grant(user=user, purpose="scoring", client=Client(channel="web"))
+    user = _verified_user(username, consent=True)
     dimensions = {"credit_history": 70, "behaviour": 70, "capacity": 70, "identity": 70}
     snapshot_store(user, score, dimensions)
     return user

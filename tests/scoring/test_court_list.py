@@ -13,26 +13,47 @@ from django.core.management import CommandError, call_command
 
 from accounts.crypto import keyed_hash
 from accounts.models import User
-from benefits.models import BenefitUnlock
+from benefits.models import Benefit, BenefitUnlock, Partner
 from scoring.disputes import dispute_file, dispute_transition
 from scoring.models import (
     CourtListEntry,
     CourtListImport,
     CourtListOverride,
     Dispute,
+    ModelVersion,
     PendingRecompute,
 )
 from scoring.selectors import is_court_listed
-from tests.benefits import conftest as benefits_conftest
-from tests.benefits.conftest import grant_scoring, id_number, rescore, verify
+from tests.factories import (
+    ModelVersionFactory,
+    grant_scoring,
+    id_number,
+    make_benefit,
+    make_partner,
+    rescore,
+    verify,
+)
 
-pytestmark = pytest.mark.django_db
+# Granting consent or verifying queues a recompute after commit: recorded, not published.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("recompute_calls")]
 
-# The list closes and blocks benefits: these tests watch that with benefits' own fixtures.
-_no_broker = benefits_conftest._no_broker
-benefit = benefits_conftest.benefit
-model_version = benefits_conftest.model_version
-partner = benefits_conftest.partner
+
+# The list closes and blocks benefits: these tests watch that with a partner's benefit.
+@pytest.fixture
+def model_version(db) -> ModelVersion:
+    """A stored (inactive) version for snapshots to point at; nothing loads it."""
+    return ModelVersionFactory(version="court-list-test-1")
+
+
+@pytest.fixture
+def partner(db) -> Partner:
+    return make_partner()
+
+
+@pytest.fixture
+def benefit(partner) -> Benefit:
+    return make_benefit(partner, 600)
+
 
 # Line 1 is the header. Numbers are typed as people type them: a lowercase x, spaces.
 GOOD = [

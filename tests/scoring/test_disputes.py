@@ -23,13 +23,13 @@ from scoring.models import (
     DisputeEvidenceAccess,
     PersonalStatement,
 )
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (
+from tests.dates import days_ago
+from tests.factories import (
     add_account,
     add_bill,
     add_repayment,
-    days_ago,
     grant,
+    make_id_number,
     make_user,
     set_profile,
     verify_identity,

@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 from scoring.explain import LIMITS_PART, MODEL_PART, _whole_points, changes_explain
 from scoring.models import ScoreSnapshot
 from scoring.services import score_recompute
-from tests.scoring.conftest import (
+from tests.dates import days_ago
+from tests.factories import (
     add_account,
     add_repayment,
-    days_ago,
     grant,
     make_user,
     past_snapshot,

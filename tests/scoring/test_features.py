@@ -24,8 +24,8 @@ from scoring.models import CourtListEntry
 from scoring.population import population_draw
 from scoring.population_store import population_save
 from scoring.selectors import tables_load
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (
+from tests.dates import month_starts, today
+from tests.factories import (
     WEB,
     add_account,
     add_activity,
@@ -34,8 +34,8 @@ from tests.scoring.conftest import (
     add_wealth,
     befriend,
     grant,
+    make_id_number,
     make_user,
-    month_starts,
     past_snapshot,
     set_profile,
     solid_file,
@@ -550,7 +550,7 @@ def test_loading_tables_takes_the_same_queries_for_1_or_100_repayments(db):
 @pytest.fixture
 def saved_population(db):
     """300 drawn people saved as portal users; seed 3 has court-listed, unverified friends."""
-    as_of = timezone.localdate()
+    as_of = today()
     population = population_draw(users=300, seed=3, as_of=as_of)
     to_user = population_save(population)
     read = features_of(*User.objects.filter(pk__in=to_user.values()), as_of=as_of)

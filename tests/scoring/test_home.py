@@ -19,13 +19,13 @@ from scoring import charts
 from scoring.home import nightly_next, score_home
 from scoring.models import CourtListEntry, PendingRecompute, ScoreSnapshot
 from scoring.services import score_recompute
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (
+from tests.dates import days_ago
+from tests.factories import (
     add_account,
     add_bill,
     add_repayment,
-    days_ago,
     grant,
+    make_id_number,
     make_user,
     past_snapshot,
     set_profile,

@@ -17,7 +17,7 @@ from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process
 from scoring.services import score_recompute
 from scoring.tasks import recompute_run_start
-from tests.scoring.conftest import grant, solid_file, store_model
+from tests.factories import grant, solid_file, store_model
 
 ALERT = "failed its integrity check"  # the log line
 BANNER = "model-integrity-alert"  # the admin banner, in whichever language

@@ -7,7 +7,7 @@ from django.test import Client
 
 from scoring.models import ScoreSnapshot
 from scoring.services import score_recompute
-from tests.scoring.conftest import grant, make_user, solid_file
+from tests.factories import grant, make_user, solid_file
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from scoring.population_store import population_save
 from scoring.recompute import recompute_chunk_process
 from scoring.services import score_recompute
 from scoring.tasks import recompute_run_start, recompute_stale_requeue
-from tests.scoring.conftest import store_model
+from tests.factories import store_model
 from tests.worker import wait_for, worker_kill, worker_start
 
 

@@ -18,8 +18,7 @@ from scoring.models import ScoreProof, ScoreProofOpening, ScoreSnapshot
 from scoring.proofs import SALT, proof_create, proof_token
 from scoring.services import score_recompute
 from sesame_portal.errors import ServiceError
-from tests.conftest import make_id_number
-from tests.scoring.conftest import grant, make_user, solid_file, verify_identity
+from tests.factories import grant, make_id_number, make_user, solid_file, verify_identity
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from accounts.models import Profile
 from scoring.models import PendingRecompute
 from scoring.services import score_recompute
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (
+from tests.factories import (
     grant,
+    make_id_number,
     make_user,
     set_profile,
     solid_file,

@@ -17,7 +17,7 @@ from scoring.tasks import (
     score_recompute_queue_many,
     score_recompute_user,
 )
-from tests.scoring.conftest import grant, make_user, solid_file
+from tests.factories import grant, make_user, solid_file
 
 pytestmark = pytest.mark.django_db
 

@@ -36,18 +36,17 @@ from scoring.services import (
     scores_compute,
 )
 from sesame_portal.errors import ServiceError
-from tests.conftest import make_id_number
-from tests.scoring.conftest import (
+from tests.dates import days_ago, month_starts, today
+from tests.factories import (
     WEB,
     add_account,
     add_activity,
     add_bill,
     add_repayment,
     befriend,
-    days_ago,
     grant,
+    make_id_number,
     make_user,
-    month_starts,
     past_snapshot,
     solid_file,
     store_model,
@@ -621,9 +620,7 @@ def test_what_if_returns_the_new_score_and_its_delta_and_saves_nothing(overdue_u
 def test_what_if_repaying_the_overdue_instalment_matches_the_score_after_repaying(overdue_user):
     predicted = score_what_if(user=overdue_user, changes={"repay_overdue": True})
 
-    Repayment.objects.filter(user=overdue_user, paid_date__isnull=True).update(
-        paid_date=timezone.localdate()
-    )
+    Repayment.objects.filter(user=overdue_user, paid_date__isnull=True).update(paid_date=today())
     actual = recompute(overdue_user)
 
     assert predicted["score"] == actual.score

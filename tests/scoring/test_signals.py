@@ -11,7 +11,7 @@ from accounts.notifications import notification_email_set
 from scoring.bands import band_of
 from scoring.services import snapshots_write_and_follow_up
 from scoring.signals import scores_written
-from tests.scoring.conftest import active_model, make_user, trained  # noqa: F401  (fixtures)
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def emails(monkeypatch) -> list[list[int]]:
 
 @pytest.mark.parametrize("recorded", [0, 1])
 def test_a_first_score_is_emailed_only_when_a_receiver_recorded_something(
-    active_model,  # noqa: F811
+    active_model,
     emails,
     recorded,
 ):

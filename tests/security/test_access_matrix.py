@@ -52,20 +52,21 @@ from scoring.models import (
     UtilityBill,
 )
 from scoring.proofs import proof_create, proof_open, proof_token
-from tests.benefits.conftest import (
+from tests.dates import days_ago
+from tests.factories import (
+    add_account,
+    add_bill,
+    add_repayment,
     authorize,
     grant_scoring,
     id_number,
     make_api_key,
     make_benefit,
     make_partner,
-    partner_cache,  # noqa: F401 - used through usefixtures: the cache in a namespace of its own
-    partner_client,
-    score_url,
     set_score,
     verify,
 )
-from tests.scoring.conftest import add_account, add_bill, add_repayment, days_ago
+from tests.partner_api import partner_client, score_url
 
 pytestmark = [
     pytest.mark.django_db,

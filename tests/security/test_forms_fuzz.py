@@ -18,7 +18,6 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
-from django.utils import timezone
 from django.utils.html import escape
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -41,17 +40,16 @@ from scoring.admin import CourtListUploadForm, DisputeAnswerForm
 from scoring.forms import DisputeForm, ProofForm, StatementForm, WhatIfForm
 from scoring.models import CourtListImport, Dispute, PersonalStatement, ScoreProof, ScoreSnapshot
 from scoring.services import score_recompute
-from tests.benefits.conftest import make_benefit, make_partner
-from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import (  # noqa: F401 - fixtures
-    _fresh_model_cache,
-    active_model,
+from tests.dates import days_ago, days_ahead
+from tests.factories import (
+    PASSWORD,
     add_account,
     add_repayment,
-    days_ago,
     grant,
+    make_benefit,
+    make_id_number,
+    make_partner,
     solid_file,
-    trained,
 )
 from tests.security.hostile import (
     FUZZ,
@@ -74,7 +72,7 @@ PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 
 
 def in_days(days: int) -> str:
-    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+    return days_ahead(days).isoformat()
 
 
 # --- State the forms are shown in -----------------------------------------------------------------

@@ -29,26 +29,20 @@ from benefits.models import (
 from scoring.disputes import dispute_file
 from scoring.models import Dispute, DisputeEvent, PersonalStatement, ScoreSnapshot
 from scoring.services import score_recompute
-from tests.benefits.conftest import (  # noqa: F401 - fixtures
-    IDENTITY_CHECK_URL,
-    authorize,
-    make_api_key,
-    make_benefit,
-    make_partner,
-    partner_cache,
-    partner_client,
-)
-from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import (  # noqa: F401 - fixtures
-    _fresh_model_cache,
-    active_model,
+from tests.dates import days_ago, days_ahead
+from tests.factories import (
+    PASSWORD,
     add_account,
     add_repayment,
-    days_ago,
+    authorize,
     grant,
+    make_api_key,
+    make_benefit,
+    make_id_number,
+    make_partner,
     solid_file,
-    trained,
 )
+from tests.partner_api import IDENTITY_CHECK_URL, partner_client
 from tests.security.hostile import ERROR_MARKS, SQL_INJECTIONS, browser, post, rolled_back
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("recompute_calls")]
@@ -69,7 +63,7 @@ CORE_INJECTIONS = [
 
 
 def in_days(days: int) -> str:
-    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+    return days_ahead(days).isoformat()
 
 
 def squeeze(value: str) -> str:

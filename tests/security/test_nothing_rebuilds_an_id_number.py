@@ -13,18 +13,16 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from scoring.models import ModelVersion
-from tests.accounts.test_appeals import PNG
-from tests.benefits.conftest import (
-    IDENTITY_CHECK_URL,
+from tests.factories import (
+    PASSWORD,
+    PNG,
     authorize,
     make_api_key,
+    make_id_number,
     make_partner,
-    partner_cache,  # noqa: F401 (fixture)
-    partner_client,
-    score_url,
     set_score,
 )
-from tests.conftest import PASSWORD, make_id_number
+from tests.partner_api import IDENTITY_CHECK_URL, partner_client, score_url
 from tests.privacy import database_values, leaks_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partner_cache")]

@@ -27,15 +27,17 @@ from scoring.models import (
     DisputeAttachment,
     PersonalStatement,
 )
-from tests.benefits.conftest import (  # noqa: F401 - fixtures
-    IDENTITY_CHECK_URL,
+from tests.dates import days_ago
+from tests.factories import (
+    PASSWORD,
+    add_account,
+    add_repayment,
+    grant,
     make_api_key,
+    make_id_number,
     make_partner,
-    partner_cache,
-    partner_client,
 )
-from tests.conftest import PASSWORD, make_id_number
-from tests.scoring.conftest import add_account, add_repayment, days_ago, grant
+from tests.partner_api import IDENTITY_CHECK_URL, partner_client
 from tests.security.hostile import browser, post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("recompute_calls")]

@@ -32,23 +32,24 @@ from benefits.models import Benefit, Partner, PartnerApiKey, PartnerQuery, Vouch
 from benefits.services import voucher_claim
 from benefits.services.partner_access import api_key_revoke
 from scoring.models import ModelVersion
-from tests.benefits.conftest import (
-    IDENTITY_CHECK_URL,
+from tests.dates import in_days
+from tests.factories import (
     WEB,
     authorize,
-    eligibility_url,
     grant_scoring,
-    in_days,
     make_api_key,
     make_benefit,
     make_partner,
     make_user,
-    partner_cache,  # noqa: F401 - used through usefixtures: the cache in a namespace of its own
+    set_score,
+    verify,
+)
+from tests.partner_api import (
+    IDENTITY_CHECK_URL,
+    eligibility_url,
     partner_client,
     redeem_url,
     score_url,
-    set_score,
-    verify,
     voucher_url,
 )
 
