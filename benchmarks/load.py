@@ -76,8 +76,8 @@ def _people_create(count: int) -> list:
     from accounts import services
     from accounts.clients import Client
     from accounts.models import ConsentPurpose, User
-    from scoring.demo import demo_records_load
-    from scoring.services import score_recompute
+    from scoring.population.demo import demo_records_load
+    from scoring.services.scores import score_recompute
 
     web = Client(channel="web")
     people = []

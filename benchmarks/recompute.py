@@ -212,9 +212,9 @@ def _versions() -> str:
 
 
 def model_setup() -> dict:
+    from scoring.ml.training import dataset_synthetic, model_train
     from scoring.models import ModelVersion
-    from scoring.services import model_version_create
-    from scoring.training import dataset_synthetic, model_train
+    from scoring.services.scores import model_version_create
 
     t0 = time.perf_counter()
     result = model_train(dataset_synthetic(users=20_000, seed=2026), challenger=False)
@@ -231,8 +231,8 @@ def population_generate(args: argparse.Namespace) -> dict:
     """Draw and save args.users people in slices; seeds and prefixes differ per slice."""
     import gc
 
-    from scoring.population import population_draw
-    from scoring.population_store import population_save
+    from scoring.population.generate import population_draw
+    from scoring.population.store import population_save
 
     slices, done, draw_s, save_s = [], 0, 0.0, 0.0
     index = 0
@@ -404,7 +404,7 @@ def chunked_once(chunk_size: int) -> dict:
     import gc
 
     from scoring.models import RecomputeRun
-    from scoring.recompute import recompute_chunk_process
+    from scoring.services.recompute import recompute_chunk_process
     from scoring.tasks import recompute_run_start
 
     gc.collect()
@@ -448,7 +448,7 @@ def chunked_once(chunk_size: int) -> dict:
 def naive_once(user_ids: list[int]) -> dict:
     """score_recompute per user, as the one-task-per-user job does (fetch, then ORM)."""
     from accounts.models import User
-    from scoring.services import score_recompute
+    from scoring.services.scores import score_recompute
 
     per_user = []
     stored = 0
@@ -476,30 +476,30 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
     from django.db import connection, transaction
 
     import benefits.services.unlocks
-    import scoring.recompute
-    import scoring.services
-    from scoring.recompute import recompute_chunk_process
+    import scoring.services.recompute
+    import scoring.services.scores
+    from scoring.services.recompute import recompute_chunk_process
     from scoring.tasks import recompute_run_start
 
     run = recompute_run_start(chunk_size=chunk_size)
     chunks = list(run.chunks.order_by("pk"))
     chunk = chunks[len(chunks) // 2]
     targets = [
-        (scoring.recompute, "_consenting_user_ids", "consenting user ids (1 query)"),
-        (scoring.recompute, "tables_load", "`tables_load` (queries + rows to frames)"),
-        (scoring.recompute, "features_compute", "`features_compute`"),
-        (scoring.recompute, "scores_compute", "`scores_compute` (points + per-row dicts)"),
+        (scoring.services.recompute, "_consenting_user_ids", "consenting user ids (1 query)"),
+        (scoring.services.recompute, "tables_load", "`tables_load` (queries + rows to frames)"),
+        (scoring.services.recompute, "features_compute", "`features_compute`"),
+        (scoring.services.recompute, "scores_compute", "`scores_compute` (points + per-row dicts)"),
         (
-            scoring.services,
+            scoring.services.scores,
             "snapshots_insert",
             "`snapshots_insert` (orjson, COPY into a temp table, `INSERT … ON CONFLICT`)",
         ),
         (
-            scoring.services,
+            scoring.services.scores,
             "_snapshots_written",
             "the snapshots written, with previous score, email wish and newer (1 query)",
         ),
-        (scoring.services, "score_changes_notify", "`score_changes_notify`"),
+        (scoring.services.scores, "score_changes_notify", "`score_changes_notify`"),
         (benefits.services.unlocks, "unlocks_apply", "`unlocks_apply` (no benefit on offer)"),
     ]
     constraints_step = "deferred foreign-key checks (what the commit runs; 3 a snapshot)"

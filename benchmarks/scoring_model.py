@@ -1,7 +1,7 @@
 """Benchmark of the scoring model on the synthetic population (issue 4, "Measured").
 
-Draws the documented latent-risk population (scoring.population) with a fixed seed,
-trains through scoring.training.model_train (champion monotone WOE scorecard, the
+Draws the documented latent-risk population (scoring.population.generate) with a fixed seed,
+trains through scoring.ml.training.model_train (champion monotone WOE scorecard, the
 gradient-boosting challenger and the plain WOE-binned logistic baseline, on a 70/30
 stratified split), and reports:
 
@@ -117,10 +117,10 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
 
-    from scoring.artifacts import artifact_dump, artifact_load, artifact_sha256
-    from scoring.scorecard import scorecard_fit
-    from scoring.services import scores_compute
-    from scoring.training import dataset_synthetic, ks_statistic, model_train, scorecard_evaluate
+    from scoring.ml.artifacts import artifact_dump, artifact_load, artifact_sha256
+    from scoring.ml.scorecard import scorecard_fit
+    from scoring.ml.training import dataset_synthetic, ks_statistic, model_train, scorecard_evaluate
+    from scoring.services.scores import scores_compute
 
     started_at = datetime.datetime.now(datetime.UTC)
     load_start = os.getloadavg()[0]
@@ -355,7 +355,7 @@ def run(args: argparse.Namespace) -> tuple[str, dict]:
 
 def _plain_bands(bands: list[dict]) -> list[dict]:
     """Bands as the model card stores them (numpy numbers made plain)."""
-    from scoring.training import _plain
+    from scoring.ml.training import _plain
 
     return _plain(bands)
 

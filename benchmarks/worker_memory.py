@@ -47,7 +47,7 @@ def loop(database: str, chunk_size: int) -> dict:
     """What one worker process does for a whole run, with its memory."""
     recompute._django_setup(database)
     import scoring.tasks
-    from scoring.recompute import recompute_chunk_process
+    from scoring.services.recompute import recompute_chunk_process
     from scoring.tasks import recompute_run_start
 
     scoring.tasks.recompute_chunk.delay = lambda *a, **k: None

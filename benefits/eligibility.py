@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from accounts.resident_id import age_on
-from scoring.scorecard import SCORE_MIN
+from scoring.ml.scorecard import SCORE_MIN
 
 # Why a benefit is not unlocked, in the order a person would want to hear them.
 BLOCK_COURT_LIST = "court_list"

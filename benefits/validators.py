@@ -7,7 +7,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from scoring.features import DIMENSIONS
+from scoring.ml.features import DIMENSIONS
 
 _REGION_RE = re.compile(r"[1-9][0-9](?:[0-9]{2}){0,2}")
 

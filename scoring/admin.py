@@ -12,9 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from scoring.artifacts import ArtifactIntegrityError
-from scoring.court_list import court_list_import, csv_text
-from scoring.disputes import dispute_transition, dispute_transition_check
+from scoring.ml.artifacts import ArtifactIntegrityError
 from scoring.models import (
     CourtListEntry,
     CourtListImport,
@@ -27,7 +25,9 @@ from scoring.models import (
     RecomputeRun,
     ScoreSnapshot,
 )
-from scoring.services import model_version_activate
+from scoring.services.court_list import court_list_import, csv_text
+from scoring.services.disputes import dispute_transition, dispute_transition_check
+from scoring.services.scores import model_version_activate
 from sesame_portal.admin_mixins import DeleteOnly, NoAdd, NoChange
 from sesame_portal.errors import ServiceError
 

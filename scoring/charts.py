@@ -9,8 +9,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scoring.bands import BANDS
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.ml.bands import BANDS
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 
 _SPAN = SCORE_MAX - SCORE_MIN
 

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from accounts.models import IncomeBand
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.models import ScoreProof
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.forms import TickBoxField
 from sesame_portal.i18n import format_when_shown
 from sesame_portal.uploads import EVIDENCE_MAX_MB, STATEMENT_MAX

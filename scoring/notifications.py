@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Notification
 from accounts.notifications import notification_kind_register
-from scoring.explain import Part, base_points_of, change_between
+from scoring.explain.changes import Part, base_points_of, change_between
 from scoring.models import ScoreSnapshot
 
 Snapshots = dict[int, ScoreSnapshot]

@@ -12,8 +12,8 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from accounts.models import ConsentGrant, ConsentPurpose, Identity, Profile, User
 from accounts.profile_sections import completion_of_values
 from accounts.selectors import consent_allows
-from scoring.artifacts import LoadedModel, artifact_load
-from scoring.features import RawTables
+from scoring.ml.artifacts import LoadedModel, artifact_load
+from scoring.ml.features import RawTables
 from scoring.models import (
     ActivityMonth,
     CourtListEntry,

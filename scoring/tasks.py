@@ -15,10 +15,10 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from accounts.models import ConsentPurpose, User
 from accounts.selectors import consent_allows, users_consenting_to_scoring
-from scoring import services  # through the module: tests replace score_recompute there
 from scoring.models import RecomputeRun
-from scoring.pending import pending_claim, pending_done, pending_fail, pending_queue
-from scoring.recompute import (
+from scoring.services import scores as services  # tests replace score_recompute there
+from scoring.services.pending import pending_claim, pending_done, pending_fail, pending_queue
+from scoring.services.recompute import (
     CHUNK_SIZE,
     STALE_AFTER,
     recompute_chunk_failed,
@@ -121,7 +121,7 @@ def score_recompute_queue_many(*, user_ids: set[int], trigger: str) -> int:
     queued at all without a current scoring consent; and at most one is waiting per user:
     changes arriving within the window ride on the recompute already queued (a
     PendingRecompute row, claimed by the task when it starts). A recompute already
-    running or failed is queued afresh (scoring.pending).
+    running or failed is queued afresh (scoring.services.pending).
     """
     if not user_ids:
         return 0

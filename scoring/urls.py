@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from scoring import dispute_views, proof_views, views
+from scoring import views
 
 app_name = "scoring"
 
@@ -10,16 +10,16 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("what-if/", views.what_if, name="what_if"),
     path("how-it-works/", views.how_it_works, name="how_it_works"),
-    path("records/", dispute_views.records, name="records"),
-    path("statement/", dispute_views.statement, name="statement"),
-    path("disputes/new/", dispute_views.dispute_new, name="dispute_new"),
-    path("disputes/<int:dispute_id>/", dispute_views.dispute_detail, name="dispute"),
+    path("records/", views.records, name="records"),
+    path("statement/", views.statement, name="statement"),
+    path("disputes/new/", views.dispute_new, name="dispute_new"),
+    path("disputes/<int:dispute_id>/", views.dispute_detail, name="dispute"),
     path(
         "disputes/<int:dispute_id>/attachment/",
-        dispute_views.dispute_attachment,
+        views.dispute_attachment,
         name="dispute_attachment",
     ),
-    path("proofs/", proof_views.proof_list, name="proofs"),
-    path("proofs/<int:proof_id>/", proof_views.proof_detail, name="proof"),
-    path("proofs/<int:proof_id>/revoke/", proof_views.proof_revoke, name="proof_revoke"),
+    path("proofs/", views.proof_list, name="proofs"),
+    path("proofs/<int:proof_id>/", views.proof_detail, name="proof"),
+    path("proofs/<int:proof_id>/revoke/", views.proof_revoke, name="proof_revoke"),
 ]

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import urls as accounts_urls
 from scoring import urls as scoring_urls
-from scoring.proof_views import proof_public
+from scoring.views.proofs import proof_public
 from sesame_portal import pages
 from sesame_portal.health import healthz, readyz
 

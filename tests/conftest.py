@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from scoring import selectors
+from scoring.ml.training import TrainingResult, dataset_synthetic, model_train
 from scoring.models import ModelVersion
-from scoring.training import TrainingResult, dataset_synthetic, model_train
 from tests.dates import FIXED_TODAY
 from tests.factories import PASSWORD, AdminFactory, UserFactory, store_model
 

@@ -21,7 +21,8 @@ from accounts.services import consent_grant, identity_verify, profile_update, wo
 from benefits.models import Benefit, BenefitCategory, Partner
 from benefits.services import unlocks_apply
 from benefits.services.partner_access import api_key_create, partner_authorize
-from scoring.bands import band_of
+from scoring.ml.bands import band_of
+from scoring.ml.training import TrainingResult
 from scoring.models import (
     ActivityMonth,
     CreditAccount,
@@ -32,8 +33,7 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
-from scoring.services import model_version_create
-from scoring.training import TrainingResult
+from scoring.services.scores import model_version_create
 from tests.dates import days_ago, in_days, month_starts, today
 
 # The password of the named users (owner, other, admin) tests sign in with.

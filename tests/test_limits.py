@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import translation
 
 from accounts import resident_id
-from scoring import disputes
+from scoring.services import disputes
 from sesame_portal import uploads
 from sesame_portal.errors import ServiceError
 from tests.factories import make_id_number

@@ -143,8 +143,8 @@ def test_a_database_outage_is_a_503_with_retry_after_not_a_500(client, monkeypat
     assert page["Retry-After"] == "5"
     assert "One moment" in page.content.decode()
 
-    monkeypatch.setattr("scoring.api.selectors.score_latest", down)
-    monkeypatch.setattr("scoring.api._require_scoring_consent", lambda user: None)
+    monkeypatch.setattr("scoring.api.scores.selectors.score_latest", down)
+    monkeypatch.setattr("scoring.api.scores._require_scoring_consent", lambda user: None)
     api = client.get("/api/v1/me/score/")
     assert api.status_code == 503
     assert api.json()["code"] == "unavailable"
@@ -169,7 +169,7 @@ def test_a_change_saves_when_the_broker_is_down_and_the_sweep_publishes_it_later
     from accounts.clients import Client as WebClient
     from accounts.services import consent_grant, profile_update
     from scoring.models import PendingRecompute
-    from scoring.recompute import PENDING_STALE_AFTER
+    from scoring.services.recompute import PENDING_STALE_AFTER
     from scoring.tasks import recompute_stale_requeue
 
     user = User.objects.create_user("offline", "x")

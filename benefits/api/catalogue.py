@@ -14,7 +14,7 @@ from benefits import selectors, services
 from benefits.models import (
     BenefitCategory,
 )
-from scoring.scorecard import SCORE_MIN
+from scoring.ml.scorecard import SCORE_MIN
 from sesame_portal.errors import ServiceError
 from sesame_portal.qr import qr_svg
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.models.partners import Partner
 from benefits.validators import validate_min_subscores, validate_regions
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.i18n import format_when_shown
 
 

@@ -14,7 +14,7 @@ from benefits import selectors, services
 from benefits.models import (
     BenefitCategory,
 )
-from scoring.disputes import ANSWER_WITHIN
+from scoring.services.disputes import ANSWER_WITHIN
 from sesame_portal.errors import ServiceError
 from sesame_portal.qr import qr_svg
 

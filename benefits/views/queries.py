@@ -14,7 +14,7 @@ from benefits.models import (
     PartnerDecision,
     PartnerQuery,
 )
-from scoring.proofs import proof_openings_for_user
+from scoring.services.proofs import proof_openings_for_user
 
 
 @login_required

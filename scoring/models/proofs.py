@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 
 
 class ScoreProof(models.Model):

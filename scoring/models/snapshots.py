@@ -7,8 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scoring.explain.reasons import trigger_text
 from scoring.models.model_versions import ModelVersion
-from scoring.reasons import trigger_text
 
 
 class ScoreSnapshot(models.Model):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from scoring.model_health import model_alerts
+from scoring.ml.health import model_alerts
 
 register = template.Library()
 

@@ -1,4 +1,4 @@
-"""The score home and its panel: scoring's part (scoring.home.score_home) with the
+"""The score home and its panel: scoring's part (scoring.views.home.score_home) with the
 benefit progress beside it (benefits' catalogue, read with the same score)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from benefits.selectors import CatalogueEntry, catalogue_for_user, person_with
-from scoring.home import ScoreHome, score_home
 from scoring.tasks import score_recompute_queue
+from scoring.views.home import ScoreHome, score_home
 
 
 @dataclass

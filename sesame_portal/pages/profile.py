@@ -11,7 +11,7 @@ from django.shortcuts import render
 from accounts import selectors
 from accounts.models import ConsentPurpose
 from accounts.profile_sections import completion_percent
-from scoring import provenance
+from scoring.explain import provenance
 from scoring.selectors import score_latest
 
 

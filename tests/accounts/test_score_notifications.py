@@ -17,10 +17,10 @@ from django.utils import timezone, translation
 from accounts.models import Notification, NotificationPreference
 from accounts.notifications import notification_email_set, notification_text, notifications_page
 from benefits.models import Benefit, BenefitCategory, Partner
-from scoring.bands import band_of
+from scoring.ml.bands import band_of
 from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun, ScoreSnapshot
-from scoring.recompute import recompute_chunk_process
-from scoring.services import score_recompute
+from scoring.services.recompute import recompute_chunk_process
+from scoring.services.scores import score_recompute
 from scoring.tasks import recompute_run_start
 from sesame_portal.export import account_export
 from tests.factories import (

@@ -12,8 +12,8 @@ from accounts.models import User
 from benefits.models import Benefit, Partner
 from scoring import selectors as scoring_selectors
 from scoring.models import ModelVersion
-from scoring.population import population_draw
-from scoring.population_store import population_save
+from scoring.population.generate import population_draw
+from scoring.population.store import population_save
 from tests.factories import (
     ModelVersionFactory,
     grant_scoring,

@@ -22,8 +22,8 @@ from benefits.eligibility import (
     unlocked_pairs,
 )
 from benefits.models import Benefit
-from scoring.features import DIMENSIONS
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.ml.features import DIMENSIONS
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from tests.dates import FIXED_TODAY
 
 TODAY = FIXED_TODAY

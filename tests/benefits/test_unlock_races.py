@@ -16,7 +16,7 @@ from benefits.services import unlocks as unlocks_module
 from benefits.services import unlocks_apply, voucher_claim
 from benefits.services.unlocks import unlocks_close_without_consent
 from scoring.models import CourtListEntry, ScoreSnapshot
-from scoring.recompute import recompute_chunk_process
+from scoring.services.recompute import recompute_chunk_process
 from scoring.tasks import recompute_run_start
 from tests.dates import in_days
 from tests.factories import grant_scoring, make_benefit, make_user, set_score

@@ -15,7 +15,7 @@ from accounts.services import consent_revoke
 from benefits.models import Benefit, BenefitUnlock, Partner, PartnerStatusChange
 from benefits.services import partner_status_set, unlocks_apply
 from scoring.models import CourtListEntry, RecomputeChunk, ScoreSnapshot
-from scoring.recompute import recompute_chunk_process
+from scoring.services.recompute import recompute_chunk_process
 from scoring.tasks import recompute_run_start
 from sesame_portal.errors import ServiceError
 from tests.dates import in_days

@@ -23,7 +23,7 @@ from accounts.services import profile_update
 from benefits.demo import demo_benefits_load, demo_partners_load
 from scoring import selectors
 from scoring.models import ScoreSnapshot
-from scoring.services import score_recompute
+from scoring.services.scores import score_recompute
 from tests.browser.helpers import log_in, ready_user, url_pattern, wait_until
 from tests.factories import make_id_number, store_model
 

@@ -39,9 +39,9 @@ from benefits.models import Benefit, Partner, PartnerStatusChange, Voucher
 from benefits.services.partner_access import api_key_create
 from benefits.services.partner_calls import partner_eligibility, partner_voucher_verify
 from benefits.services.unlocks import unlocks_apply
-from scoring.court_list import court_list_import
 from scoring.models import CourtListImport, Dispute, DisputeAttachment
-from scoring.proofs import proof_create, proof_token
+from scoring.services.court_list import court_list_import
+from scoring.services.proofs import proof_create, proof_token
 from tests.browser.helpers import (
     DIMENSIONS,
     FORM_SUBMIT,

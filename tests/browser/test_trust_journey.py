@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from scoring import selectors
 from scoring.models import ScoreSnapshot
-from scoring.services import score_recompute
+from scoring.services.scores import score_recompute
 from tests.browser.helpers import assert_no_horizontal_scroll, log_in, new_phone_context, ready_user
 from tests.dates import days_ago
 from tests.factories import (

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from scoring.training import TrainingResult
+from scoring.ml.training import TrainingResult
 
 
 @pytest.fixture(scope="session")

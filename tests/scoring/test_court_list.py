@@ -14,7 +14,6 @@ from django.core.management import CommandError, call_command
 from accounts.crypto import keyed_hash
 from accounts.models import User
 from benefits.models import Benefit, BenefitUnlock, Partner
-from scoring.disputes import dispute_file, dispute_transition
 from scoring.models import (
     CourtListEntry,
     CourtListImport,
@@ -24,6 +23,7 @@ from scoring.models import (
     PendingRecompute,
 )
 from scoring.selectors import is_court_listed
+from scoring.services.disputes import dispute_file, dispute_transition
 from tests.factories import (
     ModelVersionFactory,
     grant_scoring,

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from accounts.crypto import decrypt_bytes
 from accounts.models import User
-from scoring.disputes import ATTACHMENT_MAX_BYTES
 from scoring.models import (
     CourtListEntry,
     Dispute,
@@ -23,6 +22,7 @@ from scoring.models import (
     DisputeEvidenceAccess,
     PersonalStatement,
 )
+from scoring.services.disputes import ATTACHMENT_MAX_BYTES
 from tests.dates import days_ago
 from tests.factories import (
     add_account,

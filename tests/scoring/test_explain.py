@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from scoring.explain import LIMITS_PART, MODEL_PART, _whole_points, changes_explain
+from scoring.explain.changes import LIMITS_PART, MODEL_PART, _whole_points, changes_explain
 from scoring.models import ScoreSnapshot
-from scoring.services import score_recompute
+from scoring.services.scores import score_recompute
 from tests.dates import days_ago
 from tests.factories import (
     add_account,

@@ -19,10 +19,10 @@ from django.utils import timezone
 from accounts.models import ConsentGrant, ConsentPurpose, Identity, User
 from accounts.profile_sections import completion_percent
 from accounts.services import consent_revoke
-from scoring.features import DIMENSIONS, FEATURE_NAMES, FEATURES, features_compute
+from scoring.ml.features import DIMENSIONS, FEATURE_NAMES, FEATURES, features_compute
 from scoring.models import CourtListEntry
-from scoring.population import population_draw
-from scoring.population_store import population_save
+from scoring.population.generate import population_draw
+from scoring.population.store import population_save
 from scoring.selectors import tables_load
 from tests.dates import month_starts, today
 from tests.factories import (

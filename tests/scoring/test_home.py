@@ -16,9 +16,9 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from accounts.clients import Client as WebClient
 from accounts.services import consent_revoke
 from scoring import charts
-from scoring.home import nightly_next, score_home
 from scoring.models import CourtListEntry, PendingRecompute, ScoreSnapshot
-from scoring.services import score_recompute
+from scoring.services.scores import score_recompute
+from scoring.views.home import nightly_next, score_home
 from tests.dates import days_ago
 from tests.factories import (
     add_account,

@@ -14,7 +14,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from scoring.imports import ImportReport, records_import
 from scoring.models import (
     ActivityMonth,
     CreditAccount,
@@ -23,6 +22,7 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
+from scoring.services.imports import ImportReport, records_import
 from sesame_portal.errors import ServiceError
 
 HEADERS = {

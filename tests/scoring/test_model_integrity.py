@@ -10,12 +10,12 @@ import pytest
 from django.core import mail
 
 from scoring import selectors
-from scoring.artifacts import ArtifactIntegrityError
+from scoring.ml.artifacts import ArtifactIntegrityError
 from scoring.models import ModelVersion, RecomputeRun, ScoreSnapshot
-from scoring.population import population_draw
-from scoring.population_store import population_save
-from scoring.recompute import recompute_chunk_process
-from scoring.services import score_recompute
+from scoring.population.generate import population_draw
+from scoring.population.store import population_save
+from scoring.services.recompute import recompute_chunk_process
+from scoring.services.scores import score_recompute
 from scoring.tasks import recompute_run_start
 from tests.factories import grant, solid_file, store_model
 
@@ -58,7 +58,7 @@ def test_a_broken_model_keeps_the_last_good_score_and_alerts_the_admins_once(
     version, good = scored
     _break(version, how)
 
-    with caplog.at_level(logging.ERROR, logger="scoring.model_health"):
+    with caplog.at_level(logging.ERROR, logger="scoring.ml.health"):
         assert score_recompute(user=good.user, trigger="after") is None
         assert score_recompute(user=good.user, trigger="again") is None
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from scoring.models import ScoreSnapshot
-from scoring.services import score_recompute
+from scoring.services.scores import score_recompute
 from tests.factories import grant, make_user, solid_file
 
 pytestmark = pytest.mark.django_db

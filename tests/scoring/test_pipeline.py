@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose, User
 from scoring.models import RecomputeRun, ScoreSnapshot
-from scoring.population import population_draw
-from scoring.population_store import population_save
-from scoring.recompute import recompute_chunk_process
-from scoring.services import score_recompute
+from scoring.population.generate import population_draw
+from scoring.population.store import population_save
+from scoring.services.recompute import recompute_chunk_process
+from scoring.services.scores import score_recompute
 from scoring.tasks import recompute_run_start, recompute_stale_requeue
 from tests.factories import store_model
 from tests.worker import wait_for, worker_kill, worker_start

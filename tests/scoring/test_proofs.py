@@ -15,8 +15,8 @@ from django.utils import timezone
 from accounts.clients import Client as WebClient
 from accounts.services import consent_revoke
 from scoring.models import ScoreProof, ScoreProofOpening, ScoreSnapshot
-from scoring.proofs import SALT, proof_create, proof_token
-from scoring.services import score_recompute
+from scoring.services.proofs import SALT, proof_create, proof_token
+from scoring.services.scores import score_recompute
 from sesame_portal.errors import ServiceError
 from tests.factories import grant, make_id_number, make_user, solid_file, verify_identity
 

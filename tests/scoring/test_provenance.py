@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from scoring.models import PendingRecompute
-from scoring.services import score_recompute
+from scoring.services.scores import score_recompute
 from tests.factories import (
     grant,
     make_id_number,

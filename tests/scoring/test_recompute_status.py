@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
-from scoring.pending import pending_claim, pending_done, pending_fail
 from scoring.selectors import score_recompute_status
+from scoring.services.pending import pending_claim, pending_done, pending_fail
 from scoring.tasks import (
     recompute_stale_requeue,
     score_recompute_queue,
@@ -65,7 +65,7 @@ def test_a_change_while_running_queues_again_and_survives_the_first_run(
     person, published, monkeypatch, django_capture_on_commit_callbacks
 ):
     PendingRecompute.objects.create(user=person)
-    from scoring import services
+    from scoring.services import scores as services
 
     real = services.score_recompute
 
@@ -114,7 +114,7 @@ def test_a_failure_after_the_last_retry_marks_the_recompute_failed(person, monke
     def broken(*, user, trigger):
         raise ValueError("a bug")
 
-    monkeypatch.setattr("scoring.services.score_recompute", broken)
+    monkeypatch.setattr("scoring.services.scores.score_recompute", broken)
 
     result = score_recompute_user.apply(args=(person.pk, "t"))
 

@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from scoring import population, services, training
 from scoring.management.commands import score_csv
-from scoring.scorecard import Scorecard, score_from_odds
+from scoring.ml import training
+from scoring.ml.scorecard import Scorecard, score_from_odds
+from scoring.population import generate as population
+from scoring.services import scores as services
 
 # From a safe 1 in 10,000 to a likely default: 950 (bounded), 757, 650, 549, 459, 350 (bounded).
 PROBABILITIES = np.array([0.0001, 0.01, 0.05, 0.2, 0.5, 0.9])

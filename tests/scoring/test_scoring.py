@@ -22,13 +22,13 @@ from rest_framework.test import APIClient
 from accounts.models import ConsentGrant, ConsentPurpose
 from accounts.services import consent_revoke, profile_update
 from scoring import selectors
-from scoring.artifacts import ArtifactIntegrityError, LoadedModel, artifact_sha256
-from scoring.bands import band_of
-from scoring.features import DIMENSIONS, FEATURE_NAMES
+from scoring.ml.artifacts import ArtifactIntegrityError, LoadedModel, artifact_sha256
+from scoring.ml.bands import band_of
+from scoring.ml.features import DIMENSIONS, FEATURE_NAMES
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.models import ModelVersion, Repayment, ScoreSnapshot
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.selectors import model_active, model_load
-from scoring.services import (
+from scoring.services.scores import (
     WHAT_IF_LEVERS,
     model_version_activate,
     score_recompute,

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.notifications import notification_email_set
-from scoring.bands import band_of
-from scoring.services import snapshots_write_and_follow_up
+from scoring.ml.bands import band_of
+from scoring.services.scores import snapshots_write_and_follow_up
 from scoring.signals import scores_written
 from tests.factories import make_user
 
@@ -32,7 +32,7 @@ def _row(user_id: int, score: int) -> dict:
 def emails(monkeypatch) -> list[list[int]]:
     queued: list[list[int]] = []
     monkeypatch.setattr(
-        "scoring.services.notification_emails_queue",
+        "scoring.services.scores.notification_emails_queue",
         lambda *, user_ids, at: queued.append(list(user_ids)),
     )
     return queued

@@ -16,16 +16,16 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import ConsentGrant, ConsentPurpose, User
-from scoring.features import FEATURE_BY_NAME, FEATURE_NAMES
+from scoring.ml.features import FEATURE_BY_NAME, FEATURE_NAMES
+from scoring.ml.scorecard import BASE_ODDS, BASE_SCORE, PDO, FeatureSpec, scorecard_fit
+from scoring.ml.training import dataset_synthetic, model_train
 from scoring.models import (
     ActivityMonth,
     CreditAccount,
     ModelVersion,
     SyntheticOutcome,
 )
-from scoring.scorecard import BASE_ODDS, BASE_SCORE, PDO, FeatureSpec, scorecard_fit
-from scoring.services import score_recompute
-from scoring.training import dataset_synthetic, model_train
+from scoring.services.scores import score_recompute
 
 REGION_EFFECT = {"urban": 0.0, "suburb": 0.5, "rural": 1.0}
 MAPPING = {

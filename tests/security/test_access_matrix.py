@@ -42,7 +42,6 @@ from accounts.resident_id import mask_id_number
 from accounts.services import profile_update
 from benefits.models import Benefit, Partner, Voucher
 from benefits.services import voucher_claim
-from scoring.disputes import dispute_file, statement_set
 from scoring.models import (
     Dispute,
     ModelVersion,
@@ -51,7 +50,8 @@ from scoring.models import (
     ScoreSnapshot,
     UtilityBill,
 )
-from scoring.proofs import proof_create, proof_open, proof_token
+from scoring.services.disputes import dispute_file, statement_set
+from scoring.services.proofs import proof_create, proof_open, proof_token
 from tests.dates import days_ago
 from tests.factories import (
     add_account,

@@ -39,7 +39,7 @@ from benefits.models import Benefit, Partner, PartnerApiKey, PartnerAuthorizatio
 from scoring.admin import CourtListUploadForm, DisputeAnswerForm
 from scoring.forms import DisputeForm, ProofForm, StatementForm, WhatIfForm
 from scoring.models import CourtListImport, Dispute, PersonalStatement, ScoreProof, ScoreSnapshot
-from scoring.services import score_recompute
+from scoring.services.scores import score_recompute
 from tests.dates import days_ago, days_ahead
 from tests.factories import (
     PASSWORD,
@@ -739,7 +739,7 @@ def test_admin_api_key_form(admin_user, approved_partner, data):
 
 @pytest.fixture
 def open_dispute(verified, late_repayment) -> Dispute:
-    from scoring.disputes import dispute_file
+    from scoring.services.disputes import dispute_file
 
     return dispute_file(
         user=verified, kind="repayment", record_id=late_repayment.pk, field="", statement="x"

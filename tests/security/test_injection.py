@@ -26,9 +26,9 @@ from benefits.models import (
     PartnerAuthorization,
     PartnerStatusChange,
 )
-from scoring.disputes import dispute_file
 from scoring.models import Dispute, DisputeEvent, PersonalStatement, ScoreSnapshot
-from scoring.services import score_recompute
+from scoring.services.disputes import dispute_file
+from scoring.services.scores import score_recompute
 from tests.dates import days_ago, days_ahead
 from tests.factories import (
     PASSWORD,

@@ -19,7 +19,6 @@ from accounts import services as account_services
 from accounts.models import ConsentGrant, Identity, Profile, User
 from benefits.models import Partner
 from scoring.admin import CourtListUploadForm
-from scoring.disputes import ATTACHMENT_MAX_BYTES
 from scoring.models import (
     CourtListEntry,
     CourtListImport,
@@ -27,6 +26,7 @@ from scoring.models import (
     DisputeAttachment,
     PersonalStatement,
 )
+from scoring.services.disputes import ATTACHMENT_MAX_BYTES
 from tests.dates import days_ago
 from tests.factories import (
     PASSWORD,

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_USERS, demo_users_load
 from benefits.demo import demo_benefits_load, demo_partners_load
-from scoring.demo import (
+from scoring.population.demo import (
     demo_model_ensure,
     demo_population_ensure,
     demo_records_load,

@@ -4,14 +4,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.population import population_draw
-from scoring.population_store import population_save
+from scoring.population.generate import population_draw
+from scoring.population.store import population_save
 
 
 class Command(BaseCommand):
     help = (
         "Create N synthetic people with correlated records, drawn from the documented "
-        "latent-risk process (scoring/population.py), as portal users."
+        "latent-risk process (scoring/population/generate.py), as portal users."
     )
 
     def add_arguments(self, parser):

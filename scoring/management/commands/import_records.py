@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.imports import KINDS, records_import
+from scoring.services.imports import KINDS, records_import
 from sesame_portal.errors import ServiceError
 
 ERRORS_SHOWN = 50
@@ -18,7 +18,7 @@ def _columns() -> str:
 class Command(BaseCommand):
     help = (
         "Import provider data of one KIND from a UTF-8 CSV file whose first line is the "
-        f"header. Columns ([optional]): {_columns()}. Types and rules: scoring/imports.py."
+        f"header. Columns ([optional]): {_columns()}. Types and rules: scoring/services/imports.py."
     )
 
     def add_arguments(self, parser):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.court_list import court_list_import, csv_text
+from scoring.services.court_list import court_list_import, csv_text
 from sesame_portal.errors import ServiceError
 
 

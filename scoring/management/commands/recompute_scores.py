@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from scoring.models import RecomputeRun, ScoreSnapshot
-from scoring.recompute import CHUNK_SIZE
+from scoring.services.recompute import CHUNK_SIZE
 from scoring.tasks import recompute_run_start, recompute_stale_requeue, score_recompute_queue
 
 

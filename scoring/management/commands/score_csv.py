@@ -4,9 +4,9 @@ import csv
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.artifacts import ArtifactIntegrityError
+from scoring.ml.artifacts import ArtifactIntegrityError
+from scoring.ml.training import TrainingError, csv_frame, features_from_csv
 from scoring.selectors import model_last_activated, model_load
-from scoring.training import TrainingError, csv_frame, features_from_csv
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from scoring.ml.training import TrainingError, dataset_from_csv, dataset_synthetic, model_train
 from scoring.models import ModelVersion
-from scoring.services import model_version_create
-from scoring.training import TrainingError, dataset_from_csv, dataset_synthetic, model_train
+from scoring.services.scores import model_version_create
 
 
 class Command(BaseCommand):

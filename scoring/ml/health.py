@@ -12,7 +12,7 @@ import logging
 from django.core.mail import mail_admins
 from django.utils import timezone
 
-from scoring.artifacts import ArtifactIntegrityError, LoadedModel
+from scoring.ml.artifacts import ArtifactIntegrityError, LoadedModel
 from scoring.models import ModelVersion
 from scoring.selectors import model_active, model_load
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from scoring.features import DIMENSIONS, FEATURES
-from scoring.home import nightly_next
+from scoring.explain.reasons import DIMENSION_LABELS, FEATURE_LABELS
+from scoring.ml.features import DIMENSIONS, FEATURES
 from scoring.models import ModelVersion
-from scoring.reasons import DIMENSION_LABELS, FEATURE_LABELS
+from scoring.views.home import nightly_next
 
 
 @dataclass(frozen=True)

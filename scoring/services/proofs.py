@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ConsentPurpose, User
 from accounts.selectors import consent_allows, identity_for_user, identity_full_name
-from scoring.bands import BANDS
+from scoring.ml.bands import BANDS
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.models import ScoreProof, ScoreProofOpening, ScoreSnapshot
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.selectors import score_usable
 from sesame_portal.errors import ServiceError
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from scoring.features import HIGHER_IS_BETTER, HIGHER_IS_WORSE, UNKNOWN_DIRECTION
+from scoring.ml.features import HIGHER_IS_BETTER, HIGHER_IS_WORSE, UNKNOWN_DIRECTION
 
 BASE_SCORE = 650
 BASE_ODDS = 19.0  # 19:1 good:bad, a 5 % default rate

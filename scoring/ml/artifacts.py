@@ -8,7 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from scoring.scorecard import Scorecard
+from scoring.ml.scorecard import Scorecard
 
 FORMAT = "sesame-scorecard/1"
 

@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentRevocation, Identity, Profile
-from scoring.features import FEATURE_BY_NAME
+from scoring.explain.reasons import DIMENSION_LABELS, FEATURE_LABELS, trigger_text
+from scoring.ml.features import FEATURE_BY_NAME
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.models import ModelVersion, Repayment, ScoreSnapshot, UtilityBill
-from scoring.reasons import DIMENSION_LABELS, FEATURE_LABELS, trigger_text
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
 
 MODEL_PART = "model"
 LIMITS_PART = "limits"

@@ -12,12 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import ConsentPurpose
 from accounts.selectors import consent_allows
-from scoring import charts, selectors, services
-from scoring.bands import BANDS
-from scoring.explain import changes_explain
+from scoring import charts, selectors
+from scoring.explain.changes import changes_explain
 from scoring.forms import WhatIfForm
-from scoring.model_facts import model_public_facts
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.ml.bands import BANDS
+from scoring.ml.facts import model_public_facts
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.services import scores as services
 from sesame_portal.errors import ServiceError
 
 HISTORY_PAGE_LIMIT = 120

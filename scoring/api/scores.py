@@ -11,10 +11,11 @@ from rest_framework.views import APIView
 from accounts.api.common import error_responses
 from accounts.models import ConsentPurpose
 from accounts.selectors import consent_allows
-from scoring import selectors, services
-from scoring.explain import changes_explain
-from scoring.reasons import reason_text, reasons_top
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring import selectors
+from scoring.explain.changes import changes_explain
+from scoring.explain.reasons import reason_text, reasons_top
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.services import scores as services
 from sesame_portal.errors import ServiceError
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
-from scoring.features import DELINQUENT_DAYS
+from scoring.ml.features import DELINQUENT_DAYS
 from sesame_portal.i18n import format_when_shown
 
 # feature -> (why it helped, why it hurt, why it hurt because the information is missing)

@@ -19,10 +19,10 @@ from accounts.models import ConsentPurpose, NotificationPreference, User
 from accounts.notifications import score_changes_notify
 from accounts.selectors import consent_allows
 from accounts.tasks import notification_emails_queue
-from scoring.artifacts import LoadedModel, artifact_dump, artifact_sha256
-from scoring.bands import band_of
-from scoring.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
-from scoring.model_health import model_usable, model_verified
+from scoring.ml.artifacts import LoadedModel, artifact_dump, artifact_sha256
+from scoring.ml.bands import band_of
+from scoring.ml.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
+from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
 from scoring.selectors import tables_load
 from scoring.signals import scores_written
@@ -30,7 +30,7 @@ from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
 
 if TYPE_CHECKING:
-    from scoring.training import TrainingResult
+    from scoring.ml.training import TrainingResult
 
 logger = logging.getLogger(__name__)
 
@@ -313,7 +313,7 @@ def model_version_train(
 ) -> ModelVersion:
     """Train a portal model on a fresh synthetic population and store it as a new
     version (the retrain task; the demo's first model)."""
-    from scoring.training import dataset_synthetic, model_train
+    from scoring.ml.training import dataset_synthetic, model_train
 
     result = model_train(dataset_synthetic(users=users, seed=seed), challenger=challenger)
     return model_version_create(

@@ -1,7 +1,7 @@
 """The nightly recompute of everyone: a run split into chunks of user ids, each chunk
 read with a fixed number of queries, scored with one vectorised pass and written, with the
 notifications and benefit unlocks it causes, by the pipeline the per-user recompute shares
-(scoring.services.snapshots_write_and_follow_up): bulk, a fixed number of queries. Chunks are
+(scoring.services.scores.snapshots_write_and_follow_up): bulk, a fixed number of queries. Chunks are
 idempotent (one snapshot per user per run, enforced by a unique constraint), so a chunk
 delivered twice after a worker died holding it scores nobody twice; the sweep re-queues
 chunks that went quiet, whatever the broker."""
@@ -16,12 +16,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.selectors import users_consenting_to_scoring
-from scoring.features import features_compute
-from scoring.model_health import model_usable, model_verified
+from scoring.ml.features import features_compute
+from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun
-from scoring.pending import pending_requeue
 from scoring.selectors import tables_load
-from scoring.services import scores_compute, snapshots_write_and_follow_up
+from scoring.services.pending import pending_requeue
+from scoring.services.scores import scores_compute, snapshots_write_and_follow_up
 from scoring.signals import recompute_run_starting
 
 logger = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring import disputes
 from scoring.forms import DisputeForm, StatementForm
 from scoring.models import DisputeAttachment, PersonalStatement
+from scoring.services import disputes
 from sesame_portal.errors import ServiceError
 
 _ATTACHMENT_ERRORS = {"attachment_too_large", "attachment_type", "attachment"}

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring import proofs
 from scoring.forms import ProofForm
+from scoring.services import proofs
 from sesame_portal.errors import ServiceError
 from sesame_portal.qr import qr_svg
 

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from accounts.profile_sections import completion_of_values
-from scoring.features import RawTables, features_compute
-from scoring.scorecard import SCORE_MAX, SCORE_MIN, score_from_odds
+from scoring.ml.features import RawTables, features_compute
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN, score_from_odds
 
 INTERCEPT = -1.65
 

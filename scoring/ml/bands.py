@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scoring.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 
 BANDS = (
     ("poor", SCORE_MIN, 549),

@@ -15,16 +15,16 @@ from accounts import selectors as accounts_selectors
 from accounts.models import ConsentPurpose, User
 from accounts.profile_sections import completion_percent
 from scoring import charts
-from scoring.features import FEATURES
-from scoring.models import ScoreSnapshot
-from scoring.reasons import (
+from scoring.explain.reasons import (
     DIMENSION_LABELS,
     DIMENSION_SHORT_LABELS,
     reason_text,
     reasons_top,
 )
+from scoring.explain.tips import Tip, tips_for
+from scoring.ml.features import FEATURES
+from scoring.models import ScoreSnapshot
 from scoring.selectors import score_history, score_latest, score_recompute_status
-from scoring.tips import Tip, tips_for
 
 HISTORY_ON_HOME = 12
 NIGHTLY_TASK = "scoring.recompute_nightly"

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from accounts.models import Profile, User
 from accounts.profile_sections import SECTIONS
 from accounts.selectors import profile_value_display
-from scoring.court_list import court_list_correct
 from scoring.models import (
     Dispute,
     DisputeAttachment,
@@ -33,6 +32,7 @@ from scoring.models import (
     UtilityBill,
 )
 from scoring.selectors import is_court_listed
+from scoring.services.court_list import court_list_correct
 from scoring.tasks import score_recompute_queue
 from sesame_portal.errors import ServiceError
 from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type, statement_clean

@@ -43,7 +43,7 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
-from scoring.population import REGIONS, Population
+from scoring.population.generate import REGIONS, Population
 from sesame_portal.bulk import copy_insert
 
 BATCH = 5000

@@ -15,16 +15,16 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
-from scoring.bands import BANDS
-from scoring.features import (
+from scoring.ml.bands import BANDS
+from scoring.ml.features import (
     DIMENSIONS,
     FEATURES,
     HIGHER_IS_BETTER,
     HIGHER_IS_WORSE,
     UNKNOWN_DIRECTION,
 )
-from scoring.population import population_draw
-from scoring.scorecard import FeatureSpec, Scorecard, scorecard_fit
+from scoring.ml.scorecard import FeatureSpec, Scorecard, scorecard_fit
+from scoring.population.generate import population_draw
 from sesame_portal.errors import ServiceError
 
 AGE_BANDS = ((16, 24), (25, 34), (35, 44), (45, 59), (60, 120))

@@ -18,10 +18,10 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
-from scoring.population import population_draw
-from scoring.population_store import population_save
+from scoring.population.generate import population_draw
+from scoring.population.store import population_save
 from scoring.selectors import model_active
-from scoring.services import model_version_train, score_recompute
+from scoring.services.scores import model_version_train, score_recompute
 
 DEMO_POPULATION_SEED = 2026
 DEMO_POPULATION_USERS = 300
