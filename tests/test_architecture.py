@@ -1,10 +1,7 @@
-"""The apps stack one way: accounts (people, identity, consents) ← scoring (data, model,
-scores) ← benefits (partners, catalogue, partner API). A lower app never imports a higher
-one, not even inside a function (migrations aside).
-
-Issue 17 moves the upward imports that remain: KNOWN_UPWARD lists them, may only shrink,
-and must be kept current (an import moved away is taken off the list in the same change).
-"""
+"""The apps stack one way: accounts (people, identity, consents to purposes) ← scoring
+(data, model, scores, recompute) ← benefits (partners, catalogue, partner API, partner
+authorisations). A lower app never imports a higher one, not even inside a function
+(migrations aside), and no modules import each other in a circle."""
 
 from __future__ import annotations
 
@@ -13,9 +10,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RANK = {"accounts": 0, "scoring": 1, "benefits": 2}
-
-# (module, what it imports from a higher app), as of the start of the move.
-KNOWN_UPWARD = {}
 
 
 def upward_imports() -> set[tuple[str, str]]:
@@ -38,14 +32,9 @@ def upward_imports() -> set[tuple[str, str]]:
     return found
 
 
-def test_no_new_import_points_up():
-    new = upward_imports() - KNOWN_UPWARD
-    assert not new, f"a lower app imports a higher one: {sorted(new)}"
-
-
-def test_the_list_of_known_upward_imports_is_current():
-    gone = KNOWN_UPWARD - upward_imports()
-    assert not gone, f"take these off KNOWN_UPWARD, they are gone: {sorted(gone)}"
+def test_no_lower_app_imports_a_higher_one():
+    found = upward_imports()
+    assert not found, f"a lower app imports a higher one: {sorted(found)}"
 
 
 def module_imports() -> dict[str, set[str]]:
