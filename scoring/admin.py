@@ -297,17 +297,7 @@ class CourtListImportAdmin(NoChange, admin.ModelAdmin):
         "rows_kept_off",
         "rows_bad",
     ]
-    readonly_fields = [
-        "file_name",
-        "imported_at",
-        "imported_by",
-        "rows_total",
-        "rows_added",
-        "rows_removed",
-        "rows_kept_off",
-        "rows_bad",
-        "refused_rows",
-    ]
+    readonly_fields = [*list_display, "refused_rows"]
     exclude = ["errors"]
 
     def get_form(self, request, obj=None, **kwargs):

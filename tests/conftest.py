@@ -13,11 +13,20 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from benefits.models import Benefit, Partner
 from scoring import selectors
 from scoring.ml.training import TrainingResult, dataset_synthetic, model_train
 from scoring.models import ModelVersion
 from tests.dates import FIXED_TODAY
-from tests.factories import PASSWORD, AdminFactory, UserFactory, store_model
+from tests.factories import (
+    PASSWORD,
+    AdminFactory,
+    ModelVersionFactory,
+    UserFactory,
+    make_benefit,
+    make_partner,
+    store_model,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +95,22 @@ def owner_client(client, owner):
 def today() -> datetime.date:
     """A fixed day, for code that takes `today=` (tests.dates.today() is the real one)."""
     return FIXED_TODAY
+
+
+@pytest.fixture
+def model_version(db) -> ModelVersion:
+    """A stored (inactive) version for snapshots to point at; nothing loads it."""
+    return ModelVersionFactory(version="benefits-test-1")
+
+
+@pytest.fixture
+def partner(db) -> Partner:
+    return make_partner()
+
+
+@pytest.fixture
+def benefit(partner) -> Benefit:
+    return make_benefit(partner, 600)
 
 
 @pytest.fixture

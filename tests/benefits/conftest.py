@@ -9,17 +9,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from benefits.models import Benefit, Partner
 from scoring import selectors as scoring_selectors
-from scoring.models import ModelVersion
 from scoring.population.generate import population_draw
 from scoring.population.store import population_save
 from tests.factories import (
-    ModelVersionFactory,
     grant_scoring,
     make_api_key,
-    make_benefit,
-    make_partner,
     set_score,
     store_model,
     verify,
@@ -32,22 +27,6 @@ def _no_broker(recompute_calls):
     """Granting consent or verifying queues a recompute after commit; in transactional
     tests that would publish to the broker, so publishing is recorded instead."""
     return recompute_calls
-
-
-@pytest.fixture
-def model_version(db) -> ModelVersion:
-    """A stored (inactive) version for snapshots to point at; nothing loads it."""
-    return ModelVersionFactory(version="benefits-test-1")
-
-
-@pytest.fixture
-def partner(db) -> Partner:
-    return make_partner()
-
-
-@pytest.fixture
-def benefit(partner) -> Benefit:
-    return make_benefit(partner, 600)
 
 
 @pytest.fixture

@@ -13,23 +13,19 @@ from django.core.management import CommandError, call_command
 
 from accounts.crypto import keyed_hash
 from accounts.models import User
-from benefits.models import Benefit, BenefitUnlock, Partner
+from benefits.models import BenefitUnlock
 from scoring.models import (
     CourtListEntry,
     CourtListImport,
     CourtListOverride,
     Dispute,
-    ModelVersion,
     PendingRecompute,
 )
 from scoring.selectors import is_court_listed
 from scoring.services.disputes import dispute_file, dispute_transition
 from tests.factories import (
-    ModelVersionFactory,
     grant_scoring,
     id_number,
-    make_benefit,
-    make_partner,
     rescore,
     verify,
 )
@@ -38,22 +34,8 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("recompute_calls")]
 
 
-# The list closes and blocks benefits: these tests watch that with a partner's benefit.
-@pytest.fixture
-def model_version(db) -> ModelVersion:
-    """A stored (inactive) version for snapshots to point at; nothing loads it."""
-    return ModelVersionFactory(version="court-list-test-1")
-
-
-@pytest.fixture
-def partner(db) -> Partner:
-    return make_partner()
-
-
-@pytest.fixture
-def benefit(partner) -> Benefit:
-    return make_benefit(partner, 600)
-
+# The list closes and blocks benefits: these tests watch that with the shared `partner`,
+# `benefit` and `model_version` fixtures.
 
 # Line 1 is the header. Numbers are typed as people type them: a lowercase x, spaces.
 GOOD = [
