@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.utils import timezone
 
 from accounts.profile_sections import completion_of_values
 from scoring.ml.features import RawTables, features_compute
@@ -324,7 +325,8 @@ def population_draw(
 ) -> Population:
     """Draw a population; ids are positions starting at `first_id` (or real user ids
     once saved). Deterministic for a seed."""
-    as_of = as_of or datetime.date.today()
+    # The portal's day (Asia/Shanghai), as everything else counts days, not the host's.
+    as_of = as_of or timezone.localdate()
     rng = np.random.default_rng(seed)
     n = users
     ids = np.arange(first_id, first_id + n)
