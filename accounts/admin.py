@@ -148,7 +148,7 @@ class IdentityAppealAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     being staff is not enough for either. People file appeals; staff decide them."""
 
     form = AppealDecisionForm
-    list_display = ["pk", "created_at", "status", "appellant", "holder", "decided_at"]
+    list_display = ["id", "created_at", "status", "appellant", "holder", "decided_at"]
     list_filter = ["status"]
     search_fields = ["appellant__username", "holder__username"]
     ordering = ["status", "created_at"]

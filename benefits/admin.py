@@ -446,8 +446,8 @@ class ConsentGrantAdmin(LedgerAdmin):
     list_display = [
         "user",
         "purpose",
-        "authorization__partner",
-        "authorization__scope",
+        "authorization_partner",
+        "authorization_scope",
         "granted_at",
         "expires_at",
     ]
@@ -455,3 +455,20 @@ class ConsentGrantAdmin(LedgerAdmin):
     search_fields = ["user__username", "authorization__partner__name"]
     list_select_related = ["user", "authorization__partner"]
     inlines = [*LedgerAdmin.inlines, AuthorizationInline]
+
+    # Columns through a relation are named after the path ("Authorization  partner"),
+    # whatever the language: these carry the related fields' own names.
+    @admin.display(
+        description=PartnerAuthorization._meta.get_field("partner").verbose_name,
+        ordering="authorization__partner",
+    )
+    def authorization_partner(self, obj):
+        return getattr(getattr(obj, "authorization", None), "partner", None)
+
+    @admin.display(
+        description=PartnerAuthorization._meta.get_field("scope").verbose_name,
+        ordering="authorization__scope",
+    )
+    def authorization_scope(self, obj):
+        authorization = getattr(obj, "authorization", None)
+        return authorization.get_scope_display() if authorization else None

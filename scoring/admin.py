@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from scoring.explain.model_card import model_card_context
 from scoring.ml.artifacts import ArtifactIntegrityError
 from scoring.models import (
     CourtListEntry,
@@ -92,22 +93,8 @@ class ModelVersionAdmin(NoAdd, admin.ModelAdmin):
 
     @admin.display(description=_("model card"))
     def model_card(self, obj) -> str:
-        features = [
-            {
-                **f,
-                "rows": list(
-                    zip(f["bins"], f["points"], f["counts"], f["bad_rates"], strict=False)
-                ),
-            }
-            for f in obj.card.get("features", [])
-        ]
-        metrics = [
-            (name, f"{value:.4f}" if isinstance(value, float) else value)
-            for name, value in obj.card.get("metrics", {}).items()
-        ]
         return render_to_string(
-            "scoring/model_card.html",
-            {"card": obj.card, "metrics": metrics, "features": features, "version": obj},
+            "scoring/model_card.html", {**model_card_context(obj.card), "version": obj}
         )
 
     @admin.action(description=_("Activate the selected version (one per kind)"))
@@ -135,7 +122,7 @@ class ScoreSnapshotAdmin(DeleteOnly, admin.ModelAdmin):
 @admin.register(RecomputeRun)
 class RecomputeRunAdmin(DeleteOnly, admin.ModelAdmin):
     list_display = [
-        "pk",
+        "id",
         "kind",
         "started_at",
         "finished_at",
@@ -189,7 +176,7 @@ class DisputeAdmin(NoAdd, admin.ModelAdmin):
     """People file disputes; admins answer them."""
 
     form = DisputeAnswerForm
-    list_display = ["pk", "user", "kind", "record_summary", "status", "due_at", "days_left"]
+    list_display = ["id", "user", "kind", "record_summary", "status", "due_at", "days_left"]
     list_filter = ["status", "kind"]
     search_fields = ["user__username", "record_summary"]
     ordering = ["due_at"]
@@ -349,7 +336,7 @@ class CourtListImportAdmin(NoChange, admin.ModelAdmin):
 class CourtListEntryAdmin(DeleteOnly, admin.ModelAdmin):
     """Entries are hashes: nothing to read, but an admin removes one when a court does."""
 
-    list_display = ["pk", "imported_at", "source"]
+    list_display = ["id", "imported_at", "source"]
     list_filter = ["source"]
     search_fields = ["=id_number_hash"]
     readonly_fields = ["id_number_hash", "imported_at", "source"]
@@ -360,6 +347,6 @@ class CourtListOverrideAdmin(DeleteOnly, admin.ModelAdmin):
     """Matches corrected through a dispute. Deleting one lets the next import list the
     person again."""
 
-    list_display = ["pk", "created_at", "dispute"]
+    list_display = ["id", "created_at", "dispute"]
     readonly_fields = ["id_number_hash", "entry_hash", "dispute", "created_at"]
     search_fields = ["=id_number_hash"]

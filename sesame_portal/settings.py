@@ -61,7 +61,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "sesame_portal.apps.PortalAdminConfig",  # django.contrib.admin, named and labelled
     "django_guid",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -8,9 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.demo import DEMO_USERS
+from accounts.models import User
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, BenefitCategory, Partner
-from benefits.selectors import benefits_offered
+from benefits.selectors import benefits_offered, qualifying_preview
+from scoring.models import ScoreSnapshot
+from scoring.population.demo import DEMO_POPULATION_PREFIX, DEMO_POPULATION_USERS
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +76,20 @@ def test_load_demo_refuses_to_run_in_production(settings):
     with pytest.raises(CommandError, match="not loaded in production"):
         call_command("load_demo", stdout=io.StringIO())
     assert not Partner.objects.exists()
+
+
+def test_load_demo_scores_its_synthetic_people_so_the_admin_preview_counts_them(active_model):
+    call_command("load_demo", stdout=io.StringIO())
+    bikes = Benefit.objects.get(category=BenefitCategory.BIKE_RENTAL)
+
+    preview = qualifying_preview(benefit=bikes, thresholds=[600, 700])
+
+    synthetic = User.objects.filter(username__startswith=f"{DEMO_POPULATION_PREFIX}-")
+    assert synthetic.count() == DEMO_POPULATION_USERS
+    assert ScoreSnapshot.objects.filter(user__in=synthetic).count() == DEMO_POPULATION_USERS
+    assert preview.scored > DEMO_POPULATION_USERS // 2
+    counts = dict(preview.by_threshold)
+    assert counts[600] > counts[700] > 0
+    # Loading again scores none of them twice (the demo logins are rescored each time).
+    call_command("load_demo", stdout=io.StringIO())
+    assert ScoreSnapshot.objects.filter(user__in=synthetic).count() == DEMO_POPULATION_USERS

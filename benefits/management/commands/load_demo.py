@@ -8,6 +8,7 @@ from benefits.demo import demo_benefits_load, demo_partners_load
 from scoring.population.demo import (
     demo_model_ensure,
     demo_population_ensure,
+    demo_population_score,
     demo_records_load,
     demo_scores_compute,
 )
@@ -37,8 +38,9 @@ class Command(BaseCommand):
                 demo_records_load(user=user)
         people = demo_population_ensure()
         scored = demo_scores_compute(users=users)
+        people_scored = demo_population_score()
         self.stdout.write(
             f"Demo data ready: {len(partners)} partners, {len(benefits)} benefits, "
             f"{len(users)} users ({scored} scored with {model.version}), "
-            f"{people} synthetic people added."
+            f"{people} synthetic people added, {people_scored} of them scored."
         )
