@@ -104,3 +104,13 @@ def test_password_help_texts_say_nin():
 
     assert texts
     assert all("您" in text and "你" not in text for text in texts)
+
+
+def test_zh_amounts_carry_the_yuan_sign():
+    offending = [
+        (entry.where, text)
+        for entry, text in _zh_msgstrs()
+        if re.search(r"\d\s*万?元", NOT_PROSE.sub("", text))
+    ]
+
+    assert offending == []
