@@ -62,7 +62,8 @@ def test_checklist_follows_the_steps_done(newcomer_client, newcomer):
 
     assert 'id="steps-title"' in page  # the profile is still open
     assert page.index('id="steps-title"') < page.index('id="score-title"')
-    assert STEPS not in page  # the first path is over
+    assert '<span class="onboarding-number">4</span>' in page
+    assert page.count('aria-current="step"') == 1  # the score, the path's last step
     assert f'<a href="{reverse("accounts:profile")}">Complete your profile</a>' in page
 
 
