@@ -113,10 +113,14 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
             _consent_page_context(request, partner_form),
             status=400,
         )
-    messages.success(request, _("Consent given. You can revoke it here at any time."))
     if partner_form is None and first_path:
         # The last step of the first path: on to the score being revealed.
+        messages.success(
+            request,
+            _("Consent given. Your score appears below; you can revoke consent at any time."),
+        )
         return redirect("home")
+    messages.success(request, _("Consent given. You can revoke it here at any time."))
     return redirect("accounts:consents")
 
 
