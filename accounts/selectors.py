@@ -23,6 +23,7 @@ from accounts.models import (
     FieldMark,
     Identity,
     IdentityAppeal,
+    IdentityAttempt,
     NotificationPreference,
     Profile,
     SignIn,
@@ -156,6 +157,16 @@ def identity_summary(identity: Identity) -> dict:
         "region": identity.region_name,
         "verified_at": identity.verified_at,
     }
+
+
+def identity_attempts_left(*, user: User, now: datetime.datetime | None = None) -> int:
+    """Verification attempts left before the hourly lockout (the rule is in
+    services/attempts.py), so the page can say so before it happens, not after."""
+    now = now or timezone.now()
+    used = IdentityAttempt.objects.filter(
+        user=user, created_at__gt=now - datetime.timedelta(hours=1)
+    ).count()
+    return max(0, settings.IDENTITY_ATTEMPTS_PER_HOUR - used)
 
 
 def identity_appeals_for_user(*, user: User) -> QuerySet[IdentityAppeal]:

@@ -105,8 +105,15 @@ class PartnerLinkForm(forms.Form):
         return timezone.make_aware(datetime.datetime.combine(last, datetime.time.min))
 
 
+class PartnerChoiceField(forms.ModelChoiceField):
+    """Partners by their name in the page's language."""
+
+    def label_from_instance(self, obj: Partner) -> str:
+        return obj.display_name
+
+
 class PartnerConsentForm(forms.Form):
-    partner = forms.ModelChoiceField(
+    partner = PartnerChoiceField(
         label=_("Partner"),
         queryset=Partner.objects.filter(status=Partner.Status.APPROVED),
         empty_label=_("Choose a partner"),

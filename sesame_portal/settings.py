@@ -172,14 +172,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_MIN_LENGTH = 10  # quoted by the sign-up form's help text
+# Django's rules, said in the portal's words (accounts/password_validators.py).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.password_validators.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "accounts.password_validators.MinimumLengthValidator",
         "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.password_validators.CommonPasswordValidator"},
+    {"NAME": "accounts.password_validators.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -217,8 +218,14 @@ CLIENT_IP_META_KEY = (
 # Days from a partner's approval to its next review (flagged in the admin once past).
 PARTNER_REVIEW_DAYS = env_int("PARTNER_REVIEW_DAYS", 365, minimum=1)
 
+# LocaleMiddleware: the language chosen with the header's switch (its cookie) first, then
+# the browser's first Chinese or English preference, then zh-Hans (LANGUAGE_CODE).
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+# A choice once made sticks: the cookie outlives the browser session (Django's default
+# would forget it when the browser closes).
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

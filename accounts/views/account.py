@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -80,5 +81,10 @@ def identity(request: HttpRequest) -> HttpResponse:
             "appeal_url": offered_appeal,
             "appeals": selectors.identity_appeals_for_user(user=request.user),
             "minimum_age": MINIMUM_AGE,
+            # Said before the lockout, not only once it is reached.
+            "attempts_left": selectors.identity_attempts_left(user=request.user)
+            if current is None
+            else None,
+            "attempts_per_hour": settings.IDENTITY_ATTEMPTS_PER_HOUR,
         },
     )

@@ -66,12 +66,13 @@ def _after_save(request: HttpRequest, section_key: str) -> HttpResponse:
     else:
         following = next_section(section_key)
         if following is None:
+            # Finishing the profile lands on the score it has just changed.
             messages.success(request, _("Profile saved."))
             if request.htmx:
                 response = HttpResponse(status=204)
-                response["HX-Redirect"] = reverse("accounts:profile")
+                response["HX-Redirect"] = reverse("home")
                 return response
-            return redirect("accounts:profile")
+            return redirect("home")
         target = following.key
     if request.htmx:
         return _render_step(request, target)

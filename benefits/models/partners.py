@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,6 +26,13 @@ class Partner(models.Model):
     LICENSED_CATEGORIES = frozenset({LENDING})
 
     name = models.CharField(_("name"), max_length=100, unique=True)
+    # Optional: an English page shows the Chinese name until one is entered.
+    name_en = models.CharField(
+        _("name (English)"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown on English pages; empty: the name above is shown."),
+    )
     category = models.CharField(
         _("category"),
         max_length=50,
@@ -66,6 +74,12 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language (the English one only where there is one)."""
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
 
     @property
     def is_approved(self) -> bool:

@@ -16,7 +16,6 @@ from accounts.models import ConsentPurpose, User
 from accounts.profile_sections import completion_percent
 from scoring import charts
 from scoring.explain.reasons import (
-    DIMENSION_LABELS,
     DIMENSION_SHORT_LABELS,
     reason_text,
     reasons_top,
@@ -91,8 +90,10 @@ def _reasons(rows: list[dict]) -> list[dict]:
 
 def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
     thin = is_thin_file(snapshot)
+    # One set of names for the radar and the bars beside it (the short ones fit both).
+    labels = {key: str(DIMENSION_SHORT_LABELS.get(key, key)) for key in snapshot.dimensions}
     dimensions = [
-        (str(DIMENSION_LABELS.get(key, key)), int(value), thin and key == "credit_history")
+        (labels[key], int(value), thin and key == "credit_history")
         for key, value in snapshot.dimensions.items()
     ]
     recent = score_history(user=user, limit=HISTORY_ON_HOME).values_list("computed_at", "score")
@@ -100,12 +101,7 @@ def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
     return ScoreView(
         snapshot=snapshot,
         gauge=charts.gauge(snapshot.score),
-        radar=charts.radar(
-            [
-                (str(DIMENSION_SHORT_LABELS.get(k, k)), int(v))
-                for k, v in snapshot.dimensions.items()
-            ]
-        ),
+        radar=charts.radar([(labels[k], int(v)) for k, v in snapshot.dimensions.items()]),
         dimensions=dimensions,
         history=charts.history(list(recent)),
         helped=_reasons(helped),

@@ -31,20 +31,33 @@ _PARTNER_FIELDS = {
 }
 
 
+def _first_path(grants: list[ConsentGrant]) -> bool:
+    """Never consented to scoring yet: the person is on the guided first path."""
+    return not any(grant.purpose == ConsentPurpose.SCORING for grant in grants)
+
+
 def _consent_page_context(request: HttpRequest, partner_form: PartnerConsentForm | None = None):
     grants = list(consent_grants_with_partners(user=request.user))
     current_purposes = {g.purpose for g in grants if g.is_current()}
     texts = selectors.consent_texts_current()
+    # The guided first path asks only for the consent scoring needs; the data categories
+    # and partner sharing are offered once it is given (and where they matter), or on ask.
+    first_path = _first_path(grants) and request.GET.get("all") != "1"
     offers = [
         texts[purpose]
-        for purpose in (ConsentPurpose.SCORING, *DATA_CATEGORY_PURPOSES)
+        for purpose in (
+            (ConsentPurpose.SCORING,)
+            if first_path
+            else (ConsentPurpose.SCORING, *DATA_CATEGORY_PURPOSES)
+        )
         if purpose in texts and purpose not in current_purposes
     ]
     return {
+        "first_path": first_path,
         "current_grants": [g for g in grants if g.is_current()],
         "past_grants": [g for g in grants if not g.is_current()],
         "offers": offers,
-        "partner_text": texts.get(ConsentPurpose.PARTNER_SHARING),
+        "partner_text": None if first_path else texts.get(ConsentPurpose.PARTNER_SHARING),
         "partner_form": partner_form or PartnerConsentForm(),
     }
 
@@ -60,6 +73,7 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
     purpose = request.POST.get("purpose", "")
     client = client_from_request(request, channel=ConsentGrant.Channel.WEB)
     partner_form = None
+    first_path = False
     try:
         if purpose == ConsentPurpose.PARTNER_SHARING:
             partner_form = PartnerConsentForm(request.POST)
@@ -84,6 +98,9 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
             # The partner's token is shown once, after a redirect.
             return authorized_redirect(request, grant=grant, token=token)
         else:
+            first_path = purpose == ConsentPurpose.SCORING and _first_path(
+                list(selectors.consent_grants_for_user(user=request.user))
+            )
             services.consent_grant(user=request.user, purpose=purpose, client=client)
     except ServiceError as error:
         if partner_form is None:
@@ -96,6 +113,13 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
             _consent_page_context(request, partner_form),
             status=400,
         )
+    if partner_form is None and first_path:
+        # The last step of the first path: on to the score being revealed.
+        messages.success(
+            request,
+            _("Consent given. Your score appears below; you can revoke consent at any time."),
+        )
+        return redirect("home")
     messages.success(request, _("Consent given. You can revoke it here at any time."))
     return redirect("accounts:consents")
 

@@ -25,6 +25,14 @@ class PortalHome(ScoreHome):
     benefits_unlocked: int = 0
     benefit_next: CatalogueEntry | None = None
 
+    @property
+    def onboarding_step(self) -> int:
+        """Where the person is on the guided first path (see includes/onboarding_steps.html):
+        2 verify, 3 consent, 4 the score."""
+        if not self.identity:
+            return 2
+        return 3 if not self.scoring_allowed else 4
+
 
 def portal_home(*, user: User) -> PortalHome:
     """Everything the score home shows: scoring's part, then how far the person is from
@@ -43,8 +51,10 @@ def portal_home(*, user: User) -> PortalHome:
     return home
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The score home; logged out, what the portal is and where to start."""
+    if not request.user.is_authenticated:
+        return render(request, "accounts/welcome.html")
     return render(request, "accounts/home.html", {"home": portal_home(user=request.user)})
 
 

@@ -468,8 +468,9 @@ def test_page_grant_then_revoke_works_without_javascript(owner_client, owner):
         GRANT_PAGE, {"purpose": "scoring"}, headers={"User-Agent": "Firefox/140"}
     )
 
+    # The first consent to scoring ends the guided first path: on to the score.
     assert response.status_code == 302
-    assert response["Location"] == reverse("accounts:consents")
+    assert response["Location"] == reverse("home")
     grant = ConsentGrant.objects.get(user=owner, purpose=ConsentPurpose.SCORING)
     assert grant.channel == ConsentGrant.Channel.WEB
     assert grant.client_ip == "127.0.0.1"
@@ -482,6 +483,12 @@ def test_page_grant_then_revoke_works_without_javascript(owner_client, owner):
     assert response["Location"] == reverse("accounts:consents")
     assert consent_allows(user=owner, purpose=ConsentPurpose.SCORING) is False
     assert ConsentRevocation.objects.get(grant=grant).channel == ConsentGrant.Channel.WEB
+
+    # Consenting again is managing consents, not the first path: back to the page.
+    response = owner_client.post(GRANT_PAGE, {"purpose": "scoring"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:consents")
 
 
 def test_page_grant_with_unknown_purpose_saves_nothing(owner_client, owner):

@@ -32,6 +32,7 @@ PROFILE_API = "/api/v1/me/profile/"
 CODE_API = "/api/v1/me/profile/work-email/code/"
 RESEND_API = "/api/v1/me/profile/work-email/resend/"
 OVERVIEW_PAGE = "/accounts/profile/"
+SCORE_HOME = "/"
 CODE_PAGE = "/accounts/profile/work-email/code/"
 RESEND_PAGE = "/accounts/profile/work-email/resend/"
 LOGIN_PAGE = "/accounts/login/"
@@ -1144,18 +1145,18 @@ def test_refusal_by_the_service_after_the_form_is_shown_beside_the_field(
     assert not Profile.objects.filter(user=verified_owner, school__gt="").exists()
 
 
-def test_last_step_goes_back_to_overview(owner_client, owner):
+def test_last_step_lands_on_the_score(owner_client, owner):
     response = owner_client.post(step_url("phone"), form_data(VALID["phone"]))
 
     assert response.status_code == 302
-    assert response["Location"] == OVERVIEW_PAGE
+    assert response["Location"] == SCORE_HOME
 
 
-def test_last_step_with_htmx_redirects_to_overview(owner_client, owner):
+def test_last_step_with_htmx_lands_on_the_score(owner_client, owner):
     response = owner_client.post(step_url("phone"), form_data(VALID["phone"]), **HTMX)
 
     assert response.status_code in (200, 204)
-    assert response["HX-Redirect"] == OVERVIEW_PAGE
+    assert response["HX-Redirect"] == SCORE_HOME
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

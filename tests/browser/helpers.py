@@ -103,14 +103,14 @@ def log_in(page, live_server, username: str) -> None:
     expect(page).to_have_url(url_pattern(live_server, "/"))
 
 
-def new_phone_context(browser, browser_log, **options):
-    """A 375 px, zh-CN phone context whose requests go into `browser_log`."""
+def new_phone_context(browser, browser_log, *, locale: str = "zh-CN", **options):
+    """A 375 px phone context (zh-CN unless told) whose requests go into `browser_log`."""
     context = browser.new_context(
         viewport=VIEWPORT,
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
-        locale="zh-CN",
+        locale=locale,
         **options,
     )
     context.set_default_timeout(10_000)

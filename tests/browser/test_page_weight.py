@@ -185,10 +185,11 @@ def test_page_weight(
     importlib.import_module("scoring.migrations.0003_recompute_schedule").schedule(apps, None)
     meter = WireMeter(page)
 
-    # The first page a phone loads: / logged out, sent on to the login page.
+    # The first page a phone loads: / logged out, what the portal is and where to start.
     first = meter.load(live_server.url + "/")
-    expect(page).to_have_url(url_pattern(live_server, "/accounts/login/"))
-    expect(page.locator("#id_username")).to_be_visible()
+    expect(page).to_have_url(url_pattern(live_server, "/"))
+    expect(page.locator("main a[href='/accounts/signup/']")).to_be_visible()
+    expect(page.locator("main a[href='/accounts/login/']")).to_be_visible()
 
     # The score home of a person with a score.
     _person_with_a_score(trained)
@@ -227,9 +228,9 @@ def test_page_weight(
         assert any(path.endswith(".css") for path in paths), f"{name}: no stylesheet {paths}"
         assert any("htmx" in path for path in paths), f"{name}: no htmx {paths}"
         assert measured["total_bytes"] > 0
-    # The first page came by way of the redirect, which is counted too.
-    assert first["resources"][0]["status"] == 302, first["resources"][0]
-    assert first["final_url"].startswith("/accounts/login/")
+    # The first page is `/` itself now (no redirect to count): the welcome page.
+    assert first["resources"][0]["status"] == 200, first["resources"][0]
+    assert first["final_url"] == "/"
     over = {
         name: measured["total_bytes"]
         for name, measured in pages.items()

@@ -187,11 +187,13 @@ def test_profile_journey(page, live_server, screenshot, mailoutbox, recomputes, 
     page.fill("#id_address_years", "3")
     progress = _save_step(page, live_server, "phone", progress)
 
-    # 8. Phone: the last step sends the browser to the overview (HX-Redirect).
+    # 8. Phone: the last step lands on the score (HX-Redirect), then the overview.
     assert page.evaluate("window.__marker") == 1, "the flow reloaded the page before the end"
     page.fill("#id_phone", "138 0013 8000")
     page.click(STEP_SUBMIT)
-    expect(page).to_have_url(url_pattern(live_server, "/accounts/profile/"))
+    expect(page).to_have_url(url_pattern(live_server, "/"))
+    expect(page.locator("#messages .message-success")).to_be_visible()
+    page.goto(live_server.url + "/accounts/profile/")
     expect(page.locator(PROGRESS)).to_have_attribute("value", "100")
     expect(page.locator("main .badge-ok")).to_be_visible()
     expect(page.locator("main a.button-primary")).to_have_count(0)

@@ -174,7 +174,9 @@ def _verified_user(username: str, *, consent: bool = False) -> User:
 def _grant_scoring_in_the_page(page, live_server) -> ConsentGrant:
     page.goto(live_server.url + "/accounts/consents/")
     page.locator("form:has(input[name=purpose][value=scoring]) button[type=submit]").click()
-    expect(page).to_have_url(url_pattern(live_server, "/accounts/consents/"))
+    # A first consent to scoring ends the guided path on the score; the row is listed.
+    expect(page).to_have_url(url_pattern(live_server, "/"))
+    page.goto(live_server.url + "/accounts/consents/")
     grant = ConsentGrant.objects.current().get(purpose=ConsentPurpose.SCORING)
     expect(page.locator(f"#consent-{grant.pk} .badge-ok")).to_be_visible()
     expect(page.locator("form:has(input[name=purpose][value=scoring])")).to_have_count(0)
@@ -248,11 +250,13 @@ def test_new_user_journey(
     offer = page.locator("form:has(input[name=purpose][value=scoring]) button[type=submit]")
     expect(offer).to_have_text(_t(lang, "I agree"))
     offer.click()
-    expect(page).to_have_url(url_pattern(live_server, "/accounts/consents/"))
+    # The first consent to scoring ends the guided path on the score; the row is listed.
+    expect(page).to_have_url(url_pattern(live_server, "/"))
+    expect(page.locator("#messages .message-success")).to_be_visible()
+    page.goto(live_server.url + "/accounts/consents/")
     grant = ConsentGrant.objects.current().get(user=user, purpose=ConsentPurpose.SCORING)
     row = page.locator(f"#consent-{grant.pk}")
     expect(row.locator(".badge-ok")).to_be_visible()
-    expect(page.locator("#messages .message-success")).to_be_visible()
     shot("3-consents")
     # Consenting queued a recompute; no worker is running yet, so it waits.
     assert PendingRecompute.objects.filter(user=user, started_at=None).exists()

@@ -802,6 +802,8 @@ def test_their_work_email_code_does_not_verify_mine(api, world, owner):
 # data that takes no argument: lists, forms and actions on the requester's own rows. A
 # POST-only action answers GET with 405; its body carries no other person's id except where
 # tested above (disputes, work-email code).
+# The home is the one of them a logged-out visitor may open: it is then the welcome page.
+WELCOME_WHEN_ANONYMOUS = {""}
 MINE = {
     "": ("", 200),
     "accounts/password/": ("", 200),
@@ -877,7 +879,14 @@ def test_my_pages_and_calls_show_nothing_of_theirs(route, world, owner):
     if api:
         assert response["Content-Type"].startswith("application/json")
     assert state_of(world.user) == before
-    assert_anonymous_refused(path, ("GET",), api=api)
+    if route in WELCOME_WHEN_ANONYMOUS:
+        # Logged out, `/` says what the portal is: nobody's data, and no redirect.
+        anonymous = Client().get(path)
+        assert anonymous.status_code == 200
+        assert_nothing_of_theirs(anonymous, world)
+        assert b'id="score-panel"' not in anonymous.content
+    else:
+        assert_anonymous_refused(path, ("GET",), api=api)
 
 
 def test_the_export_holds_only_my_rows(world, owner):
