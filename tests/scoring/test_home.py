@@ -299,7 +299,9 @@ def test_score_page_has_gauge_radar_history_and_reasons_with_text_alternatives(p
         assert f"{value}" in page
     assert "Credit history" in page
     assert "(each out of 100)" in page
-    assert "One score:" in page  # the history chart's description
+    # One score draws no chart (a lone dot is not a history): the page says so instead.
+    assert "You have one score so far: the chart starts with your next one." in page
+    assert 'class="history-chart"' not in page
     assert "What helped" in page or "What hurt" in page
     assert re.search("[+\u2212]\\d+ points?", page)
     assert "Next update" in page
