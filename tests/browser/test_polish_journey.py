@@ -75,6 +75,7 @@ def polished(transactional_db, trained, consent_texts) -> User:
     partner = make_partner("瑞幸咖啡")
     voucher_claim(user=user, benefit_id=make_benefit(partner, 350, title_zh="咖啡买一送一").pk)
     make_benefit(make_partner(), 350, title_zh="单车免押金")
+    make_benefit(make_partner("Hello Travel"), 940, title_zh="签证免存款证明", title_en="Visa help")
     yield user
     selectors._cache.clear()
 
@@ -126,6 +127,8 @@ def test_every_main_page_is_clean_and_every_control_a_finger_wide(
         expect(page.locator("html")).to_have_attribute("lang", language)
         errors = _console_errors(browser_log, seen)
         small = page.evaluate(SMALL_TARGETS, TARGET)
+        if "{#" in page.inner_text("body") or "{%" in page.inner_text("body"):
+            errors.append("template syntax shown as text")
         if errors or small:
             problems.append(f"{path}: " + "; ".join(errors + small))
         assert_no_horizontal_scroll(page)
@@ -198,6 +201,13 @@ def test_a_tap_anywhere_on_a_benefit_card_takes_its_action(page, live_server, po
     expect(page).to_have_url(re.compile(r"/benefits/vouchers/\d+/$"))
     page.goto(live_server.url + "/benefits/vouchers/")
     expect(page.locator("main .voucher-list .badge-ok")).to_have_count(2)
+    # A card still to unlock leads, just as wholly, to what would raise the score.
+    page.goto(live_server.url + "/benefits/")
+    locked = page.locator("main article.benefit", has_text="签证免存款证明")
+    expect(locked.locator(".monogram")).to_have_text("HT")
+    box = locked.locator(".monogram").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(url_pattern(live_server, "/score/what-if/"))
 
 
 def test_each_history_point_is_a_finger_wide(page, live_server, polished):

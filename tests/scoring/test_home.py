@@ -420,6 +420,7 @@ def test_history_lists_every_score_newest_first_with_change_and_cause(person):
     assert "First score" in page
     assert '<svg class="history-chart"' in page
     assert "3 scores, from 600" in page
+    assert "{#" not in page  # a template comment left as text
 
 
 def test_a_history_of_one_score_says_so_instead_of_drawing_a_chart(person):
