@@ -130,6 +130,14 @@ def _yes_no_field(label) -> forms.TypedChoiceField:
     )
 
 
+def _blank_choice_label(field: forms.Field) -> None:
+    """A select's empty first option says "Choose…" instead of Django's "---------"."""
+    if isinstance(field, forms.ChoiceField) and not isinstance(field.widget, forms.RadioSelect):
+        choices = list(field.choices)
+        if choices and choices[0][0] in ("", None):
+            field.choices = [("", _("Choose…")), *choices[1:]]
+
+
 class ProfileSectionForm(forms.ModelForm):
     """A section of the profile. `birth_date` (from the verified identity, if any) bounds
     the years and months a person can plausibly claim."""
@@ -146,6 +154,7 @@ class ProfileSectionForm(forms.ModelForm):
             # A number's bounds are said in the rules' words, not in Django's.
             numeric = isinstance(field, forms.IntegerField)
             field.validators = rules if numeric else [*field.validators, *rules]
+            _blank_choice_label(field)
 
     def clean(self):
         cleaned = super().clean()

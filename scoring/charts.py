@@ -4,7 +4,9 @@ in each chart's own viewBox; the templates only place what is computed here."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,6 +133,10 @@ class HistoryPoint:
     score: int
     at: datetime.datetime
     key: object = None  # what the point stands for (a snapshot id), for links
+    # The tap target of a linked point: a full-height strip up to halfway to each
+    # neighbour, so targets never overlap and are as wide as the spacing allows.
+    hit_left: float = 0
+    hit_width: float = 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,20 @@ def _score_range(scores: Sequence[int]) -> tuple[int, int]:
     return low, high
 
 
+def _with_hit_strips(points: list[HistoryPoint]) -> list[HistoryPoint]:
+    edges = [
+        0,
+        *((left.x + right.x) / 2 for left, right in itertools.pairwise(points)),
+        HISTORY_W,
+    ]
+    return [
+        dataclasses.replace(
+            point, hit_left=round(edges[i], 2), hit_width=round(edges[i + 1] - edges[i], 2)
+        )
+        for i, point in enumerate(points)
+    ]
+
+
 def history(snapshots: Sequence[tuple]) -> History | None:
     """snapshots: (computed_at, score) or (computed_at, score, key), any order. None when
     there is nothing to draw."""
@@ -181,6 +201,7 @@ def history(snapshots: Sequence[tuple]) -> History | None:
             share = 0.5 if len(ordered) == 1 else index / (len(ordered) - 1)
         x = round(HISTORY_LEFT + plot_w * share, 2)
         points.append(HistoryPoint(x, y_of(score), score, at, key[0] if key else None))
+    points = _with_hit_strips(points)
     boundaries = sorted({low, high} | {b for _n, b, _h in BANDS if low < b < high})
     return History(
         points=points,

@@ -124,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.notifications",
             ],
+            "libraries": {"icons": "sesame_portal.templatetags.icons"},
         },
     },
 ]

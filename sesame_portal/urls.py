@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import urls as accounts_urls
@@ -9,6 +11,16 @@ from scoring import urls as scoring_urls
 from scoring.views.proofs import proof_public
 from sesame_portal import pages
 from sesame_portal.health import healthz, readyz
+
+
+class FaviconRedirect(RedirectView):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin, the API docs,
+    a JSON answer): the portal's one icon. Looked up per request, so it follows the
+    static files' hashed names."""
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("favicon.svg")
+
 
 # Pages that compose several apps live at the top (sesame_portal.pages) and join the
 # namespace of the app they have always been named in, so no app's urls import upward.
@@ -29,6 +41,7 @@ scoring_patterns = [
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("accounts/", include((accounts_patterns, accounts_urls.app_name))),

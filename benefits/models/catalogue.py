@@ -193,3 +193,10 @@ class Voucher(models.Model):
 
     def is_valid(self, now=None) -> bool:
         return self.redeemed_at is None and self.expires_at > (now or timezone.now())
+
+    @property
+    def status(self) -> str:
+        """ "used", "valid" or "expired": what the voucher list shows beside each code."""
+        if self.redeemed_at is not None:
+            return "used"
+        return "valid" if self.is_valid() else "expired"

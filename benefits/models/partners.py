@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import zlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -74,6 +76,24 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    MONOGRAM_TONES = 6
+
+    @property
+    def monogram(self) -> str:
+        """What stands for the partner where a logo would: the first character of a
+        Chinese name (瑞幸咖啡 → 瑞), the initials of up to two words of a Latin one."""
+        words = self.name.split()
+        if not words:
+            return "?"
+        if words[0][0].isascii():
+            return "".join(word[0] for word in words[:2]).upper()
+        return words[0][0]
+
+    @property
+    def monogram_tone(self) -> int:
+        """One of a few background colours, the same for a name on every page."""
+        return zlib.crc32(self.name.encode()) % self.MONOGRAM_TONES
 
     @property
     def display_name(self) -> str:

@@ -144,7 +144,7 @@ def test_claiming_leads_to_the_voucher_page_with_its_code_and_qr(scored_owner, b
     html = page.content.decode()
     assert page.status_code == 200
     assert voucher.code in html
-    assert "<svg" in html
+    assert "<svg" in html[html.index("<main") : html.index("</main>")]  # the QR code
     assert "Your voucher is ready" in html
 
 
@@ -211,7 +211,9 @@ def test_an_expired_voucher_page_hides_the_code(scored_owner, benefit):
     html = browser(scored_owner).get(voucher_page(voucher)).content.decode()
 
     assert "Expired" in html
-    assert "<svg" not in html
+    # No QR code in the page's content (the tab bar's icons are SVG too).
+    main = html[html.index("<main") : html.index("</main>")]
+    assert "<svg" not in main
 
 
 # --- Notifications ------------------------------------------------------------------------------

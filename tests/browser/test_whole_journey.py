@@ -317,8 +317,9 @@ def test_new_user_journey(
     expect(page.locator(f"{GAUGE} text.gauge-score")).to_have_text(str(snapshot.score))
     expect(page.locator(f"{PANEL} svg.radar")).to_be_visible()
     expect(page.locator(f"{PANEL} ul.dimensions li")).to_have_count(len(snapshot.dimensions))
-    expect(page.locator(f"{PANEL} svg.history-chart")).to_be_visible()
-    expect(page.locator(f"{PANEL} svg.history-chart circle.history-dot")).to_have_count(1)
+    # One score is no history yet: the card says so instead of drawing a lone dot.
+    expect(page.locator(f"{PANEL} .history-single")).to_be_visible()
+    expect(page.locator(f"{PANEL} svg.history-chart")).to_have_count(0)
     reasons = page.locator(f"{PANEL} ul.reasons li")
     expect(reasons.first).to_be_visible()
     headings = page.locator(f"{PANEL} section[aria-labelledby=reasons-title] h3")
@@ -363,7 +364,8 @@ def test_new_user_journey(
     # 8. The history, and what-if (the result swaps in; nothing is saved).
     page.goto(live_server.url + "/score/history/")
     _assert_language(page, lang)
-    expect(page.locator("main svg.history-chart")).to_be_visible()
+    expect(page.locator("main .history-single")).to_be_visible()
+    expect(page.locator("main svg.history-chart")).to_have_count(0)
     rows = page.locator("main ol.history-list > li")
     expect(rows).to_have_count(1)
     expect(rows.first.locator(".history-score")).to_have_text(str(snapshot.score))

@@ -131,6 +131,20 @@ def test_history_of_one_score_is_a_point_in_the_middle_and_of_none_is_nothing():
     assert charts.history([]) is None
 
 
+def test_history_tap_strips_cover_the_chart_without_overlapping():
+    at = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    chart = charts.history([(at + datetime.timedelta(days=d), 600 + d) for d in (0, 1, 30)])
+    edges = [(p.hit_left, p.hit_left + p.hit_width) for p in chart.points]
+    assert edges[0][0] == 0
+    assert edges[-1][1] == charts.HISTORY_W
+    for (_left, right), (next_left, _right) in itertools.pairwise(edges):
+        assert right == pytest.approx(next_left)
+    # Two points far apart: each strip is at least 44 px on a 375 px phone (the chart is
+    # drawn 311 px wide there: 375 less the page's and the card's padding).
+    two = charts.history([(at, 600), (at + datetime.timedelta(days=9), 640)])
+    assert min(p.hit_width for p in two.points) * 311 / charts.HISTORY_W >= 44
+
+
 # --- When the next update runs ------------------------------------------------------------
 
 
@@ -299,7 +313,9 @@ def test_score_page_has_gauge_radar_history_and_reasons_with_text_alternatives(p
         assert f"{value}" in page
     assert "Credit history" in page
     assert "(each out of 100)" in page
-    assert "One score:" in page  # the history chart's description
+    # One score draws no chart (a lone dot is not a history): the page says so instead.
+    assert "You have one score so far: the chart starts with your next one." in page
+    assert 'class="history-chart"' not in page
     assert "What helped" in page or "What hurt" in page
     assert re.search("[+\u2212]\\d+ points?", page)
     assert "Next update" in page
@@ -404,6 +420,15 @@ def test_history_lists_every_score_newest_first_with_change_and_cause(person):
     assert "First score" in page
     assert '<svg class="history-chart"' in page
     assert "3 scores, from 600" in page
+    assert "{#" not in page  # a template comment left as text
+
+
+def test_a_history_of_one_score_says_so_instead_of_drawing_a_chart(person):
+    user, snapshot = person
+    page = _client(user).get("/score/history/").content.decode()
+    assert "You have one score so far, so there is no line to draw yet." in page
+    assert 'class="history-chart"' not in page
+    assert re.findall(r'class="history-score">(\d+)<', page) == [str(snapshot.score)]
 
 
 def test_history_is_hidden_without_consent_and_empty_before_a_score(db):

@@ -140,6 +140,7 @@ EXCLUDED_PARAMETERISED = {
 # Routes without arguments that are no person's own data: public, or the way in.
 EXCLUDED_UNPARAMETERISED = {
     "healthz": "load balancer probe, no data",
+    "favicon.ico": "a redirect to the portal's static icon, the same for everyone, no data",
     "readyz": "load balancer probe, no data",
     "accounts/signup/": "public: the way in",
     "accounts/login/": "public: the way in",
