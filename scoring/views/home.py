@@ -45,6 +45,10 @@ class ScoreView:
     hurt: list[dict]
     thin_file: bool
 
+    @property
+    def any_without_data(self) -> bool:
+        return any(no_data for _label, _value, no_data in self.dimensions)
+
 
 @dataclass
 class ScoreHome:
