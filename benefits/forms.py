@@ -100,7 +100,8 @@ class PartnerLinkForm(forms.Form):
         return self.cleaned_data.get("max_queries")
 
     def expires_at(self) -> datetime.datetime:
-        """The end of the last day, in the portal's time zone."""
+        """The midnight that starts the day `days` from today, in the portal's time zone:
+        the last whole day is the one before, and is shown so ("… (inclusive)")."""
         last = timezone.localdate() + datetime.timedelta(days=self.cleaned_data["days"])
         return timezone.make_aware(datetime.datetime.combine(last, datetime.time.min))
 
@@ -123,6 +124,13 @@ class PartnerConsentForm(forms.Form):
         choices=ConsentScope.choices,
         widget=forms.RadioSelect,
         initial=ConsentScope.ELIGIBILITY,
+    )
+    # An eligibility answer is always about one named benefit, never "any of them".
+    benefit = forms.ModelChoiceField(
+        label=_("Which benefit, for “only whether I qualify”"),
+        queryset=Benefit.objects.none(),
+        required=False,
+        empty_label=_("Choose a benefit"),
     )
     stated_purpose = forms.CharField(
         label=_("For what purpose"),
@@ -160,10 +168,25 @@ class PartnerConsentForm(forms.Form):
         initial=False,
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        benefit = self.fields["benefit"]
+        benefit.queryset = (
+            benefits_offered().select_related("partner").order_by("partner__name", "pk")
+        )
+        benefit.label_from_instance = lambda b: f"{b.partner.name}: {b.title}"
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("use_limit") == UseLimitChoice.QUERIES and not cleaned.get("max_queries"):
             self.add_error("max_queries", _("Say how many queries the partner may make."))
+        benefit, partner = cleaned.get("benefit"), cleaned.get("partner")
+        if cleaned.get("scope") != ConsentScope.ELIGIBILITY:
+            cleaned["benefit"] = None  # only an eligibility answer is about one benefit
+        elif benefit is None:
+            self.add_error("benefit", _("Choose the benefit the partner may check."))
+        elif partner is not None and benefit.partner_id != partner.pk:
+            self.add_error("benefit", _("Choose one of this partner's own benefits."))
         return cleaned
 
     def use_limit_chosen(self) -> str | None:

@@ -326,7 +326,7 @@ def queries_for_user(*, user: User, limit: int = 200) -> QuerySet[PartnerQuery]:
     """Who checked my score: every partner call about me, newest first."""
     return (
         PartnerQuery.objects.filter(user=user)
-        .select_related("partner")
+        .select_related("partner", "authorization__grant", "authorization__benefit")
         .order_by("-created_at", "-id")[:limit]
     )
 

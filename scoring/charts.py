@@ -76,6 +76,7 @@ class RadarAxis:
     end: tuple[float, float]  # the axis end (100)
     label_at: tuple[float, float]
     anchor: str  # text-anchor for the label
+    no_data: bool = False  # nothing of the person's behind it: greyed, no number
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,9 @@ def _points(coordinates: Sequence[tuple[float, float]]) -> str:
     return " ".join(f"{x},{y}" for x, y in coordinates)
 
 
-def radar(values: Sequence[tuple[str, int]]) -> Radar:
-    """values: (label, sub-score 0-100) per dimension, in display order."""
+def radar(values: Sequence[tuple[str, int]], *, no_data: Sequence[bool] = ()) -> Radar:
+    """values: (label, sub-score 0-100) per dimension, in display order; no_data: per
+    dimension, whether nothing of the person's is behind it."""
     count = len(values)
     axes = []
     for index, (label, value) in enumerate(values):
@@ -108,7 +110,8 @@ def radar(values: Sequence[tuple[str, int]]) -> Radar:
         else:  # the others: name, and the value under it, away from the shape
             anchor = "start" if label_x > RADAR_CX else "end"
             label_y += -2 if label_y < RADAR_CY else 10
-        axes.append(RadarAxis(str(label), int(value), end, (label_x, label_y), anchor))
+        empty = index < len(no_data) and bool(no_data[index])
+        axes.append(RadarAxis(str(label), int(value), end, (label_x, label_y), anchor, empty))
     dots = [
         _vertex(index, count, RADAR_R * max(0, min(100, value)) / 100)
         for index, (_label, value) in enumerate(values)

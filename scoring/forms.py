@@ -13,7 +13,8 @@ from sesame_portal.uploads import EVIDENCE_MAX_MB, STATEMENT_MAX
 
 
 class WhatIfForm(forms.Form):
-    """Changes a person can try; only the ones filled in are applied."""
+    """Changes a person can try; only the ones filled in are applied. Given `levers`
+    (what_if_levers_for), the form offers only those: nothing to repay, no such tick."""
 
     repay_overdue = TickBoxField(label=_("Repay what is overdue"), required=False)
     bills_paid_on_time = TickBoxField(label=_("Pay every utility bill on time"), required=False)
@@ -27,6 +28,20 @@ class WhatIfForm(forms.Form):
         required=False,
         choices=[("", _("As it is")), *IncomeBand.choices],
     )
+    card_utilisation = forms.IntegerField(
+        label=_("Credit card use, in % of the limits"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=_("For example 30: balances at 30% of your cards' limits."),
+    )
+
+    def __init__(self, *args, levers: tuple[str, ...] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if levers is not None:
+            for name in list(self.fields):
+                if name not in levers:
+                    del self.fields[name]
 
     def changes(self) -> dict:
         data = self.cleaned_data
@@ -44,6 +59,8 @@ class WhatIfForm(forms.Form):
             changes["provident_fund_months"] = data["provident_fund_months"]
         if data.get("income_band"):
             changes["income_band"] = data["income_band"]
+        if data.get("card_utilisation") is not None:
+            changes["card_utilisation"] = data["card_utilisation"] / 100
         return changes
 
 

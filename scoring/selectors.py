@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+from dataclasses import dataclass
 
 import pandas as pd
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
@@ -233,6 +234,102 @@ def score_latest(*, user: User) -> ScoreSnapshot | None:
         .defer(*MODEL_VERSION_HEAVY)
         .order_by("-computed_at", "-id")
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What a person's records hold, as far as explaining their score needs: which
+    dimensions rest on data of theirs and which what-if levers can move anything."""
+
+    credit_records: bool  # a credit account or an instalment
+    open_cards: bool  # an open credit card (its use is a lever)
+    overdue_unpaid: bool  # an instalment past its due date and unpaid
+    activity: bool  # payment activity in the last 12 months
+    bills: bool  # utility bills, counted only with the utility-bills consent
+    capacity_answers: bool  # income, property, vehicle or provident fund answered
+    wealth: bool
+    friends: bool  # verified friends, counted only with the social-connections consent
+
+    @property
+    def dimensions_without_data(self) -> frozenset[str]:
+        """The dimensions with nothing of the person's behind them: their sub-score is
+        the model's typical value, not a measure of the person. Identity always has data
+        (a score needs a verified identity)."""
+        empty = {
+            "credit_history": not self.credit_records,
+            "behaviour": not (self.activity or self.bills),
+            "capacity": not (self.capacity_answers or self.wealth),
+            "connections": not self.friends,
+        }
+        return frozenset(name for name, is_empty in empty.items() if is_empty)
+
+
+def record_facts(*, user: User, today: datetime.date) -> RecordFacts:
+    """One query for what RecordFacts holds, over the windows the features read."""
+    person = OuterRef("pk")
+    consented = ConsentGrant.objects.current().filter(user=person)
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            has_accounts=Exists(CreditAccount.objects.filter(user=person)),
+            has_repayments=Exists(Repayment.objects.filter(user=person)),
+            has_open_cards=Exists(
+                CreditAccount.objects.filter(
+                    user=person, kind=CreditAccount.Kind.CREDIT_CARD, closed_on__isnull=True
+                )
+            ),
+            has_overdue=Exists(
+                Repayment.objects.filter(user=person, paid_date__isnull=True, due_date__lt=today)
+            ),
+            has_activity=Exists(
+                ActivityMonth.objects.filter(
+                    user=person, month__gt=today - datetime.timedelta(days=365)
+                )
+            ),
+            has_bills=Exists(
+                UtilityBill.objects.filter(
+                    user=person, due_date__gt=today - datetime.timedelta(days=365)
+                )
+            )
+            & Exists(consented.filter(purpose=ConsentPurpose.UTILITY_BILLS)),
+            has_wealth=Exists(
+                WealthHolding.objects.filter(
+                    user=person, as_of__gt=today - datetime.timedelta(days=92)
+                )
+            ),
+            has_friends=Exists(Friendship.objects.filter(user=person))
+            & Exists(consented.filter(purpose=ConsentPurpose.SOCIAL_CONNECTIONS)),
+        )
+        .values(
+            "has_accounts",
+            "has_repayments",
+            "has_open_cards",
+            "has_overdue",
+            "has_activity",
+            "has_bills",
+            "has_wealth",
+            "has_friends",
+            "profile__income_band",
+            "profile__property_owned",
+            "profile__vehicle_owned",
+            "profile__provident_fund_months",
+        )
+        .get()
+    )
+    return RecordFacts(
+        credit_records=row["has_accounts"] or row["has_repayments"],
+        open_cards=row["has_open_cards"],
+        overdue_unpaid=row["has_overdue"],
+        activity=row["has_activity"],
+        bills=row["has_bills"],
+        capacity_answers=bool(row["profile__income_band"])
+        or any(
+            row[f"profile__{name}"] is not None
+            for name in ("property_owned", "vehicle_owned", "provident_fund_months")
+        ),
+        wealth=row["has_wealth"],
+        friends=row["has_friends"],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -14,6 +15,7 @@ from accounts.selectors import consent_allows
 from scoring import selectors
 from scoring.explain.changes import changes_explain
 from scoring.explain.reasons import reason_text, reasons_top
+from scoring.ml.features import DIMENSIONS
 from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.services import scores as services
 from sesame_portal.errors import ServiceError
@@ -41,6 +43,12 @@ class ScoreOutputSerializer(serializers.Serializer):
     model_version = serializers.CharField()
     trigger = serializers.CharField()
     dimensions = DimensionsSerializer()
+    dimensions_without_data = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(DIMENSIONS)),
+        help_text="Dimensions with no data of the person's behind them (no credit account "
+        "or instalment for credit_history, for example): their sub-score is the model's "
+        "typical value, not a measure of the person. Apps show them as no data yet.",
+    )
     reasons = ReasonSerializer(many=True)
 
 
@@ -85,7 +93,11 @@ class ScoreApi(APIView):
             raise ServiceError(
                 "not_computed", _("Your score has not been computed yet."), status_code=404
             )
-        return Response(ScoreOutputSerializer(snapshot_payload(snapshot)).data)
+        facts = selectors.record_facts(user=request.user, today=timezone.localdate())
+        payload = snapshot_payload(snapshot) | {
+            "dimensions_without_data": sorted(facts.dimensions_without_data)
+        }
+        return Response(ScoreOutputSerializer(payload).data)
 
 
 class ChangePartSerializer(serializers.Serializer):

@@ -1,6 +1,8 @@
 """Tips to improve a score, tied to what the person can actually do today: an overdue
 instalment or bill to pay, a profile step not done, a work email to verify. Each names
-one action and where to take it. A fixed number of queries."""
+one action and where to take it: a what-if tip lands on the lever it speaks of (which
+what-if offers, as it applies to the person), the others on the page that does it. A
+fixed number of queries."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from django.utils.translation import ngettext, pgettext
 from accounts.models import EMPLOYED_OCCUPATIONS, Profile, User
 from accounts.profile_sections import SECTIONS
 from scoring.models import Repayment, ScoreSnapshot, UtilityBill
+from scoring.selectors import RecordFacts
 
 MAX_TIPS = 4
 HIGH_CARD_UTILISATION = 0.5
@@ -27,12 +30,21 @@ class Tip:
     action: str
 
 
+def _lever(name: str) -> str:
+    """The what-if page, at the control of this lever."""
+    return f"{reverse('scoring:what_if')}#id_{name}"
+
+
 def tips_for(
-    *, user: User, profile: Profile, snapshot: ScoreSnapshot | None, today: datetime.date
+    *,
+    user: User,
+    profile: Profile,
+    snapshot: ScoreSnapshot | None,
+    today: datetime.date,
+    facts: RecordFacts,
 ) -> list[Tip]:
     """The most useful first: money overdue, then the profile, then habits."""
     tips: list[Tip] = []
-    what_if = reverse("scoring:what_if")
 
     overdue = Repayment.objects.filter(user=user, paid_date__isnull=True, due_date__lt=today)
     count = overdue.count()
@@ -47,7 +59,7 @@ def tips_for(
                     count,
                 )
                 % {"count": count},
-                what_if,
+                _lever("repay_overdue"),
                 _("See what repaying would do"),
             )
         )
@@ -56,13 +68,26 @@ def tips_for(
         .order_by("due_date")
         .first()
     )
-    if bill is not None:
+    if bill is not None and facts.bills:
         tips.append(
             Tip(
                 _("Your %(kind)s bill due on %(date)s is unpaid. Bills paid on time count.")
                 % {"kind": bill.get_kind_display().lower(), "date": date_format(bill.due_date)},
-                what_if,
+                _lever("bills_paid_on_time"),
                 _("See what paying bills on time would do"),
+            )
+        )
+    elif bill is not None:
+        # Bills count only with the utility-bills consent: what-if has no lever for them.
+        tips.append(
+            Tip(
+                _(
+                    "Your %(kind)s bill due on %(date)s is unpaid. Bills paid on time count "
+                    "only if you consent to the use of your utility bills."
+                )
+                % {"kind": bill.get_kind_display().lower(), "date": date_format(bill.due_date)},
+                reverse("accounts:consents"),
+                _("Review consent"),
             )
         )
 
@@ -96,7 +121,7 @@ def tips_for(
         )
 
     utilisation = (snapshot.features or {}).get("ch_card_utilisation") if snapshot else None
-    if utilisation is not None and utilisation > HIGH_CARD_UTILISATION:
+    if utilisation is not None and utilisation > HIGH_CARD_UTILISATION and facts.open_cards:
         tips.append(
             Tip(
                 _(
@@ -104,7 +129,7 @@ def tips_for(
                     "under 30%% helps."
                 )
                 % {"share": round(100 * utilisation)},
-                what_if,
+                _lever("card_utilisation"),
                 _("Try it in what-if"),
             )
         )

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.numberformat import format as number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -59,34 +60,67 @@ class DisputableRecord:
     dispute: Dispute | None  # the open dispute about it, if any
 
 
-def _repayment_summary(row: Repayment) -> str:
-    due = date_format(row.due_date)
-    if row.paid_date is None:
-        return _("Instalment of %(amount)s due on %(date)s: unpaid") % {
-            "amount": row.amount,
-            "date": due,
-        }
-    if row.days_overdue:
-        return _("Instalment of %(amount)s due on %(date)s: paid %(days)s days late") % {
-            "amount": row.amount,
-            "date": due,
-            "days": row.days_overdue,
-        }
-    return _("Instalment of %(amount)s due on %(date)s: paid on time") % {
-        "amount": row.amount,
-        "date": due,
+def yuan(amount) -> str:
+    """An amount as people read it on a statement: ¥1,200.00."""
+    return "¥" + number_format(
+        amount, ".", decimal_pos=2, grouping=3, thousand_sep=",", force_grouping=True
+    )
+
+
+def instalment_positions(repayments: list[Repayment]) -> dict[int, tuple[int, int]]:
+    """Each instalment's place on its account, (number, of how many) in due-date order, so
+    that two instalments due the same day are told apart; one query for all of them."""
+    positions: dict[int, tuple[int, int]] = {}
+    by_account: dict[int, list[int]] = {}
+    account_ids = {row.account_id for row in repayments}
+    for account_id, repayment_id in (
+        Repayment.objects.filter(account_id__in=account_ids)
+        .order_by("account_id", "due_date", "id")
+        .values_list("account_id", "id")
+    ):
+        by_account.setdefault(account_id, []).append(repayment_id)
+    for ids in by_account.values():
+        for number, repayment_id in enumerate(ids, start=1):
+            positions[repayment_id] = (number, len(ids))
+    return positions
+
+
+def _repayment_summary(row: Repayment, position: tuple[int, int]) -> str:
+    """Which account (its kind and when it was opened), which instalment of it, how much,
+    due when, and how it was paid. `row` comes with its account."""
+    values = {
+        "account": _("%(kind)s opened on %(opened)s, instalment %(number)d of %(count)d")
+        % {
+            "kind": row.account.get_kind_display(),
+            "opened": date_format(row.account.opened_on),
+            "number": position[0],
+            "count": position[1],
+        },
+        "amount": yuan(row.amount),
+        "date": date_format(row.due_date),
     }
+    if row.paid_date is None:
+        return _("%(account)s: %(amount)s due on %(date)s, unpaid") % values
+    if row.days_overdue:
+        return _("%(account)s: %(amount)s due on %(date)s, paid %(days)s days late") % (
+            values | {"days": row.days_overdue}
+        )
+    return _("%(account)s: %(amount)s due on %(date)s, paid on time") % values
 
 
 def _bill_summary(row: UtilityBill) -> str:
-    values = {"kind": row.get_kind_display(), "date": date_format(row.due_date)}
+    values = {
+        "kind": row.get_kind_display(),
+        "date": date_format(row.due_date),
+        "amount": yuan(row.amount),
+    }
     if row.paid_date is None:
-        return _("%(kind)s bill due on %(date)s: unpaid") % values
+        return _("%(kind)s bill due on %(date)s (%(amount)s): unpaid") % values
     if row.paid_date > row.due_date:
-        return _("%(kind)s bill due on %(date)s: paid late on %(paid)s") % (
+        return _("%(kind)s bill due on %(date)s (%(amount)s): paid late on %(paid)s") % (
             values | {"paid": date_format(row.paid_date)}
         )
-    return _("%(kind)s bill due on %(date)s: paid on time") % values
+    return _("%(kind)s bill due on %(date)s (%(amount)s): paid on time") % values
 
 
 def _profile_summary(profile: Profile, name: str) -> str:
@@ -116,12 +150,19 @@ def records_for_user(*, user: User) -> list[DisputableRecord]:
     rows: list[DisputableRecord] = []
     if is_court_listed(user):
         rows.append(record(Dispute.Kind.COURT_LIST, None, "", _("On the court list")))
-    for repayment in Repayment.objects.filter(
-        Q(days_overdue__gt=0) | Q(paid_date__isnull=True, due_date__lt=today),
-        user=user,
-        due_date__gt=today - datetime.timedelta(days=730),
-    ).order_by("-due_date"):
-        rows.append(record(Dispute.Kind.REPAYMENT, repayment.pk, "", _repayment_summary(repayment)))
+    repayments = list(
+        Repayment.objects.filter(
+            Q(days_overdue__gt=0) | Q(paid_date__isnull=True, due_date__lt=today),
+            user=user,
+            due_date__gt=today - datetime.timedelta(days=730),
+        )
+        .select_related("account")
+        .order_by("-due_date", "-id")
+    )
+    positions = instalment_positions(repayments)
+    for repayment in repayments:
+        summary = _repayment_summary(repayment, positions[repayment.pk])
+        rows.append(record(Dispute.Kind.REPAYMENT, repayment.pk, "", summary))
     for bill in UtilityBill.objects.filter(
         user=user, due_date__gt=today - datetime.timedelta(days=365), due_date__lt=today
     ).order_by("-due_date"):
@@ -141,8 +182,9 @@ def record_summary(*, user: User, kind: str, record_id: int | None, field: str) 
     """The disputed record as it stands, if it is the user's; else not_found."""
     summary = None
     if kind == Dispute.Kind.REPAYMENT and record_id:
-        row = Repayment.objects.filter(user=user, pk=record_id).first()
-        summary = _repayment_summary(row) if row else None
+        row = Repayment.objects.filter(user=user, pk=record_id).select_related("account").first()
+        if row is not None:
+            summary = _repayment_summary(row, instalment_positions([row])[row.pk])
     elif kind == Dispute.Kind.BILL and record_id:
         row = UtilityBill.objects.filter(user=user, pk=record_id).first()
         summary = _bill_summary(row) if row else None

@@ -15,8 +15,15 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import ConsentPurpose, NotificationPreference, User
+from accounts.models import (
+    EMPLOYED_OCCUPATIONS,
+    ConsentPurpose,
+    NotificationPreference,
+    Profile,
+    User,
+)
 from accounts.notifications import score_changes_notify
+from accounts.profile_sections import completion_percent
 from accounts.selectors import consent_allows
 from accounts.tasks import notification_emails_queue
 from scoring.ml.artifacts import LoadedModel, artifact_dump, artifact_sha256
@@ -24,7 +31,7 @@ from scoring.ml.bands import band_of
 from scoring.ml.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
 from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
-from scoring.selectors import tables_load
+from scoring.selectors import RecordFacts, tables_load
 from scoring.signals import scores_written
 from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
@@ -411,8 +418,26 @@ WHAT_IF_LEVERS = (
 )
 
 
-def score_what_if(*, user: User, changes: dict[str, Any]) -> dict[str, int]:
-    """The score the user would have with these changes; nothing is saved."""
+def what_if_levers_for(*, facts: RecordFacts, profile: Profile) -> tuple[str, ...]:
+    """The levers that can move this person's score, in WHAT_IF_LEVERS order: repaying
+    only with something overdue, bills only when bills count, card use only with an open
+    card, the work email only while there is one to verify, the profile only while it is
+    incomplete. The others (income, education, provident fund, years at the address)
+    always apply."""
+    applies = {
+        "repay_overdue": facts.overdue_unpaid,
+        "bills_paid_on_time": facts.bills,
+        "card_utilisation": facts.open_cards,
+        "work_email_verified": profile.work_email_verified_at is None
+        and profile.occupation in ("", *EMPLOYED_OCCUPATIONS),
+        "complete_profile": completion_percent(profile) < 100,
+    }
+    return tuple(name for name in WHAT_IF_LEVERS if applies.get(name, True))
+
+
+def score_what_if(*, user: User, changes: dict[str, Any]) -> dict[str, Any]:
+    """The score the user would have with these changes, its band, and what each change
+    would do alone, in points (`levers`, in the order given); nothing is saved."""
     if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
         raise ServiceError(
             "consent_required", _("A score needs your consent to scoring."), status_code=403
@@ -425,8 +450,22 @@ def score_what_if(*, user: User, changes: dict[str, Any]) -> dict[str, int]:
     features = _features_for(user)
     proposed = features.copy()
     proposed.iloc[0] = _apply_levers(features.iloc[0], changes)
+    # Each change alone too, one row per lever: a person sees what each one is worth.
+    alone = pd.concat([features] * (1 + len(changes)), ignore_index=True)
+    alone.iloc[0] = proposed.iloc[0]
+    for row, (name, value) in enumerate(changes.items(), start=1):
+        alone.iloc[row] = _apply_levers(features.iloc[0], {name: value})
     card = model.scorecard
-    now, then = (
-        int(card.scores(card.total(card.points(frame)))[0]) for frame in (features, proposed)
-    )
-    return {"score": then, "delta": then - now, "current": now}
+    now = int(card.scores(card.total(card.points(features)))[0])
+    scores = [int(score) for score in card.scores(card.total(card.points(alone)))]
+    then = scores[0]
+    return {
+        "score": then,
+        "delta": then - now,
+        "current": now,
+        "band": band_of(then),
+        "levers": [
+            {"lever": name, "points": score - now}
+            for name, score in zip(changes, scores[1:], strict=True)
+        ],
+    }

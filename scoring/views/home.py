@@ -21,13 +21,16 @@ from scoring.explain.reasons import (
     reasons_top,
 )
 from scoring.explain.tips import Tip, tips_for
-from scoring.ml.features import FEATURES
 from scoring.models import ScoreSnapshot
-from scoring.selectors import score_history, score_latest, score_recompute_status
+from scoring.selectors import (
+    record_facts,
+    score_history,
+    score_latest,
+    score_recompute_status,
+)
 
 HISTORY_ON_HOME = 12
 NIGHTLY_TASK = "scoring.recompute_nightly"
-CREDIT_HISTORY_FEATURES = tuple(f.name for f in FEATURES if f.dimension == "credit_history")
 
 
 @dataclass
@@ -40,6 +43,10 @@ class ScoreView:
     helped: list[dict]  # {text, points}
     hurt: list[dict]
     thin_file: bool
+
+    @property
+    def any_without_data(self) -> bool:
+        return any(no_data for _label, _value, no_data in self.dimensions)
 
 
 @dataclass
@@ -75,12 +82,6 @@ def nightly_next(*, now: datetime.datetime) -> datetime.datetime | None:
     return start + step
 
 
-def is_thin_file(snapshot: ScoreSnapshot) -> bool:
-    """No credit history on record: the score leans on the rest, and says so."""
-    features = snapshot.features or {}
-    return all(features.get(name) is None for name in CREDIT_HISTORY_FEATURES)
-
-
 def _reasons(rows: list[dict]) -> list[dict]:
     """Text and size in whole points (at least 1: a listed reason moved the score)."""
     return [
@@ -88,25 +89,28 @@ def _reasons(rows: list[dict]) -> list[dict]:
     ]
 
 
-def score_view(snapshot: ScoreSnapshot, *, user: User) -> ScoreView:
-    thin = is_thin_file(snapshot)
+def score_view(snapshot: ScoreSnapshot, *, user: User, without_data: frozenset[str]) -> ScoreView:
+    """without_data: the dimensions with nothing of the person's behind them
+    (RecordFacts.dimensions_without_data), shown greyed as "no data yet", not a number."""
     # One set of names for the radar and the bars beside it (the short ones fit both).
     labels = {key: str(DIMENSION_SHORT_LABELS.get(key, key)) for key in snapshot.dimensions}
     dimensions = [
-        (labels[key], int(value), thin and key == "credit_history")
-        for key, value in snapshot.dimensions.items()
+        (labels[key], int(value), key in without_data) for key, value in snapshot.dimensions.items()
     ]
     recent = score_history(user=user, limit=HISTORY_ON_HOME).values_list("computed_at", "score")
     helped, hurt = reasons_top(snapshot.reasons)
     return ScoreView(
         snapshot=snapshot,
         gauge=charts.gauge(snapshot.score),
-        radar=charts.radar([(labels[k], int(v)) for k, v in snapshot.dimensions.items()]),
+        radar=charts.radar(
+            [(labels[k], int(v)) for k, v in snapshot.dimensions.items()],
+            no_data=[k in without_data for k in snapshot.dimensions],
+        ),
         dimensions=dimensions,
         history=charts.history(list(recent)),
         helped=_reasons(helped),
         hurt=_reasons(hurt),
-        thin_file=thin,
+        thin_file="credit_history" in without_data,
     )
 
 
@@ -117,16 +121,23 @@ def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome
     profile = accounts_selectors.profile_get(user=user)
     # The score is shown only while the scoring consent is current.
     snapshot = score_latest(user=user) if allowed else None
+    facts = record_facts(user=user, today=timezone.localdate(now)) if allowed else None
     home = ScoreHome(
         identity=identity,
         scoring_allowed=allowed,
         completion=completion_percent(profile),
         status=score_recompute_status(user=user) if allowed else None,
-        score=score_view(snapshot, user=user) if snapshot else None,
+        score=score_view(snapshot, user=user, without_data=facts.dimensions_without_data)
+        if snapshot
+        else None,
         next_recompute=nightly_next(now=now) if allowed else None,
     )
     if identity is not None and allowed:
         home.tips = tips_for(
-            user=user, profile=profile, snapshot=snapshot, today=timezone.localdate(now)
+            user=user,
+            profile=profile,
+            snapshot=snapshot,
+            today=timezone.localdate(now),
+            facts=facts,
         )
     return home

@@ -7,17 +7,19 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import ConsentPurpose
-from accounts.selectors import consent_allows
+from accounts.selectors import consent_allows, profile_get
 from scoring import charts, selectors
 from scoring.explain.changes import changes_explain
 from scoring.forms import WhatIfForm
 from scoring.ml.bands import BANDS
 from scoring.ml.facts import model_public_facts
 from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
+from scoring.models import ScoreSnapshot
 from scoring.services import scores as services
 from sesame_portal.errors import ServiceError
 
@@ -72,7 +74,13 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def what_if(request: HttpRequest) -> HttpResponse:
-    form = WhatIfForm(request.POST if request.method == "POST" else None)
+    """Only the levers that apply to the person; the result says the band it lands in
+    and what each change would do alone, in points."""
+    levers = services.what_if_levers_for(
+        facts=selectors.record_facts(user=request.user, today=timezone.localdate()),
+        profile=profile_get(user=request.user),
+    )
+    form = WhatIfForm(request.POST if request.method == "POST" else None, levers=levers)
     result, error = None, None
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
@@ -83,6 +91,11 @@ def what_if(request: HttpRequest) -> HttpResponse:
                 result = services.score_what_if(user=request.user, changes=changes)
             except ServiceError as exc:
                 error = exc.message
+            else:
+                result["band_label"] = ScoreSnapshot.Band(result["band"]).label
+                result["lever_rows"] = [
+                    (form.fields[row["lever"]].label, row["points"]) for row in result["levers"]
+                ]
     context = {
         "form": form,
         "result": result,

@@ -48,8 +48,13 @@ def browser(user=None, **options) -> Client:
     return client
 
 
+def shown_until(days: int) -> str:
+    return f"{(last_day(days) - datetime.timedelta(days=1)):%Y-%m-%d} (inclusive)"
+
+
 def last_day(days: int) -> datetime.datetime:
-    """What the screen promises: the authorisation ends as this local day begins."""
+    """When the authorisation ends: as this local day begins (shown_until: the screen
+    shows the day before, inclusive)."""
     return timezone.make_aware(datetime.datetime.combine(days_ahead(days), datetime.time.min))
 
 
@@ -74,7 +79,7 @@ def test_the_screen_shows_who_what_for_and_until_when(person, partner):
     assert partner.name in html
     assert partner.licence_number in html
     assert "租车押金减免" in html
-    assert last_day(30).strftime("%Y-%m-%d") in html
+    assert shown_until(30) in html
     will_see, will_not_see = html.split("The partner will not see")
     assert "Your credit score, its band and when it was computed." in will_see
     assert "Your sub-scores." in will_not_see
@@ -92,7 +97,7 @@ def test_the_screen_for_sub_scores_says_so(person, partner):
 
     will_see, _will_not_see = html.split("The partner will not see")
     assert "Your five sub-scores." in will_see
-    assert last_day(90).strftime("%Y-%m-%d") in html
+    assert shown_until(90) in html
 
 
 def test_the_screen_for_one_benefit_says_only_yes_or_no(person, partner):

@@ -113,6 +113,9 @@ def test_partner_journey(page, live_server, screenshot, catalogue, recomputes, b
     }
     link = _link(partner, **terms)
     until = days_ahead(DAYS).isoformat()
+    # Shown as the last whole day, inclusive: the grant ends at the midnight that starts
+    # `until` (2027-01-31 (inclusive), never 2027-02-01 00:00).
+    last_day = days_ahead(DAYS - 1).isoformat()
 
     # Logged out, the partner's link leads to the login page, which keeps the link.
     page.goto(live_server.url + link)
@@ -133,7 +136,7 @@ def test_partner_journey(page, live_server, screenshot, catalogue, recomputes, b
     expect(facts).to_contain_text(GREENLANE)
     expect(facts).to_contain_text(partner.licence_number)
     expect(facts).to_contain_text(PURPOSE)
-    expect(facts).to_contain_text(until)
+    expect(facts).to_contain_text(last_day)
     will_see = card.locator("ul.disclose-yes > li")
     will_not_see = card.locator("ul.disclose-no > li")
     expect(will_see.first).to_be_visible()
@@ -158,7 +161,7 @@ def test_partner_journey(page, live_server, screenshot, catalogue, recomputes, b
         f"Only whether you qualify for “{benefit.title_en}”: yes or no."
     )
     expect(will_not_see.first).to_have_text("Your score or sub-scores.")
-    expect(facts).to_contain_text(until)
+    expect(facts).to_contain_text(f"{last_day} (inclusive)")
     expect(facts).to_contain_text(PURPOSE)
     expect(page.locator(AUTHORISE_BUTTON)).to_have_text("Authorise")
     _assert_phone_layout(page)
@@ -186,7 +189,7 @@ def test_partner_journey(page, live_server, screenshot, catalogue, recomputes, b
     assert token not in page.url
     done = page.locator("main dl.facts")
     expect(done).to_contain_text(PURPOSE)
-    expect(done).to_contain_text(until)
+    expect(done).to_contain_text(f"{last_day}（含当天）")  # noqa: RUF001
     _assert_phone_layout(page)
     screenshot(page, "partner-token")
 

@@ -30,7 +30,9 @@ def test_home_shows_the_score_band_dimensions_and_reasons(scored):
 
     assert f'text-anchor="middle">{snapshot.score}</text>' in page
     assert snapshot.get_band_display() in page
-    assert page.count("<meter") == len(snapshot.dimensions)
+    # A bar for each dimension with data; connections (no friends) is "no data yet".
+    assert page.count("<meter") == len(snapshot.dimensions) - 1
+    assert page.count('class="dimension-no-data"') == 1
     assert "What helped" in page or "What hurt" in page
 
 

@@ -18,6 +18,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
+from django.utils import timezone
 from django.utils.html import escape
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -39,7 +40,8 @@ from benefits.models import Benefit, Partner, PartnerApiKey, PartnerAuthorizatio
 from scoring.admin import CourtListUploadForm, DisputeAnswerForm
 from scoring.forms import DisputeForm, ProofForm, StatementForm, WhatIfForm
 from scoring.models import CourtListImport, Dispute, PersonalStatement, ScoreProof, ScoreSnapshot
-from scoring.services.scores import score_recompute
+from scoring.selectors import record_facts
+from scoring.services.scores import score_recompute, what_if_levers_for
 from tests.dates import days_ago, days_ahead
 from tests.factories import (
     PASSWORD,
@@ -440,7 +442,13 @@ def test_what_if_form(scored, data):
         snapshots = ScoreSnapshot.objects.filter(user=scored).count()
         response = post(browser(scored), "/score/what-if/", data)
         assert response.status_code == 200
-        form = WhatIfForm(as_querydict(data))
+        # The page offers only the levers that apply to the person: so does the oracle
+        # (an ordinary file has nothing overdue: a posted repay_overdue is no change).
+        levers = what_if_levers_for(
+            facts=record_facts(user=scored, today=timezone.localdate()),
+            profile=profile_get(user=scored),
+        )
+        form = WhatIfForm(as_querydict(data), levers=levers)
         page = response.content.decode()
         if form.is_valid() and form.changes():
             assert 'class="what-if-score"' in page
