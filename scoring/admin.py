@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from scoring.ml.artifacts import ArtifactIntegrityError
+from scoring.ml.declared import DECLARED_POINTS_CAP
 from scoring.models import (
     CourtListEntry,
     CourtListImport,
@@ -107,7 +108,13 @@ class ModelVersionAdmin(NoAdd, admin.ModelAdmin):
         ]
         return render_to_string(
             "scoring/model_card.html",
-            {"card": obj.card, "metrics": metrics, "features": features, "version": obj},
+            {
+                "card": obj.card,
+                "metrics": metrics,
+                "features": features,
+                "version": obj,
+                "declared_cap": DECLARED_POINTS_CAP,
+            },
         )
 
     @admin.action(description=_("Activate the selected version (one per kind)"))

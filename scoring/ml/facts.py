@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from accounts.models import SectionVerification
 from scoring.explain.reasons import DIMENSION_LABELS, FEATURE_LABELS
+from scoring.ml.declared import DECLARED_POINTS_CAP
 from scoring.ml.features import DIMENSIONS, FEATURES
 from scoring.models import ModelVersion
 from scoring.views.home import nightly_next
@@ -49,4 +51,7 @@ def model_public_facts() -> dict:
         "gender_gap": gender.get("gap_male_minus_female"),
         "age_means": fairness.get("age_band", {}),
         "next_run": nightly_next(now=timezone.now()),
+        # How declared and verified answers count (scoring.ml.declared).
+        "declared_cap": DECLARED_POINTS_CAP,
+        "verifiable_sections": [str(label) for label in SectionVerification.Section.labels],
     }
