@@ -196,6 +196,7 @@ def profile_verify(request: HttpRequest, section: str) -> HttpResponse:
     profile = selectors.profile_get(user=request.user)
     spec = SECTION_BY_KEY[section]
     requests = list(selectors.section_verifications_for_user(user=request.user, section=section))
+    marks = selectors.profile_field_marks(profile, spec.fields)
     return render(
         request,
         "accounts/profile/verify.html",
@@ -203,7 +204,8 @@ def profile_verify(request: HttpRequest, section: str) -> HttpResponse:
             "section": spec,
             "form": form,
             "complete": bool(profile.pk) and spec.is_complete(profile),
-            "marks": selectors.profile_field_marks(profile, spec.fields),
+            "marks": marks,
+            "all_verified": bool(marks) and all(mark["verified"] for mark in marks),
             "requests": requests,
             "pending": next((r for r in requests if r.status == "pending"), None),
             "what_to_send": VERIFICATION_DOCUMENTS[section],
