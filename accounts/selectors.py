@@ -317,6 +317,12 @@ def accounts_export(*, user: User) -> dict:
         "identity_attempts": list(
             user.identity_attempts.order_by("created_at").values("created_at", "outcome")
         ),
+        # Requests to verify profile sections; the documents themselves stay sealed.
+        "profile_verifications": list(
+            user.section_verifications.order_by("created_at", "id").values(
+                "section", "method", "answers", "status", "reason", "created_at", "decided_at"
+            )
+        ),
         "consents": [
             {
                 "id": grant.pk,

@@ -20,6 +20,7 @@ from accounts.models import (
 from accounts.notifications import notification_text
 from scoring.models import PendingRecompute
 from sesame_portal.errors import ServiceError
+from sesame_portal.export import account_export
 from sesame_portal.uploads import EVIDENCE_MAX_BYTES
 from tests.factories import PASSWORD, PDF_BYTES, PNG, grant, make_user, pdf_upload
 
@@ -243,3 +244,12 @@ def test_a_viewer_without_the_decide_permission_cannot_decide(filed):
     assert response.status_code == 403
     filed.refresh_from_db()
     assert filed.status == "pending"
+
+
+def test_requests_are_in_the_persons_export(filed, person):
+    exported = account_export(user=person)["profile_verifications"]
+
+    assert [(row["section"], row["method"], row["status"]) for row in exported] == [
+        ("education", "document", "pending")
+    ]
+    assert account_export(user=make_user("someone"))["profile_verifications"] == []
