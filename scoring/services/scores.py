@@ -38,12 +38,15 @@ from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
 
 if TYPE_CHECKING:
+    from scoring.ml.scorecard import Scorecard
     from scoring.ml.training import TrainingResult
 
 logger = logging.getLogger(__name__)
 
 
-def points_of(card, features: pd.DataFrame, verified: pd.DataFrame | None = None) -> pd.DataFrame:
+def points_of(
+    card: Scorecard, features: pd.DataFrame, verified: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Each feature's points for every row, what declared answers do held to the cap
     (scoring.ml.declared): the one way a person's points are counted, for their
     recompute, the nightly chunk and what-if alike."""
