@@ -6,7 +6,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
@@ -18,9 +19,12 @@ from accounts.models import (
     Identity,
     IdentityAppeal,
     IdentityAppealEvidence,
+    Profile,
+    SectionVerification,
+    SectionVerificationDocument,
     User,
 )
-from accounts.selectors import identity_age, identity_full_name
+from accounts.selectors import identity_age, identity_full_name, profile_value_display
 from sesame_portal.admin_mixins import NoAdd, NoChange, NoDelete, ReadOnlyAdmin
 from sesame_portal.errors import ServiceError
 
@@ -229,3 +233,140 @@ class IdentityAppealAdmin(NoAdd, NoDelete, admin.ModelAdmin):
             )
         except ServiceError as error:  # changed since the form was checked
             self.message_user(request, error.message, level=messages.ERROR)
+
+
+class VerificationDecisionForm(forms.ModelForm):
+    """Staff decide through a decision and a reason; the rest is the person's."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("", _("Not decided yet")),
+            ("approve", _("Approve: the answers filed become verified")),
+            ("reject", _("Reject")),
+        ],
+        required=False,
+    )
+    decision_reason = forms.CharField(
+        label=_("Reason (required to reject; shown to the person)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    class Meta:
+        model = SectionVerification
+        fields: list[str] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        if decision:
+            try:
+                services.section_verification_decide_check(
+                    verification=self.instance,
+                    approve=decision == "approve",
+                    reason=cleaned.get("decision_reason", ""),
+                )
+            except ServiceError as error:
+                raise forms.ValidationError(error.message) from error
+        return cleaned
+
+
+@admin.register(SectionVerification)
+class SectionVerificationAdmin(NoAdd, NoDelete, admin.ModelAdmin):
+    """Profile verifications (education, vehicle, property, housing fund): seeing them
+    takes the view permission, deciding them the decide permission. Staff open the
+    document, or look a CHSI code up on chsi.com.cn, and compare it with the answers."""
+
+    form = VerificationDecisionForm
+    list_display = ["pk", "created_at", "section", "method", "status", "user", "decided_at"]
+    list_filter = ["status", "section", "method"]
+    search_fields = ["user__username"]
+    ordering = ["status", "created_at"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "user",
+        "section",
+        "answers_filed",
+        "method",
+        "code",
+        "document_link",
+        "status",
+        "created_at",
+        "reason",
+        "decided_at",
+        "decided_by",
+    ]
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if self.has_change_permission(request, obj):
+            fields += ["decision", "decision_reason"]
+        return fields
+
+    @admin.display(description=_("answers filed"))
+    def answers_filed(self, obj: SectionVerification):
+        filed = Profile(**{k: v for k, v in obj.answers.items() if k in _PROFILE_FIELDS})
+        rows = [
+            (Profile._meta.get_field(name).verbose_name, profile_value_display(filed, name) or "-")
+            for name in obj.answers
+            if name in _PROFILE_FIELDS
+        ]
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows)
+
+    @admin.display(description=_("document"))
+    def document_link(self, obj: SectionVerification):
+        document = SectionVerificationDocument.objects.filter(verification=obj).only("size").first()
+        if document is None:
+            return None
+        url = reverse("admin:accounts_sectionverification_document", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a> ({} KB)', url, _("Open the document"), document.size // 1024
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not request.user.has_perm("accounts.decide_sectionverification"):
+            return False
+        return obj is None or obj.status == SectionVerification.Status.PENDING
+
+    def get_urls(self):
+        document = self.admin_site.admin_view(self.document_view)
+        return [
+            path(
+                "<int:verification_id>/document/",
+                document,
+                name="accounts_sectionverification_document",
+            ),
+            *super().get_urls(),
+        ]
+
+    def document_view(self, request, verification_id: int) -> HttpResponse:
+        verification = SectionVerification.objects.filter(pk=verification_id).first()
+        if not self.has_view_permission(request, verification):
+            raise PermissionDenied
+        document = SectionVerificationDocument.objects.filter(
+            verification_id=verification_id
+        ).first()
+        if verification is None or document is None:
+            raise Http404
+        response = HttpResponse(document.content(), content_type=document.content_type)
+        response["Content-Disposition"] = f'attachment; filename="verification-{verification_id}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def save_model(self, request, obj, form, change) -> None:
+        decision = form.cleaned_data.get("decision")
+        if not decision:
+            return
+        try:
+            services.section_verification_decide(
+                verification=obj,
+                approve=decision == "approve",
+                reason=form.cleaned_data.get("decision_reason", ""),
+                by=request.user,
+            )
+        except ServiceError as error:  # changed since the form was checked
+            self.message_user(request, error.message, level=messages.ERROR)
+
+
+_PROFILE_FIELDS = {f.name for f in Profile._meta.concrete_fields}

@@ -113,6 +113,38 @@ class IdentityAppealForm(IdentityForm):
     )
 
 
+class SectionVerificationForm(forms.Form):
+    """A document proving one section's answers; for education, a CHSI code instead."""
+
+    document = forms.FileField(
+        label=_("Document"),
+        required=False,
+        help_text=format_when_shown(
+            ngettext_lazy(
+                "A PDF, JPEG or PNG file of at most %(mb)d MB.",
+                "A PDF, JPEG or PNG file of at most %(mb)d MB.",
+                "mb",
+            ),
+            {"mb": EVIDENCE_MAX_MB},
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+    code = forms.CharField(
+        label=_("CHSI online verification code"),
+        required=False,
+        max_length=40,
+        help_text=_(
+            "From the online verification report of your degree on chsi.com.cn (学信网). "
+            "Our staff look it up there."
+        ),
+    )
+
+    def __init__(self, *args, section: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if section != "education":
+            del self.fields["code"]
+
+
 # Profile sections. Each form reads one section's answers from a post and shows the
 # profile's rules (accounts/validators.py) beside its fields; the profile service checks
 # the same rules again before it saves.

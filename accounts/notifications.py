@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationPreference, User
+from accounts.profile_sections import SECTION_BY_KEY
 from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
 
@@ -230,6 +231,20 @@ def _new_sign_in_text(notification: Notification, context: Any = None) -> str:
     }
 
 
+def _profile_verification_text(notification: Notification, context: Any = None) -> str:
+    params = notification.params or {}
+    section = SECTION_BY_KEY.get(params.get("section", ""))
+    title = section.title if section is not None else ""
+    if params.get("outcome") == "approved":
+        return _("%(section)s is verified: those answers now count fully towards your score.") % {
+            "section": title
+        }
+    return _("We could not verify %(section)s. Reason: %(reason)s") % {
+        "section": title,
+        "reason": params.get("reason", ""),
+    }
+
+
 def notification_kinds_register() -> None:
     """Accounts' own kinds: an identity appeal leads to the verification page, an ended
     partner authorisation to the consents page, a new sign-in to the devices page."""
@@ -247,6 +262,13 @@ def notification_kinds_register() -> None:
         Notification.Kind.NEW_SIGN_IN,
         text=_new_sign_in_text,
         url=lambda n: reverse("accounts:devices"),
+    )
+    notification_kind_register(
+        Notification.Kind.PROFILE_VERIFICATION_DECIDED,
+        text=_profile_verification_text,
+        url=lambda n: reverse(
+            "accounts:profile_verify", args=[(n.params or {}).get("section", "education")]
+        ),
     )
 
 

@@ -14,6 +14,26 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import EMPLOYED_OCCUPATIONS, Profile
 
+# Self-declared answers together may move the score by at most this many points, either
+# way; verified answers count fully. Why 30, and how: scoring/ml/declared.py.
+DECLARED_POINTS_CAP = 30
+
+# What proves each section that has no code to type (accounts/services/verification.py).
+VERIFICATION_DOCUMENTS = {
+    "education": _(
+        "A photo or scan of your diploma or degree certificate, or the CHSI (学信网) online "
+        "verification code of your degree."
+    ),
+    "vehicle": _("A photo or scan of your vehicle registration certificate (机动车登记证书)."),
+    "property": _(
+        "A photo or scan of your real estate title certificate (不动产权证书), and of the "
+        "mortgage contract if there is one."
+    ),
+    "provident_fund": _(
+        "A statement of your housing provident fund account showing the months contributed."
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Section:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from knox.models import AuthToken
 
 from accounts.crypto import birth_date_decrypt, decrypt_text
@@ -26,6 +27,7 @@ from accounts.models import (
     IdentityAttempt,
     NotificationPreference,
     Profile,
+    SectionVerification,
     SignIn,
     User,
     session_key_hash,
@@ -206,8 +208,26 @@ def profile_value_display(profile: Profile, name: str) -> str:
     return str(value)
 
 
+# How a verified answer was verified, as field marks record it ("by"); a work email's
+# mark predates "by" and is verified with a mailed code.
+VERIFIED_HOW = {
+    "document": gettext_lazy("verified by a document our staff checked"),
+    "chsi_code": gettext_lazy("verified with a CHSI online verification code our staff checked"),
+    "email_code": gettext_lazy("verified with a code sent to the address"),
+}
+
+
+def verified_how(field: str, mark: dict) -> str:
+    """How a verified answer was verified, in words ("" when not verified)."""
+    if mark.get("mark") != FieldMark.VERIFIED:
+        return ""
+    how = mark.get("by") or ("email_code" if field == "work_email" else "")
+    return str(VERIFIED_HOW.get(how, ""))
+
+
 def profile_field_marks(profile: Profile, fields: tuple[str, ...]) -> list[dict]:
-    """Each filled field with its label, whether self-declared or verified, and since when."""
+    """Each filled field with its label, whether self-declared or verified (and how),
+    and since when."""
     marks = []
     for field in fields:
         mark = profile.field_marks.get(field)
@@ -218,10 +238,18 @@ def profile_field_marks(profile: Profile, fields: tuple[str, ...]) -> list[dict]
                 "field": field,
                 "label": Profile._meta.get_field(field).verbose_name,
                 "verified": mark["mark"] == FieldMark.VERIFIED,
+                "how": verified_how(field, mark),
                 "at": datetime.datetime.fromisoformat(mark["at"]),
             }
         )
     return marks
+
+
+def section_verifications_for_user(*, user: User, section: str) -> QuerySet:
+    """The person's requests to verify one section, newest first (their own only)."""
+    return SectionVerification.objects.filter(user=user, section=section).order_by(
+        "-created_at", "-id"
+    )
 
 
 def work_email_pending(*, profile: Profile) -> bool:
@@ -299,6 +327,12 @@ def accounts_export(*, user: User) -> dict:
         ),
         "identity_attempts": list(
             user.identity_attempts.order_by("created_at").values("created_at", "outcome")
+        ),
+        # Requests to verify profile sections; the documents themselves stay sealed.
+        "profile_verifications": list(
+            user.section_verifications.order_by("created_at", "id").values(
+                "section", "method", "answers", "status", "reason", "created_at", "decided_at"
+            )
         ),
         "consents": [
             {

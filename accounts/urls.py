@@ -32,6 +32,7 @@ urlpatterns = [
     path("profile/work-email/resend/", views.profile_work_email_resend, name="work_email_resend"),
     path("profile/<slug:section>/", views.profile_step, name="profile_step"),
     path("profile/<slug:section>/clear/", views.profile_clear, name="profile_clear"),
+    path("profile/<slug:section>/verify/", views.profile_verify, name="profile_verify"),
     path("identity/", views.identity, name="identity"),
     path("identity/appeal/<str:token>/", views.identity_appeal, name="identity_appeal"),
     path("notifications/", views.notifications, name="notifications"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.explain.model_card import model_card_context
 from scoring.ml.artifacts import ArtifactIntegrityError
+from scoring.ml.declared import DECLARED_POINTS_CAP
 from scoring.models import (
     CourtListEntry,
     CourtListImport,
@@ -94,7 +95,8 @@ class ModelVersionAdmin(NoAdd, admin.ModelAdmin):
     @admin.display(description=_("model card"))
     def model_card(self, obj) -> str:
         return render_to_string(
-            "scoring/model_card.html", {**model_card_context(obj.card), "version": obj}
+            "scoring/model_card.html",
+            {**model_card_context(obj.card), "version": obj, "declared_cap": DECLARED_POINTS_CAP},
         )
 
     @admin.action(description=_("Activate the selected version (one per kind)"))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from accounts.models import ConsentGrant, ConsentPurpose, Identity, Profile, User
+from accounts.models import ConsentGrant, ConsentPurpose, FieldMark, Identity, Profile, User
 from accounts.profile_sections import completion_of_values
 from accounts.selectors import consent_allows
 from scoring.ml.artifacts import LoadedModel, artifact_load
@@ -37,6 +37,20 @@ PROFILE_VALUES = [
     for f in Profile._meta.get_fields()
     if f.concrete and f.name not in ("id", "user", "field_marks", "updated_at")
 ]
+
+
+def _answers_split(profile: dict, marks: dict | None) -> tuple[frozenset[str], dict]:
+    """The answered fields not verified (declared), and the profile's values with only
+    the verified answers kept. A value with no mark counts as declared."""
+    marks = marks or {}
+    declared = frozenset(
+        name
+        for name, value in profile.items()
+        if value not in (None, "")
+        and name != "work_email_verified_at"
+        and (marks.get(name) or {}).get("mark") != FieldMark.VERIFIED
+    )
+    return declared, {name: None if name in declared else value for name, value in profile.items()}
 
 
 def model_load(model_version: ModelVersion) -> LoadedModel:
@@ -102,13 +116,19 @@ def tables_load(
     users = list(
         User.objects.filter(**ids_lookup(ids, "pk"))
         .order_by("pk")  # features come out in user-id order on every database
-        .values("pk", "identity__id", *(f"profile__{name}" for name in PROFILE_VALUES))
+        .values(
+            "pk",
+            "identity__id",
+            "profile__field_marks",
+            *(f"profile__{name}" for name in PROFILE_VALUES),
+        )
     )
     people_rows = []
     for row in users:
         if row["pk"] not in wanted:
             continue
         profile = {name: row[f"profile__{name}"] for name in PROFILE_VALUES}
+        declared, verified_only = _answers_split(profile, row["profile__field_marks"])
         people_rows.append(
             {
                 "user_id": row["pk"],
@@ -123,6 +143,8 @@ def tables_load(
                 "income_band": profile["income_band"],
                 "address_years": profile["address_years"],
                 "completion": completion_of_values(profile),
+                "declared": declared,
+                "completion_verified": completion_of_values(verified_only),
             }
         )
     people = pd.DataFrame(
@@ -140,6 +162,8 @@ def tables_load(
             "income_band",
             "address_years",
             "completion",
+            "declared",
+            "completion_verified",
         ],
     ).set_index("user_id")
     for column in ("provident_fund_months", "address_years"):

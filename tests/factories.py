@@ -11,13 +11,21 @@ from decimal import Decimal
 
 import factory
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 from stdnum.cn import ric
 
 from accounts.clients import Client
 from accounts.models import ConsentPurpose, Profile, User
-from accounts.services import consent_grant, identity_verify, profile_update, work_email_verify
+from accounts.services import (
+    consent_grant,
+    identity_verify,
+    profile_update,
+    section_verification_decide,
+    section_verification_file,
+    work_email_verify,
+)
 from benefits.models import Benefit, BenefitCategory, Partner
 from benefits.services import unlocks_apply
 from benefits.services.partner_access import api_key_create, partner_authorize
@@ -270,6 +278,29 @@ def set_profile(user: User, **values) -> Profile:
     return profile
 
 
+PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+def pdf_upload(name: str = "scan.pdf", data: bytes = PDF_BYTES) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def verify_section(user: User, section: str, *, by: User | None = None) -> None:
+    """The real flow: file a document for the section's current answers, staff approve."""
+    verification = section_verification_file(user=user, section=section, document=pdf_upload())
+    section_verification_decide(verification=verification, approve=True, by=by)
+
+
+def mark_verified(user: User, *fields: str) -> Profile:
+    """Mark answers verified as if staff had checked them (sections with no verification
+    path, such as income, in tests of what verified answers do to the score)."""
+    profile = Profile.objects.get(user=user)
+    for name in fields:
+        profile.field_marks[name] = {"mark": "verified", "at": timezone.now().isoformat()}
+    profile.save(update_fields=["field_marks"])
+    return profile
+
+
 def befriend(user: User, friend: User) -> None:
     """A verified friendship, stored in both directions as the import stores it."""
     FriendshipFactory(user=user, friend=friend)
@@ -331,6 +362,16 @@ def add_wealth(user: User, amount: float, *, as_of: datetime.date, product="fund
     return WealthHoldingFactory(
         user=user, product=product, amount=Decimal(str(amount)), as_of=as_of
     )
+
+
+# The profile answers solid_file gives, self-declared (no marks) unless a test verifies them.
+SOLID_FILE_ANSWERS = (
+    "income_band",
+    "provident_fund_months",
+    "education_level",
+    "address",
+    "address_years",
+)
 
 
 def solid_file(user: User, *, of: datetime.date | None = None) -> CreditAccount:

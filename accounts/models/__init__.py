@@ -24,6 +24,7 @@ from accounts.models.profile import (
     WorkEmailChallenge,
 )
 from accounts.models.users import Identity, IdentityAttempt, User
+from accounts.models.verification import SectionVerification, SectionVerificationDocument
 
 __all__ = [
     "DATA_CATEGORY_PURPOSES",
@@ -45,6 +46,8 @@ __all__ = [
     "NotificationPreference",
     "Occupation",
     "Profile",
+    "SectionVerification",
+    "SectionVerificationDocument",
     "SignIn",
     "User",
     "VehicleValue",

@@ -11,7 +11,8 @@ from sesame_portal.uploads import evidence_file_name
 class SealedEvidence(models.Model):
     """An uploaded file kept in the database (backups and access rules cover it),
     encrypted and under a neutral name: evidence often shows an ID number, and people
-    name the photo of their card after it. Dispute attachments and appeal evidence."""
+    name the photo of their card after it. Dispute attachments, appeal evidence and the
+    documents that verify profile sections."""
 
     ENCRYPTED_FIELDS = ("data",)
 

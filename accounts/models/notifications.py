@@ -27,6 +27,11 @@ class Notification(models.Model):
         )
         # params: {"device": label}; the time is the notification's own.
         NEW_SIGN_IN = "new_sign_in", _("New sign-in")
+        # params: {"section": key, "outcome": "approved"|"rejected", "reason": text}
+        PROFILE_VERIFICATION_DECIDED = (
+            "profile_verification_decided",
+            _("Profile verification decided"),
+        )
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

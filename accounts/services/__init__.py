@@ -31,6 +31,11 @@ from accounts.services.sign_ins import (
     web_session_rekey,
     web_session_start,
 )
+from accounts.services.verification import (
+    section_verification_decide,
+    section_verification_decide_check,
+    section_verification_file,
+)
 
 __all__ = [
     "IDENTITY_ATTEMPT_RETENTION",
@@ -49,6 +54,9 @@ __all__ = [
     "password_change",
     "profile_section_clear",
     "profile_update",
+    "section_verification_decide",
+    "section_verification_decide_check",
+    "section_verification_file",
     "sign_in_revoke",
     "sign_out_everywhere",
     "user_register",

@@ -9,6 +9,7 @@ from accounts.views.notifications import notifications
 from accounts.views.profile import (
     profile_clear,
     profile_step,
+    profile_verify,
     profile_work_email_code,
     profile_work_email_resend,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "notifications",
     "profile_clear",
     "profile_step",
+    "profile_verify",
     "profile_work_email_code",
     "profile_work_email_resend",
     "signup",

@@ -14,9 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.forms import PROFILE_FORMS, WorkEmailCodeForm
-from accounts.profile_sections import SECTION_BY_KEY, SECTIONS, completion_percent, next_section
+from accounts.forms import PROFILE_FORMS, SectionVerificationForm, WorkEmailCodeForm
+from accounts.profile_sections import (
+    DECLARED_POINTS_CAP,
+    SECTION_BY_KEY,
+    SECTIONS,
+    VERIFICATION_DOCUMENTS,
+    completion_percent,
+    next_section,
+)
 from accounts.services.profile import WORK_EMAIL_CODE_MINUTES
+from accounts.services.verification import VERIFIABLE_SECTIONS
 from sesame_portal.errors import FieldsInvalid, ServiceError
 
 
@@ -44,6 +52,7 @@ def _step_context(request: HttpRequest, section_key: str, form=None, code_form=N
         and selectors.work_email_pending(profile=profile),
         "code_form": code_form or WorkEmailCodeForm(),
         "code_minutes": WORK_EMAIL_CODE_MINUTES,
+        "verifiable": section_key in VERIFIABLE_SECTIONS,
     }
 
 
@@ -153,3 +162,55 @@ def profile_work_email_resend(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return _render_step(request, "occupation")
     return redirect("accounts:profile_step", section="occupation")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_verify(request: HttpRequest, section: str) -> HttpResponse:
+    """Verify one section with a document (or, for education, a CHSI code): the form,
+    and what became of earlier requests."""
+    if section not in VERIFIABLE_SECTIONS:
+        raise Http404
+    posted = request.method == "POST"
+    form = SectionVerificationForm(
+        request.POST if posted else None, request.FILES if posted else None, section=section
+    )
+    if posted and form.is_valid():
+        try:
+            services.section_verification_file(
+                user=request.user,
+                section=section,
+                document=form.cleaned_data.get("document"),
+                code=form.cleaned_data.get("code"),
+            )
+        except ServiceError as error:
+            field = "code" if error.code == "code" and "code" in form.fields else "document"
+            form.add_error(
+                None if error.code in ("already_filed", "incomplete") else field, error.message
+            )
+        else:
+            messages.success(
+                request,
+                _("Sent. Our staff check it, usually within two working days, and tell you here."),
+            )
+            return redirect("accounts:profile_verify", section=section)
+    profile = selectors.profile_get(user=request.user)
+    spec = SECTION_BY_KEY[section]
+    requests = list(selectors.section_verifications_for_user(user=request.user, section=section))
+    marks = selectors.profile_field_marks(profile, spec.fields)
+    return render(
+        request,
+        "accounts/profile/verify.html",
+        {
+            "section": spec,
+            "form": form,
+            "complete": bool(profile.pk) and spec.is_complete(profile),
+            "marks": marks,
+            "all_verified": bool(marks) and all(mark["verified"] for mark in marks),
+            "requests": requests,
+            "pending": next((r for r in requests if r.status == "pending"), None),
+            "what_to_send": VERIFICATION_DOCUMENTS[section],
+            "declared_cap": DECLARED_POINTS_CAP,
+        },
+        status=400 if posted else 200,
+    )

@@ -8,15 +8,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy
-
-from accounts.models import ConsentPurpose, FieldMark, Profile, User
+from accounts.models import ConsentPurpose, FieldMark, Profile, SectionVerification, User
 from accounts.profile_sections import SECTIONS
 from accounts.selectors import (
     consent_grants_for_user,
     identity_for_user,
     profile_get,
     profile_value_display,
+    verified_how,
 )
 from scoring.models import ScoreSnapshot
 
@@ -31,7 +30,7 @@ SECTION_FEATURES = {
     "address": ("id_years_at_address",),
     "phone": (),
 }
-VERIFIED_BY = {"work_email": gettext_lazy("verified with a code sent to the address")}
+VERIFIABLE_SECTIONS = frozenset(SectionVerification.Section.values)
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,10 @@ class SectionSource:
     used_by_score: bool
     items: list[Item]
     points: int | None  # None: the score does not use it, or there is no score
+    # Some answer the score reads is self-declared: its points count within the cap
+    # on declared answers (scoring.ml.declared), so `points` is the capped share.
+    declared: bool = False
+    verifiable: bool = False  # a document (or a code) can verify it
 
 
 def _impacts(snapshot: ScoreSnapshot | None) -> dict[str, float]:
@@ -79,7 +82,9 @@ def profile_sources(*, user: User, snapshot: ScoreSnapshot | None) -> list[Secti
                     label=str(Profile._meta.get_field(name).verbose_name),
                     value=value,
                     verified=verified,
-                    how=str(VERIFIED_BY.get(name, "")) if verified else "",
+                    how=verified_how(name, {**mark, "mark": FieldMark.VERIFIED})
+                    if verified
+                    else "",
                     at=datetime.datetime.fromisoformat(at) if at else None,
                 )
             )
@@ -98,6 +103,8 @@ def profile_sources(*, user: User, snapshot: ScoreSnapshot | None) -> list[Secti
                 used_by_score=section.used_by_score,
                 items=items,
                 points=points,
+                declared=points is not None and any(not item.verified for item in items),
+                verifiable=section.key in VERIFIABLE_SECTIONS,
             )
         )
     return sources

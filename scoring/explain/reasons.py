@@ -203,6 +203,7 @@ TRIGGER_TEXTS = {
     "identity_verified": _("Real name verified"),
     "profile:work_email_verified": _("Work email verified"),
     "profile": _("Profile updated"),
+    "profile_verified": _("Profile answers verified"),
     "consent": _("Consent granted"),
     "consent_revoked": _("Consent withdrawn"),
     "nightly_run": _("Nightly update"),

@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import get_language
 
+from accounts.models import SectionVerification
 from scoring.explain.reasons import DIMENSION_LABELS, FEATURE_LABELS
+from scoring.ml.declared import DECLARED_POINTS_CAP
 from scoring.ml.features import DIMENSIONS, FEATURES
 from scoring.models import ModelVersion
 from scoring.views.home import nightly_next
@@ -18,6 +21,13 @@ class DimensionFacts:
     key: str
     label: str
     items: list[str]
+
+
+def _listed(labels) -> str:
+    """Labels as a list in a sentence: 学历、车辆 in Chinese, "education, vehicle" in English."""
+    if (get_language() or "").startswith("zh"):
+        return "、".join(str(label) for label in labels)
+    return ", ".join(str(label).lower() for label in labels)
 
 
 def model_public_facts() -> dict:
@@ -49,4 +59,7 @@ def model_public_facts() -> dict:
         "gender_gap": gender.get("gap_male_minus_female"),
         "age_means": fairness.get("age_band", {}),
         "next_run": nightly_next(now=timezone.now()),
+        # How declared and verified answers count (scoring.ml.declared).
+        "declared_cap": DECLARED_POINTS_CAP,
+        "verifiable_sections": _listed(SectionVerification.Section.labels),
     }

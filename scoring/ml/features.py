@@ -11,7 +11,7 @@ Gender, ethnicity and region are never features, and neither is age.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -186,7 +186,10 @@ class RawTables:
 
     people: verified, education_level, work_email_verified, vehicle_owned, vehicle_value,
         property_owned, property_mortgaged, provident_fund_months, income_band,
-        address_years, completion, consent_utility_bills, consent_social_connections
+        address_years, completion, consent_utility_bills, consent_social_connections;
+        and, for real people, `declared` (the profile fields answered but not verified, a
+        frozenset) and `completion_verified` (completion counting verified answers only).
+        Without `declared` every answer counts as verified (the synthetic population).
     repayments: user_id, due_date, days_overdue, paid
     accounts: user_id, kind, opened_on, closed_on, credit_limit, balance
     activity: user_id, month, spend, transactions, categories
@@ -321,4 +324,46 @@ def features_compute(tables: RawTables, *, as_of: datetime.date) -> pd.DataFrame
     _capacity(tables, out)
     _identity(tables, out)
     _connections(tables, out)
+    return out[list(FEATURE_NAMES)].astype(float)
+
+
+# Profile answers a person types in (people columns, named as the profile's fields): they
+# count as declared until verified. A verified work email is verified by construction.
+DECLARABLE_ANSWERS = (
+    "education_level",
+    "vehicle_owned",
+    "vehicle_value",
+    "property_owned",
+    "property_mortgaged",
+    "provident_fund_months",
+    "income_band",
+    "address_years",
+)
+# The features those answers (and the completion they make up) feed.
+DECLARABLE_FEATURES = (
+    "cp_income_rank",
+    "cp_assets",
+    "cp_provident_fund_months",
+    "id_profile_completion",
+    "id_years_at_address",
+    "id_education_rank",
+)
+
+
+def features_verified_only(tables: RawTables, features: pd.DataFrame) -> pd.DataFrame | None:
+    """`features` as they would be if the declared answers had not been given: what the
+    verified data alone says, against which the declared answers' points are capped
+    (scoring.ml.declared). None when the tables know of no declared answers."""
+    people = tables.people
+    if "declared" not in people.columns:
+        return None
+    trimmed = people.copy()
+    for column in DECLARABLE_ANSWERS:
+        declared = people["declared"].map(lambda fields, column=column: column in fields)
+        trimmed[column] = trimmed[column].astype(object).where(~declared.astype(bool), None)
+    trimmed["completion"] = people["completion_verified"]
+    out = features.copy()
+    partial = replace(tables, people=trimmed)
+    _capacity(partial, out)
+    _identity(partial, out)
     return out[list(FEATURE_NAMES)].astype(float)

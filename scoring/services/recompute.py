@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.selectors import users_consenting_to_scoring
-from scoring.ml.features import features_compute
+from scoring.ml.features import features_compute, features_verified_only
 from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun
 from scoring.selectors import tables_load
@@ -94,7 +94,10 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
     if user_ids:
         day = timezone.localdate(run.started_at)
         tables = tables_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
-        results = scores_compute(model=model, features=features_compute(tables, as_of=day))
+        features = features_compute(tables, as_of=day)
+        results = scores_compute(
+            model=model, features=features, verified=features_verified_only(tables, features)
+        )
         snapshots_write_and_follow_up(
             results=results,
             model_version_id=model.model_version_id,

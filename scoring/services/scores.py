@@ -28,7 +28,15 @@ from accounts.selectors import consent_allows
 from accounts.tasks import notification_emails_queue
 from scoring.ml.artifacts import LoadedModel, artifact_dump, artifact_sha256
 from scoring.ml.bands import band_of
-from scoring.ml.features import DIMENSIONS, EDUCATION_RANK, INCOME_RANK, features_compute
+from scoring.ml.declared import points_capped
+from scoring.ml.features import (
+    DECLARABLE_FEATURES,
+    DIMENSIONS,
+    EDUCATION_RANK,
+    INCOME_RANK,
+    features_compute,
+    features_verified_only,
+)
 from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
 from scoring.selectors import RecordFacts, tables_load
@@ -37,16 +45,31 @@ from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
 
 if TYPE_CHECKING:
+    from scoring.ml.scorecard import Scorecard
     from scoring.ml.training import TrainingResult
 
 logger = logging.getLogger(__name__)
 
 
-def scores_compute(*, model: LoadedModel, features: pd.DataFrame) -> list[dict[str, Any]]:
-    """Score, band, sub-scores and the full points breakdown for every row, vectorised:
-    one points lookup per feature for the whole frame."""
-    card = model.scorecard
+def points_of(
+    card: Scorecard, features: pd.DataFrame, verified: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Each feature's points for every row, what declared answers do held to the cap
+    (scoring.ml.declared): the one way a person's points are counted, for their
+    recompute, the nightly chunk and what-if alike."""
     points = card.points(features)
+    return points_capped(points, None if verified is None else card.points(verified))
+
+
+def scores_compute(
+    *, model: LoadedModel, features: pd.DataFrame, verified: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """Score, band, sub-scores and the full points breakdown for every row, vectorised:
+    one points lookup per feature for the whole frame. `verified`: the same rows from
+    verified data only (features_verified_only), so that declared answers count within
+    their cap; None when every value is verified."""
+    card = model.scorecard
+    points = points_of(card, features, verified)
     totals = card.total(points)
     scores = card.scores(totals)
     dimension_scores = {}
@@ -98,11 +121,15 @@ def scores_compute(*, model: LoadedModel, features: pd.DataFrame) -> list[dict[s
     return results
 
 
-def _features_for(user: User, *, as_of: datetime.date | None = None) -> pd.DataFrame:
+def _features_for(
+    user: User, *, as_of: datetime.date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """One user's features, and the same from verified data only."""
     now = timezone.now()
     day = as_of or timezone.localdate(now)
     tables = tables_load(user_ids=[user.pk], as_of=day, previous_before=now)
-    return features_compute(tables, as_of=day)
+    features = features_compute(tables, as_of=day)
+    return features, features_verified_only(tables, features)
 
 
 def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
@@ -118,7 +145,8 @@ def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
         # One recompute per user at a time: the second waits and then sees the first, so
         # neither loses the other's change.
         User.objects.select_for_update().filter(pk=user.pk).exists()
-        results = scores_compute(model=model, features=_features_for(user))
+        features, verified = _features_for(user)
+        results = scores_compute(model=model, features=features, verified=verified)
         [snapshot] = snapshots_write_and_follow_up(
             results=results,
             model_version_id=model.model_version_id,
@@ -447,25 +475,48 @@ def score_what_if(*, user: User, changes: dict[str, Any]) -> dict[str, Any]:
     model = model_usable()
     if model is None:
         raise ServiceError("no_model", _("Scores are not available right now."), status_code=503)
-    features = _features_for(user)
+    features, verified = _features_for(user)
     proposed = features.copy()
     proposed.iloc[0] = _apply_levers(features.iloc[0], changes)
-    # Each change alone too, one row per lever: a person sees what each one is worth.
-    alone = pd.concat([features] * (1 + len(changes)), ignore_index=True)
-    alone.iloc[0] = proposed.iloc[0]
-    for row, (name, value) in enumerate(changes.items(), start=1):
-        alone.iloc[row] = _apply_levers(features.iloc[0], {name: value})
     card = model.scorecard
-    now = int(card.scores(card.total(card.points(features)))[0])
-    scores = [int(score) for score in card.scores(card.total(card.points(alone)))]
-    then = scores[0]
+
+    def score_of(frame: pd.DataFrame) -> int:
+        base = _verified_after_levers(features, frame, verified)
+        return int(card.scores(card.total(points_of(card, frame, base)))[0])
+
+    now = int(card.scores(card.total(points_of(card, features, verified)))[0])
+    then = score_of(proposed)
+    # Each change alone too: a person sees what each one is worth, in points.
+    alone = {}
+    for name, value in changes.items():
+        one = features.copy()
+        one.iloc[0] = _apply_levers(features.iloc[0], {name: value})
+        alone[name] = score_of(one)
     return {
         "score": then,
         "delta": then - now,
         "current": now,
         "band": band_of(then),
-        "levers": [
-            {"lever": name, "points": score - now}
-            for name, score in zip(changes, scores[1:], strict=True)
-        ],
+        "levers": [{"lever": name, "points": score - now} for name, score in alone.items()],
     }
+
+
+def _verified_after_levers(
+    features: pd.DataFrame, proposed: pd.DataFrame, verified: pd.DataFrame | None
+) -> pd.DataFrame | None:
+    """The verified-only features after the levers: an answer the person would change
+    becomes a declared one (only its earlier verified value goes; a completer profile
+    adds declared answers), while data from sources (repayments, a verified work email)
+    counts fully."""
+    if verified is None:
+        return None
+    after = verified.copy()
+    for name in features.columns:
+        before, then = features[name].iloc[0], proposed[name].iloc[0]
+        if before == then or (pd.isna(before) and pd.isna(then)):
+            continue
+        if name not in DECLARABLE_FEATURES:
+            after[name] = proposed[name]
+        elif name != "id_profile_completion":
+            after[name] = np.nan
+    return after

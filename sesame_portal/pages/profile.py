@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from accounts import selectors
 from accounts.models import ConsentPurpose
-from accounts.profile_sections import completion_percent
+from accounts.profile_sections import DECLARED_POINTS_CAP, completion_percent
 from scoring.explain import provenance
 from scoring.selectors import score_latest
 
@@ -36,5 +36,6 @@ def profile_overview(request: HttpRequest) -> HttpResponse:
             "sources": provenance.profile_sources(user=request.user, snapshot=snapshot),
             "identity": provenance.identity_source(user=request.user, snapshot=snapshot),
             "categories": provenance.data_categories(user=request.user, snapshot=snapshot),
+            "declared_cap": DECLARED_POINTS_CAP,
         },
     )

@@ -24,9 +24,11 @@ from scoring.services.scores import score_recompute
 from scoring.tasks import recompute_run_start
 from sesame_portal.export import account_export
 from tests.factories import (
+    SOLID_FILE_ANSWERS,
     grant,
     make_id_number,
     make_user,
+    mark_verified,
     past_snapshot,
     set_profile,
     solid_file,
@@ -86,13 +88,15 @@ def person(model):
     user = make_user("scored")
     grant(user)
     solid_file(user)
+    # Verified answers count fully; declared ones share a cap (test_declared_cap.py).
+    mark_verified(user, *SOLID_FILE_ANSWERS)
     first = score_recompute(user=user, trigger="test")
     _yesterday(first)
     return user, first
 
 
 def _more_fund(user) -> ScoreSnapshot:
-    set_profile(user, provident_fund_months=120)
+    set_profile(user, provident_fund_months=120)  # its mark stays verified
     return score_recompute(user=user, trigger="profile:provident_fund")
 
 
@@ -458,6 +462,7 @@ def test_a_change_is_emailed_only_to_those_who_asked(
     quiet.save()
     grant(quiet)
     solid_file(quiet)
+    mark_verified(quiet, *SOLID_FILE_ANSWERS)
     _yesterday(score_recompute(user=quiet, trigger="test"))
     set_profile(quiet, provident_fund_months=120)
     mail.outbox.clear()

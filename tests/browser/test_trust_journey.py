@@ -19,8 +19,10 @@ from tests.browser.helpers import assert_no_horizontal_scroll, log_in, new_phone
 from tests.dates import days_ago
 from tests.factories import (
     PASSWORD,
+    SOLID_FILE_ANSWERS,
     add_repayment,
     make_id_number,
+    mark_verified,
     set_profile,
     solid_file,
     store_model,
@@ -35,12 +37,13 @@ def scored_twice(
     trained,
     consent_texts,
 ) -> tuple[User, ScoreSnapshot]:
-    """A user with an ordinary file scored yesterday, then again after declaring 10
-    years of housing provident fund."""
+    """A user with an ordinary, verified file scored yesterday, then again after 10
+    years of housing provident fund (verified: declared answers share a cap)."""
     selectors._cache.clear()
     store_model(trained)
     user = ready_user("trusting", id_number=make_id_number(sequence="501"))
     solid_file(user)
+    mark_verified(user, *SOLID_FILE_ANSWERS)
     first = score_recompute(user=user, trigger="identity_verified")
     ScoreSnapshot.objects.filter(pk=first.pk).update(
         computed_at=timezone.now() - datetime.timedelta(days=1)

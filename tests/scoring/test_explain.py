@@ -17,10 +17,12 @@ from scoring.models import ScoreSnapshot
 from scoring.services.scores import score_recompute
 from tests.dates import days_ago
 from tests.factories import (
+    SOLID_FILE_ANSWERS,
     add_account,
     add_repayment,
     grant,
     make_user,
+    mark_verified,
     past_snapshot,
     set_profile,
     solid_file,
@@ -83,11 +85,15 @@ def test_a_late_repayment_is_explained_in_points_that_add_up(person):
 
 
 def test_a_profile_change_is_explained_in_identity_and_capacity(person):
-    user, _loan, first = person
-    ScoreSnapshot.objects.filter(pk=first.pk).update(
+    user, _loan, _first = person
+    # Verified answers count fully; declared ones share a cap (test_declared_cap.py).
+    mark_verified(user, *SOLID_FILE_ANSWERS)
+    score_recompute(user=user, trigger="test")
+    ScoreSnapshot.objects.filter(user=user).update(
         computed_at=timezone.now() - datetime.timedelta(days=1)
     )
     set_profile(user, provident_fund_months=120, income_band="20k_plus")
+    mark_verified(user, "provident_fund_months", "income_band")
     second = score_recompute(user=user, trigger="profile:income")
 
     change = changes_explain(_newest_first(user))[second.pk]

@@ -64,7 +64,9 @@ def test_what_if_gives_the_one_functions_score(p, monkeypatch):
     monkeypatch.setattr(services, "consent_allows", lambda **kwargs: True)
     monkeypatch.setattr(services, "model_usable", lambda: SimpleNamespace(scorecard=_flat_card(p)))
     monkeypatch.setattr(
-        services, "_features_for", lambda user: pd.DataFrame({"ch_overdue_unpaid": [np.nan]})
+        services,
+        "_features_for",
+        lambda user: (pd.DataFrame({"ch_overdue_unpaid": [np.nan]}), None),
     )
 
     result = services.score_what_if(user=None, changes={"repay_overdue": True})

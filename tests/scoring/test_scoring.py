@@ -38,6 +38,7 @@ from scoring.services.scores import (
 from sesame_portal.errors import ServiceError
 from tests.dates import days_ago, month_starts, today
 from tests.factories import (
+    SOLID_FILE_ANSWERS,
     WEB,
     add_account,
     add_activity,
@@ -47,6 +48,7 @@ from tests.factories import (
     grant,
     make_id_number,
     make_user,
+    mark_verified,
     past_snapshot,
     solid_file,
     store_model,
@@ -154,9 +156,12 @@ def test_late_utility_bills_lower_behaviour_and_the_score(scored_user):
     ],
 )
 def test_more_capacity_raises_the_capacity_sub_score_and_the_score(scored_user, section, values):
+    # Verified answers count fully; declared ones share a cap (test_declared_cap.py).
+    mark_verified(scored_user, *SOLID_FILE_ANSWERS)
     before = recompute(scored_user)
 
     profile_update(user=scored_user, sections={section: values})
+    mark_verified(scored_user, *values)  # verified answers count fully (declared: capped)
     after = recompute(scored_user)
 
     assert after.dimensions["capacity"] > before.dimensions["capacity"]

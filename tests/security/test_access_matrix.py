@@ -561,6 +561,9 @@ CROSS_USER = [
 SELF_SCOPED = {
     "accounts/profile/<slug:section>/": "test_profile_steps_act_on_the_requester_only",
     "accounts/profile/<slug:section>/clear/": "test_profile_steps_act_on_the_requester_only",
+    "accounts/profile/<slug:section>/verify/": (
+        "test_profile_verification_acts_on_the_requester_only"
+    ),
     "benefits/<int:benefit_id>/claim/": "test_claiming_acts_on_the_requester_only",
     "api/v1/me/benefits/<int:benefit_id>/claim/": "test_claiming_acts_on_the_requester_only",
     "benefits/partners/<int:partner_id>/authorize/": (
@@ -1051,3 +1054,39 @@ def test_another_persons_id_in_the_body_or_query_is_ignored(case, world, owner):
     assert_nothing_of_theirs(response, world)
     assert case.then(owner)
     assert state_of(world.user) == before
+
+
+@pytest.mark.parametrize("section", SECTION_KEYS)
+def test_profile_verification_acts_on_the_requester_only(section, world, owner):
+    """A section's verification page is named by the section: it shows and files the
+    requester's own request only; the other person's request (and document) stay theirs."""
+    from accounts.models import SectionVerification
+    from accounts.services import section_verification_file
+
+    profile_update(
+        user=world.user,
+        sections={"provident_fund": {"provident_fund_months": 36}},
+    )
+    theirs = section_verification_file(
+        user=world.user,
+        section="provident_fund",
+        document=SimpleUploadedFile("fund.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    mine = logged_in(owner)
+    verify = f"/accounts/profile/{section}/verify/"
+    before = state_of(world.user)
+    verifiable = section in SectionVerification.Section.values
+
+    page = mine.get(verify)
+    assert page.status_code == (200 if verifiable else 404)
+    assert_nothing_of_theirs(page, world)
+    assert "fund.pdf" not in page.content.decode()
+    filed = mine.post(verify, {})
+    assert filed.status_code == (400 if verifiable else 404)
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert send(mine, method, verify, api=False).status_code in (404, 405)
+
+    assert state_of(world.user) == before
+    assert SectionVerification.objects.get(pk=theirs.pk).status == "pending"
+    if verifiable:
+        assert_anonymous_refused(verify, ("GET", "POST"), api=False)
