@@ -279,7 +279,7 @@ class SectionVerificationAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     document, or look a CHSI code up on chsi.com.cn, and compare it with the answers."""
 
     form = VerificationDecisionForm
-    list_display = ["pk", "created_at", "section", "method", "status", "user", "decided_at"]
+    list_display = ["id", "created_at", "section", "method", "status", "user", "decided_at"]
     list_filter = ["status", "section", "method"]
     search_fields = ["user__username"]
     ordering = ["status", "created_at"]
