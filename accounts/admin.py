@@ -109,41 +109,51 @@ class ConsentGrantAdmin(ReadOnlyAdmin):
     inlines = [RevocationInline]
 
 
-class AppealDecisionForm(forms.ModelForm):
-    """Staff decide through a decision and a reason; the rest is the appellant's."""
+class StaffDecisionForm(forms.ModelForm):
+    """Staff decide through a decision and a reason; the rest is the person's. Each
+    subclass says what approving does and checks the decision with its service."""
 
-    decision = forms.ChoiceField(
-        label=_("Decision"),
-        choices=[
+    approve_label = ""
+    reason_label = ""
+
+    decision = forms.ChoiceField(label=_("Decision"), required=False)
+    decision_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = [
             ("", _("Not decided yet")),
-            ("approve", _("Approve: move the verification to the appellant")),
+            ("approve", self.approve_label),
             ("reject", _("Reject")),
-        ],
-        required=False,
-    )
-    decision_reason = forms.CharField(
-        label=_("Reason (required to reject; shown to the appellant)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+        ]
+        self.fields["decision_reason"].label = self.reason_label
 
-    class Meta:
-        model = IdentityAppeal
-        fields: list[str] = []
+    def decide_check(self, *, approve: bool, reason: str) -> None:
+        raise NotImplementedError
 
     def clean(self):
         cleaned = super().clean()
         decision = cleaned.get("decision")
         if decision:
             try:
-                services.identity_appeal_decide_check(
-                    appeal=self.instance,
-                    approve=decision == "approve",
-                    reason=cleaned.get("decision_reason", ""),
+                self.decide_check(
+                    approve=decision == "approve", reason=cleaned.get("decision_reason", "")
                 )
             except ServiceError as error:
                 raise forms.ValidationError(error.message) from error
         return cleaned
+
+
+class AppealDecisionForm(StaffDecisionForm):
+    approve_label = _("Approve: move the verification to the appellant")
+    reason_label = _("Reason (required to reject; shown to the appellant)")
+
+    class Meta:
+        model = IdentityAppeal
+        fields: list[str] = []
+
+    def decide_check(self, *, approve: bool, reason: str) -> None:
+        services.identity_appeal_decide_check(appeal=self.instance, approve=approve, reason=reason)
 
 
 @admin.register(IdentityAppeal)
@@ -235,41 +245,18 @@ class IdentityAppealAdmin(NoAdd, NoDelete, admin.ModelAdmin):
             self.message_user(request, error.message, level=messages.ERROR)
 
 
-class VerificationDecisionForm(forms.ModelForm):
-    """Staff decide through a decision and a reason; the rest is the person's."""
-
-    decision = forms.ChoiceField(
-        label=_("Decision"),
-        choices=[
-            ("", _("Not decided yet")),
-            ("approve", _("Approve: the answers filed become verified")),
-            ("reject", _("Reject")),
-        ],
-        required=False,
-    )
-    decision_reason = forms.CharField(
-        label=_("Reason (required to reject; shown to the person)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+class VerificationDecisionForm(StaffDecisionForm):
+    approve_label = _("Approve: the answers filed become verified")
+    reason_label = _("Reason (required to reject; shown to the person)")
 
     class Meta:
         model = SectionVerification
         fields: list[str] = []
 
-    def clean(self):
-        cleaned = super().clean()
-        decision = cleaned.get("decision")
-        if decision:
-            try:
-                services.section_verification_decide_check(
-                    verification=self.instance,
-                    approve=decision == "approve",
-                    reason=cleaned.get("decision_reason", ""),
-                )
-            except ServiceError as error:
-                raise forms.ValidationError(error.message) from error
-        return cleaned
+    def decide_check(self, *, approve: bool, reason: str) -> None:
+        services.section_verification_decide_check(
+            verification=self.instance, approve=approve, reason=reason
+        )
 
 
 @admin.register(SectionVerification)
