@@ -27,6 +27,7 @@ from accounts.models import (
 from accounts.selectors import identity_age, identity_full_name, profile_value_display
 from sesame_portal.admin_mixins import NoAdd, NoChange, NoDelete, ReadOnlyAdmin
 from sesame_portal.errors import ServiceError
+from sesame_portal.uploads import evidence_response
 
 
 class IdentityFacts:
@@ -225,10 +226,7 @@ class IdentityAppealAdmin(NoAdd, NoDelete, admin.ModelAdmin):
         evidence = IdentityAppealEvidence.objects.filter(appeal_id=appeal_id).first()
         if appeal is None or evidence is None:
             raise Http404
-        response = HttpResponse(evidence.content(), content_type=evidence.content_type)
-        response["Content-Disposition"] = f'attachment; filename="appeal-{appeal_id}"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return evidence_response(evidence, filename=f"appeal-{appeal_id}")
 
     def save_model(self, request, obj, form, change) -> None:
         decision = form.cleaned_data.get("decision")
@@ -336,10 +334,7 @@ class SectionVerificationAdmin(NoAdd, NoDelete, admin.ModelAdmin):
         ).first()
         if verification is None or document is None:
             raise Http404
-        response = HttpResponse(document.content(), content_type=document.content_type)
-        response["Content-Disposition"] = f'attachment; filename="verification-{verification_id}"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return evidence_response(document, filename=f"verification-{verification_id}")
 
     def save_model(self, request, obj, form, change) -> None:
         decision = form.cleaned_data.get("decision")

@@ -14,6 +14,7 @@ from scoring.forms import DisputeForm, StatementForm
 from scoring.models import DisputeAttachment, PersonalStatement
 from scoring.services import disputes
 from sesame_portal.errors import ServiceError
+from sesame_portal.uploads import evidence_response
 
 _ATTACHMENT_ERRORS = {"attachment_too_large", "attachment_type", "attachment"}
 
@@ -126,11 +127,7 @@ def dispute_attachment(request: HttpRequest, dispute_id: int) -> HttpResponse:
     attachment = disputes.evidence_open(user=request.user, dispute_id=dispute_id)
     if attachment is None:
         raise Http404
-    response = HttpResponse(attachment.content(), content_type=attachment.content_type)
-    response["Content-Disposition"] = f'attachment; filename="dispute-{dispute_id}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return evidence_response(attachment, filename=f"dispute-{dispute_id}")
 
 
 @login_required
