@@ -343,6 +343,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+# Processes that share a broker but not a database need queues of their own: parallel test
+# processes (pytest-xdist names each in PYTEST_XDIST_WORKER) each publish to and consume from
+# their own, so a worker one test starts never runs a task published for another's database.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+if env_str("PYTEST_XDIST_WORKER", ""):
+    CELERY_TASK_DEFAULT_QUEUE += "-" + env_str("PYTEST_XDIST_WORKER", "")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
