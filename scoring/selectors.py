@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from accounts.models import ConsentGrant, ConsentPurpose, FieldMark, Identity, Profile, User
 from accounts.profile_sections import completion_of_values
 from accounts.selectors import consent_allows
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.ml.artifacts import LoadedModel, artifact_load
 from scoring.ml.features import RawTables
 from scoring.models import (
@@ -423,23 +424,25 @@ def _disputes_export(user: User) -> list[dict]:
     return disputes
 
 
+def _score_exported(snapshot: ScoreSnapshot) -> dict:
+    breakdown = snapshot_breakdown(snapshot)
+    return {
+        "score": snapshot.score,
+        "band": snapshot.band,
+        "computed_at": snapshot.computed_at,
+        "model_version": snapshot.model_version.version,
+        "trigger": snapshot.trigger,
+        "dimensions": snapshot.dimensions,
+        "points_by_feature": breakdown.points,
+        "feature_values": breakdown.values,
+    }
+
+
 def score_export(*, user: User) -> dict:
     """scoring's part of "download my data": every score with what it was computed from,
     the disputes, the personal statement and the proofs."""
     return {
-        "scores": [
-            {
-                "score": snapshot.score,
-                "band": snapshot.band,
-                "computed_at": snapshot.computed_at,
-                "model_version": snapshot.model_version.version,
-                "trigger": snapshot.trigger,
-                "dimensions": snapshot.dimensions,
-                "points_by_feature": snapshot.contributions,
-                "feature_values": snapshot.features,
-            }
-            for snapshot in score_history(user=user, limit=None)
-        ],
+        "scores": [_score_exported(s) for s in score_history(user=user, limit=None)],
         "disputes": _disputes_export(user),
         "personal_statement": (
             user.personal_statement.text if hasattr(user, "personal_statement") else None

@@ -26,6 +26,7 @@ from accounts.notifications import score_changes_notify
 from accounts.profile_sections import completion_percent
 from accounts.selectors import consent_allows
 from accounts.tasks import notification_emails_queue
+from scoring.explain.breakdown import array_encode, layout_of
 from scoring.ml.artifacts import LoadedModel, artifact_dump, artifact_sha256
 from scoring.ml.bands import band_of
 from scoring.ml.declared import points_capped
@@ -67,7 +68,9 @@ def scores_compute(
     """Score, band, sub-scores and the full points breakdown for every row, vectorised:
     one points lookup per feature for the whole frame. `verified`: the same rows from
     verified data only (features_verified_only), so that declared answers count within
-    their cap; None when every value is verified."""
+    their cap; None when every value is verified. Each row's `points` and `values` are
+    arrays in the scorecard's feature order (the model version's points_layout); the
+    reasons are derived from them when read (scoring.explain.breakdown)."""
     card = model.scorecard
     points = points_of(card, features, verified)
     totals = card.total(points)
@@ -83,22 +86,11 @@ def scores_compute(
             100 * (sums - low) / (high - low) if high > low else np.full(len(sums), 50.0)
         ).astype(int)
     names = list(points.columns)
-    matrix = points.to_numpy()
-    raw = features[names].to_numpy(dtype=float)
-    missing = np.isnan(raw)
-    impacts = np.round(matrix - np.array([card.typical_points.get(n, 0.0) for n in names]), 2)
-    # Largest help first, largest hurt last: every impact together is the distance
-    # from the typical user.
-    order = np.argsort(-impacts, axis=1, kind="stable")
-    kinds = np.where(impacts > 0, "up", np.where(missing, "missing", "down"))
-    codes = np.char.add(np.char.add(np.array(names, dtype=object).astype(str), "."), kinds)
+    matrix = np.ascontiguousarray(points.to_numpy(dtype=float))
+    raw = np.ascontiguousarray(features[names].to_numpy(dtype=float))
     results = []
     for row, user_id in enumerate(features.index.tolist()):
         score = int(scores[row])
-        values = [
-            None if gap else value
-            for gap, value in zip(missing[row], raw[row].tolist(), strict=True)
-        ]
         results.append(
             {
                 "user_id": user_id,
@@ -106,16 +98,8 @@ def scores_compute(
                 "band": band_of(score),
                 "total_points": float(totals[row]),
                 "dimensions": {d: int(v[row]) for d, v in dimension_scores.items()},
-                "contributions": dict(zip(names, matrix[row].tolist(), strict=True)),
-                "features": dict(zip(names, values, strict=True)),
-                "reasons": [
-                    {
-                        "code": str(codes[row, j]),
-                        "feature": names[j],
-                        "impact": float(impacts[row, j]),
-                    }
-                    for j in order[row]
-                ],
+                "points": matrix[row],
+                "values": raw[row],
             }
         )
     return results
@@ -161,23 +145,22 @@ _SNAPSHOT_COLUMNS = (
     "score",
     "band",
     "dimensions",
-    "contributions",
-    "reasons",
-    "features",
+    "feature_points",
+    "feature_values",
     "model_version_id",
     "trigger",
     "computed_at",
     "run_id",
 )
-_SNAPSHOT_JSON = frozenset({"dimensions", "contributions", "reasons", "features"})
+_SNAPSHOT_JSON = frozenset({"dimensions"})
 
 
 def snapshots_insert(snapshots: list[ScoreSnapshot]) -> None:
     """Insert snapshots; a run's snapshot for a user who already has one in that run (a
     chunk delivered again) is left out.
 
-    Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert): encoding the
-    JSON columns through the ORM's bulk insert costs several times more than scoring them.
+    Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert): the ORM's
+    bulk insert costs several times more than scoring them.
     """
     copy_insert(
         ScoreSnapshot,
@@ -267,9 +250,8 @@ def snapshots_write_and_follow_up(
             score=r["score"],
             band=r["band"],
             dimensions=r["dimensions"],
-            contributions=r["contributions"],
-            reasons=r["reasons"],
-            features=r["features"],
+            feature_points=array_encode(r["points"]),
+            feature_values=array_encode(r["values"]),
             model_version_id=model_version_id,
             trigger=trigger,
             computed_at=computed_at,
@@ -337,6 +319,7 @@ def model_version_create(
             artifact=artifact,
             sha256=sha,
             card=result.card,
+            points_layout=layout_of(result.scorecard),
         )
         if activate:
             model_version_activate(model_version=version, by=by)

@@ -15,6 +15,7 @@ from accounts import selectors as accounts_selectors
 from accounts.models import ConsentPurpose, User
 from accounts.profile_sections import completion_percent
 from scoring import charts
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.explain.reasons import (
     DIMENSION_SHORT_LABELS,
     reason_text,
@@ -98,7 +99,7 @@ def score_view(snapshot: ScoreSnapshot, *, user: User, without_data: frozenset[s
         (labels[key], int(value), key in without_data) for key, value in snapshot.dimensions.items()
     ]
     recent = score_history(user=user, limit=HISTORY_ON_HOME).values_list("computed_at", "score")
-    helped, hurt = reasons_top(snapshot.reasons)
+    helped, hurt = reasons_top(snapshot_breakdown(snapshot).reasons)
     return ScoreView(
         snapshot=snapshot,
         gauge=charts.gauge(snapshot.score),

@@ -4,6 +4,7 @@ score notifications, whether the people who asked for email get one."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -22,9 +23,8 @@ def _row(user_id: int, score: int) -> dict:
         "score": score,
         "band": band_of(score),
         "dimensions": {"capacity": 60},
-        "contributions": {},
-        "reasons": [],
-        "features": {},
+        "points": np.zeros(0),
+        "values": np.zeros(0),
     }
 
 
