@@ -95,17 +95,17 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
         day = timezone.localdate(run.started_at)
         tables = tables_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
         features = features_compute(tables, as_of=day)
-        results = scores_compute(
+        scored = scores_compute(
             model=model, features=features, verified=features_verified_only(tables, features)
         )
         snapshots_write_and_follow_up(
-            results=results,
+            scored=scored,
             model_version_id=model.model_version_id,
             trigger=f"{run.kind}_run",
             computed_at=timezone.now(),
             run_id=run.pk,
         )
-        created = len(results)
+        created = len(scored)
     with transaction.atomic():
         # Compare-and-set: only the first delivery to finish counts the chunk as done.
         claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(

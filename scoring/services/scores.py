@@ -4,8 +4,10 @@ versions and their activation, and what-if (which stores nothing)."""
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -26,7 +28,7 @@ from accounts.notifications import score_changes_notify
 from accounts.profile_sections import completion_percent
 from accounts.selectors import consent_allows
 from accounts.tasks import notification_emails_queue
-from scoring.explain.breakdown import array_encode, layout_of
+from scoring.explain.breakdown import ARRAY_DTYPE, layout_of
 from scoring.ml.artifacts import LoadedModel, artifact_dump, artifact_sha256
 from scoring.ml.bands import band_of
 from scoring.ml.declared import points_capped
@@ -62,15 +64,52 @@ def points_of(
     return points_capped(points, None if verified is None else card.points(verified))
 
 
+@dataclass(frozen=True)
+class Scored:
+    """Rows scored together, kept as arrays from the points lookup to the COPY: no
+    per-row dictionaries of points or reasons (the reasons are derived when a snapshot is
+    read, scoring.explain.breakdown). `points` and `values` have a row per user and a
+    column per feature in the scorecard's order (the model version's points_layout);
+    a missing value is NaN."""
+
+    user_ids: list[int]
+    scores: np.ndarray  # int
+    totals: np.ndarray  # points before scaling
+    dimensions: dict[str, np.ndarray]  # sub-scores (0-100) by dimension
+    points: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+    def rows(self, selected: np.ndarray) -> Scored:
+        """Only these rows (a boolean mask or positions)."""
+        return Scored(
+            user_ids=np.asarray(self.user_ids)[selected].tolist(),
+            scores=self.scores[selected],
+            totals=self.totals[selected],
+            dimensions={d: v[selected] for d, v in self.dimensions.items()},
+            points=self.points[selected],
+            values=self.values[selected],
+        )
+
+    def dimensions_by_row(self) -> list[dict[str, int]]:
+        """Each row's sub-scores as stored (a small JSON object) and as the apps above
+        receive them."""
+        names = list(self.dimensions)
+        if not names:
+            return [{} for _ in self.user_ids]
+        columns = np.column_stack([self.dimensions[d] for d in names]).tolist()
+        return [dict(zip(names, row, strict=True)) for row in columns]
+
+
 def scores_compute(
     *, model: LoadedModel, features: pd.DataFrame, verified: pd.DataFrame | None = None
-) -> list[dict[str, Any]]:
-    """Score, band, sub-scores and the full points breakdown for every row, vectorised:
-    one points lookup per feature for the whole frame. `verified`: the same rows from
+) -> Scored:
+    """Score, sub-scores and the full points breakdown for every row, vectorised: one
+    points lookup per feature for the whole frame. `verified`: the same rows from
     verified data only (features_verified_only), so that declared answers count within
-    their cap; None when every value is verified. Each row's `points` and `values` are
-    arrays in the scorecard's feature order (the model version's points_layout); the
-    reasons are derived from them when read (scoring.explain.breakdown)."""
+    their cap; None when every value is verified."""
     card = model.scorecard
     points = points_of(card, features, verified)
     totals = card.total(points)
@@ -86,23 +125,14 @@ def scores_compute(
             100 * (sums - low) / (high - low) if high > low else np.full(len(sums), 50.0)
         ).astype(int)
     names = list(points.columns)
-    matrix = np.ascontiguousarray(points.to_numpy(dtype=float))
-    raw = np.ascontiguousarray(features[names].to_numpy(dtype=float))
-    results = []
-    for row, user_id in enumerate(features.index.tolist()):
-        score = int(scores[row])
-        results.append(
-            {
-                "user_id": user_id,
-                "score": score,
-                "band": band_of(score),
-                "total_points": float(totals[row]),
-                "dimensions": {d: int(v[row]) for d, v in dimension_scores.items()},
-                "points": matrix[row],
-                "values": raw[row],
-            }
-        )
-    return results
+    return Scored(
+        user_ids=features.index.tolist(),
+        scores=np.asarray(scores, dtype=int),
+        totals=np.asarray(totals, dtype=float),
+        dimensions=dimension_scores,
+        points=np.ascontiguousarray(points.to_numpy(dtype=ARRAY_DTYPE)),
+        values=np.ascontiguousarray(features.reindex(columns=names).to_numpy(dtype=ARRAY_DTYPE)),
+    )
 
 
 def _features_for(
@@ -130,12 +160,13 @@ def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
         # neither loses the other's change.
         User.objects.select_for_update().filter(pk=user.pk).exists()
         features, verified = _features_for(user)
-        results = scores_compute(model=model, features=features, verified=verified)
+        scored = scores_compute(model=model, features=features, verified=verified)
         [snapshot] = snapshots_write_and_follow_up(
-            results=results,
+            scored=scored,
             model_version_id=model.model_version_id,
             trigger=trigger,
             computed_at=timezone.now(),
+            instances=True,
         )
         return snapshot
 
@@ -155,19 +186,39 @@ _SNAPSHOT_COLUMNS = (
 _SNAPSHOT_JSON = frozenset({"dimensions"})
 
 
-def snapshots_insert(snapshots: list[ScoreSnapshot]) -> None:
-    """Insert snapshots; a run's snapshot for a user who already has one in that run (a
-    chunk delivered again) is left out.
+def snapshots_insert(
+    scored: Scored,
+    *,
+    model_version_id: int,
+    trigger: str,
+    computed_at: datetime.datetime,
+    run_id: int | None,
+) -> None:
+    """Insert a snapshot for every scored row; a run's snapshot for a user who already has
+    one in that run (a chunk delivered again) is left out.
 
-    Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert): the ORM's
-    bulk insert costs several times more than scoring them.
+    Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert), straight from
+    the arrays: each row's points and values are bytes of the score's arrays.
     """
+    bands = [band_of(score) for score in scored.scores.tolist()]
     copy_insert(
         ScoreSnapshot,
         _SNAPSHOT_COLUMNS,
-        ([getattr(s, name) for name in _SNAPSHOT_COLUMNS] for s in snapshots),
+        zip(
+            scored.user_ids,
+            scored.scores.tolist(),
+            bands,
+            scored.dimensions_by_row(),
+            [row.tobytes() for row in scored.points],
+            [row.tobytes() for row in scored.values],
+            itertools.repeat(model_version_id),
+            itertools.repeat(trigger),
+            itertools.repeat(computed_at),
+            itertools.repeat(run_id),
+            strict=False,
+        ),
         json_columns=_SNAPSHOT_JSON,
-        ignore_conflicts=any(s.run_id is not None for s in snapshots),
+        ignore_conflicts=run_id is not None,
     )
 
 
@@ -224,12 +275,13 @@ def _snapshots_written(
 
 def snapshots_write_and_follow_up(
     *,
-    results: list[dict],
+    scored: Scored,
     model_version_id: int,
     trigger: str,
     computed_at: datetime.datetime,
     run_id: int | None = None,
-) -> list[ScoreSnapshot]:
+    instances: bool = False,
+) -> list[ScoreSnapshot] | int:
     """Store scored rows (see scores_compute) as snapshots of one moment, and follow them
     up: a notification for each changed score, `scoring.signals.scores_written` for the
     apps above (benefits opens and closes unlocks on it), and one email task for the users
@@ -241,36 +293,26 @@ def snapshots_write_and_follow_up(
     run: a user already scored in the run is neither written nor followed up again. A
     snapshot that a newer one, committed meanwhile by another recompute, supersedes is
     stored as history but followed up by nobody: the newer score's notification and
-    unlocks stand. Returns the snapshots this call wrote, saved.
+    unlocks stand. Returns how many snapshots this call wrote, or with `instances` the
+    snapshots themselves, saved (a chunk has no use for thousands of model instances).
     """
     trigger = trigger[:60]
-    snapshots = [
-        ScoreSnapshot(
-            user_id=r["user_id"],
-            score=r["score"],
-            band=r["band"],
-            dimensions=r["dimensions"],
-            feature_points=array_encode(r["points"]),
-            feature_values=array_encode(r["values"]),
-            model_version_id=model_version_id,
-            trigger=trigger,
-            computed_at=computed_at,
-            # The id, not the instance: assigning a related instance asks the database
-            # router on every row, which cost more than building the row itself.
-            run_id=run_id,
-        )
-        for r in results
-    ]
-    if not snapshots:
-        return []
+    if not len(scored):
+        return [] if instances else 0
     # A transaction of its own for a chunk; inside the per-user recompute's, no savepoint
     # (nothing here is retried on an error: it ends the recompute).
     with transaction.atomic(savepoint=False):
-        snapshots_insert(snapshots)
+        snapshots_insert(
+            scored,
+            model_version_id=model_version_id,
+            trigger=trigger,
+            computed_at=computed_at,
+            run_id=run_id,
+        )
         written = {
             row.user_id: row
             for row in _snapshots_written(
-                user_ids=[s.user_id for s in snapshots], computed_at=computed_at, run_id=run_id
+                user_ids=scored.user_ids, computed_at=computed_at, run_id=run_id
             )
         }
         current = [row for row in written.values() if not row.superseded]
@@ -280,9 +322,14 @@ def snapshots_write_and_follow_up(
         followed = scores_written.send(
             ScoreSnapshot,
             scores=[
-                (s.user_id, s.score, s.dimensions)
-                for s in snapshots
-                if s.user_id in written and not written[s.user_id].superseded
+                (user_id, score, dimensions)
+                for user_id, score, dimensions in zip(
+                    scored.user_ids,
+                    scored.scores.tolist(),
+                    scored.dimensions_by_row(),
+                    strict=True,
+                )
+                if user_id in written and not written[user_id].superseded
             ],
             at=computed_at,
         )
@@ -291,13 +338,30 @@ def snapshots_write_and_follow_up(
         emailed = [row.user_id for row in current if row.by_email]
         if emailed and (notified or any(changes for _receiver, changes in followed)):
             notification_emails_queue(user_ids=emailed, at=computed_at)
+    if not instances:
+        return len(written)
     saved = []
-    for snapshot in snapshots:
-        if snapshot.user_id in written:
-            snapshot.pk = written[snapshot.user_id].snapshot_id
-            snapshot._state.adding = False
-            snapshot._state.db = ScoreSnapshot.objects.db
-            saved.append(snapshot)
+    dimensions = scored.dimensions_by_row()
+    for row, user_id in enumerate(scored.user_ids):
+        if user_id not in written:
+            continue
+        score = int(scored.scores[row])
+        snapshot = ScoreSnapshot(
+            pk=written[user_id].snapshot_id,
+            user_id=user_id,
+            score=score,
+            band=band_of(score),
+            dimensions=dimensions[row],
+            feature_points=scored.points[row].tobytes(),
+            feature_values=scored.values[row].tobytes(),
+            model_version_id=model_version_id,
+            trigger=trigger,
+            computed_at=computed_at,
+            run_id=run_id,
+        )
+        snapshot._state.adding = False
+        snapshot._state.db = ScoreSnapshot.objects.db
+        saved.append(snapshot)
     return saved
 
 

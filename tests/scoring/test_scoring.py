@@ -316,21 +316,22 @@ def loaded(scorecard) -> LoadedModel:
 def test_any_features_give_a_score_within_350_950_and_reasons_that_add_up(trained, frame):
     scorecard = trained.scorecard
 
-    results = scores_compute(model=loaded(scorecard), features=frame)
+    scored = scores_compute(model=loaded(scorecard), features=frame)
 
-    assert len(results) == len(frame)
-    for result in results:
-        assert SCORE_MIN <= result["score"] <= SCORE_MAX
-        assert result["score"] == int(np.clip(round(result["total_points"]), SCORE_MIN, SCORE_MAX))
-        assert result["band"] == band_of(result["score"])
-        assert set(result["dimensions"]) == set(DIMENSIONS)
-        assert all(0 <= v <= 100 for v in result["dimensions"].values())
+    assert len(scored) == len(frame)
+    assert scored.user_ids == frame.index.tolist()
+    for row, dimensions in enumerate(scored.dimensions_by_row()):
+        score, total = int(scored.scores[row]), float(scored.totals[row])
+        assert SCORE_MIN <= score <= SCORE_MAX
+        assert score == int(np.clip(round(total), SCORE_MIN, SCORE_MAX))
+        assert set(dimensions) == set(DIMENSIONS)
+        assert all(0 <= v <= 100 for v in dimensions.values())
         reasons = breakdown_from(
             layout=layout_of(scorecard),
-            points=array_encode(result["points"]),
-            values=array_encode(result["values"]),
+            points=array_encode(scored.points[row]),
+            values=array_encode(scored.values[row]),
         ).reasons
-        _assert_reasons_add_up(reasons, result["total_points"], scorecard)
+        _assert_reasons_add_up(reasons, total, scorecard)
 
 
 @pytest.mark.parametrize(("points", "expected"), [(5000, SCORE_MAX), (-5000, SCORE_MIN)])
@@ -339,10 +340,10 @@ def test_points_beyond_the_range_are_held_at_its_bounds(trained, points, expecte
     scorecard.features[0].missing_points = points
     frame = pd.DataFrame({name: [math.nan] for name in FEATURE_NAMES})
 
-    (result,) = scores_compute(model=loaded(scorecard), features=frame)
+    scored = scores_compute(model=loaded(scorecard), features=frame)
 
-    assert result["score"] == expected
-    assert result["band"] == ("excellent" if expected == SCORE_MAX else "poor")
+    assert scored.scores.tolist() == [expected]
+    assert band_of(expected) == ("excellent" if expected == SCORE_MAX else "poor")
 
 
 @pytest.mark.parametrize(
