@@ -144,6 +144,7 @@ class RecomputeRunAdmin(DeleteOnly, admin.ModelAdmin):
         "finished_at",
         "progress_display",
         "users_done",
+        "users_changed",
         "failures",
     ]
     list_filter = ["kind"]

@@ -23,6 +23,8 @@ from scoring.models import (
     Friendship,
     ModelVersion,
     PendingRecompute,
+    RecomputeChunk,
+    RecomputeRun,
     Repayment,
     ScoreSnapshot,
     UtilityBill,
@@ -375,6 +377,33 @@ def score_usable(*, user: User) -> ScoreSnapshot | None:
     if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
         return None
     return score_latest_summary(user_id=user.pk)
+
+
+def score_checked_at(*, user_id: int, snapshot: ScoreSnapshot) -> datetime.datetime:
+    """When the person's latest score was last confirmed: its own moment, or later, when
+    a run of everyone scored them again and found the same. A run writes a snapshot only
+    where something changed; its done chunks (ranges of user ids) record whom it checked.
+    The two newest runs are enough (the newest may still be going): one query."""
+    covering = RecomputeChunk.objects.filter(
+        run_id=OuterRef("pk"), first_user_id__lte=user_id
+    ).order_by("-first_user_id")
+    runs = (
+        RecomputeRun.objects.order_by("-started_at", "-id")
+        .annotate(
+            last_user_id=Subquery(covering.values("last_user_id")[:1]),
+            done_at=Subquery(covering.values("done_at")[:1]),
+        )
+        .values_list("last_user_id", "done_at")[:2]
+    )
+    for last_user_id, done_at in runs:
+        if (
+            last_user_id is not None
+            and last_user_id >= user_id
+            and done_at is not None
+            and done_at > snapshot.computed_at
+        ):
+            return done_at
+    return snapshot.computed_at
 
 
 def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapshot]:

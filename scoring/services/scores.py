@@ -44,7 +44,7 @@ from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
 from scoring.selectors import RecordFacts, tables_load
 from scoring.signals import scores_written
-from sesame_portal.bulk import copy_insert
+from sesame_portal.bulk import copy_insert, ids_lookup
 from sesame_portal.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -222,6 +222,64 @@ def snapshots_insert(
     )
 
 
+class _Latest(NamedTuple):
+    score: int
+    model_version_id: int
+    points: bytes | memoryview | None
+    run_id: int | None
+    by_email: bool
+
+
+def _latest_snapshots(user_ids: list[int]) -> dict[int, _Latest]:
+    """Each user's latest snapshot, as far as a run compares it, and whether they want
+    email. One query: a probe into the (user, computed_at) index per user."""
+    latest = ScoreSnapshot.objects.filter(user_id=OuterRef("pk")).order_by("-computed_at", "-id")
+    ids = (
+        User.objects.filter(**ids_lookup(user_ids, "pk"))
+        .annotate(latest=Subquery(latest.values("id")[:1]))
+        .values("latest")
+    )
+    rows = (
+        ScoreSnapshot.objects.filter(pk__in=ids)
+        .annotate(
+            by_email=Exists(
+                NotificationPreference.objects.filter(user_id=OuterRef("user_id"), by_email=True)
+            )
+        )
+        .values_list("user_id", "score", "model_version_id", "feature_points", "run_id", "by_email")
+    )
+    wanted = set(user_ids)
+    return {row[0]: _Latest(*row[1:]) for row in rows if row[0] in wanted}
+
+
+def scores_unchanged(
+    scored: Scored, *, latest: dict[int, _Latest], model_version_id: int
+) -> np.ndarray:
+    """For each row, whether the user's latest snapshot already says the same: the same
+    model version, score and points by feature (the sub-scores follow from the points
+    under one model). Compared as arrays."""
+    rows = len(scored)
+    width = scored.points.shape[1] * ARRAY_DTYPE.itemsize
+    blank = bytes(width)
+    known = np.zeros(rows, dtype=bool)
+    same_model = np.zeros(rows, dtype=bool)
+    scores = np.full(rows, -1)
+    stored = []
+    for row, user_id in enumerate(scored.user_ids):
+        previous = latest.get(user_id)
+        points = None if previous is None else previous.points
+        if points is None or len(points) != width:
+            stored.append(blank)
+            continue
+        known[row] = True
+        same_model[row] = previous.model_version_id == model_version_id
+        scores[row] = previous.score
+        stored.append(bytes(points))
+    before = np.frombuffer(b"".join(stored), dtype=ARRAY_DTYPE).reshape(scored.points.shape)
+    same_points = np.all(before == scored.points, axis=1)
+    return known & same_model & (scores == scored.scores) & same_points
+
+
 class _Written(NamedTuple):
     user_id: int
     previous_id: int | None
@@ -281,6 +339,7 @@ def snapshots_write_and_follow_up(
     computed_at: datetime.datetime,
     run_id: int | None = None,
     instances: bool = False,
+    only_changes: bool = False,
 ) -> list[ScoreSnapshot] | int:
     """Store scored rows (see scores_compute) as snapshots of one moment, and follow them
     up: a notification for each changed score, `scoring.signals.scores_written` for the
@@ -295,6 +354,11 @@ def snapshots_write_and_follow_up(
     stored as history but followed up by nobody: the newer score's notification and
     unlocks stand. Returns how many snapshots this call wrote, or with `instances` the
     snapshots themselves, saved (a chunk has no use for thousands of model instances).
+
+    `only_changes` (the runs of everyone): a user whose latest snapshot already says the
+    same (scores_unchanged) gets no new one; the run's done chunk records that they were
+    checked (scoring.selectors.score_checked_at). The apps above still follow their
+    unchanged score, so a benefit published or ended since is applied to them too.
     """
     trigger = trigger[:60]
     if not len(scored):
@@ -302,8 +366,18 @@ def snapshots_write_and_follow_up(
     # A transaction of its own for a chunk; inside the per-user recompute's, no savepoint
     # (nothing here is retried on an error: it ends the recompute).
     with transaction.atomic(savepoint=False):
+        checked: dict[int, _Latest] = {}
+        writing = scored
+        if only_changes:
+            latest = _latest_snapshots(scored.user_ids)
+            unchanged = scores_unchanged(scored, latest=latest, model_version_id=model_version_id)
+            checked = {
+                user_id: latest[user_id]
+                for user_id in np.asarray(scored.user_ids)[unchanged].tolist()
+            }
+            writing = scored.rows(~unchanged)
         snapshots_insert(
-            scored,
+            writing,
             model_version_id=model_version_id,
             trigger=trigger,
             computed_at=computed_at,
@@ -312,13 +386,14 @@ def snapshots_write_and_follow_up(
         written = {
             row.user_id: row
             for row in _snapshots_written(
-                user_ids=scored.user_ids, computed_at=computed_at, run_id=run_id
+                user_ids=writing.user_ids, computed_at=computed_at, run_id=run_id
             )
         }
         current = [row for row in written.values() if not row.superseded]
         notified = score_changes_notify(changes=[row[:5] for row in current], at=computed_at)
-        # The apps above follow the new scores (benefits opens and closes unlocks); what
-        # they record shares the snapshots' moment, so one email has both.
+        # The apps above follow the new scores (benefits opens and closes unlocks), and the
+        # unchanged ones of a run; what they record shares the snapshots' moment, so one
+        # email has both.
         followed = scores_written.send(
             ScoreSnapshot,
             scores=[
@@ -329,17 +404,21 @@ def snapshots_write_and_follow_up(
                     scored.dimensions_by_row(),
                     strict=True,
                 )
-                if user_id in written and not written[user_id].superseded
+                if user_id in checked or (user_id in written and not written[user_id].superseded)
             ],
             at=computed_at,
         )
         # One email task, for the users who asked for email: it finds their score and
         # benefit notifications by the snapshots' moment.
         emailed = [row.user_id for row in current if row.by_email]
+        emailed += [user_id for user_id, row in checked.items() if row.by_email]
         if emailed and (notified or any(changes for _receiver, changes in followed)):
             notification_emails_queue(user_ids=emailed, at=computed_at)
     if not instances:
-        return len(written)
+        # A chunk delivered again finds its first delivery's snapshots unchanged: they
+        # still count as written by the run.
+        again = sum(1 for row in checked.values() if run_id is not None and row.run_id == run_id)
+        return len(written) + again
     saved = []
     dimensions = scored.dimensions_by_row()
     for row, user_id in enumerate(scored.user_ids):

@@ -25,6 +25,7 @@ from scoring.explain.tips import Tip, tips_for
 from scoring.models import ScoreSnapshot
 from scoring.selectors import (
     record_facts,
+    score_checked_at,
     score_history,
     score_latest,
     score_recompute_status,
@@ -59,6 +60,8 @@ class ScoreHome:
     score: ScoreView | None
     next_recompute: datetime.datetime | None
     tips: list[Tip] = field(default_factory=list)
+    # Later than the score's own moment when a run found it unchanged since.
+    checked_at: datetime.datetime | None = None
 
     @property
     def polling(self) -> bool:
@@ -132,6 +135,7 @@ def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome
         if snapshot
         else None,
         next_recompute=nightly_next(now=now) if allowed else None,
+        checked_at=score_checked_at(user_id=user.pk, snapshot=snapshot) if snapshot else None,
     )
     if identity is not None and allowed:
         home.tips = tips_for(
