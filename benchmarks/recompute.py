@@ -497,6 +497,12 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
         ),
         (
             scoring.services.scores,
+            "_latest_snapshots",
+            "the users' latest snapshots, to compare (1 query)",
+        ),
+        (scoring.services.scores, "scores_unchanged", "`scores_unchanged` (arrays compared)"),
+        (
+            scoring.services.scores,
             "_snapshots_written",
             "the snapshots written, with previous score, email wish and newer (1 query)",
         ),
