@@ -85,7 +85,8 @@ CASE_LABELS = {
 RATE_BAR = 10_000
 RATIO_BAR = 20
 PG = "postgres://postgres@127.0.0.1:5432"
-BROKER = "redis://127.0.0.1:6379/5"
+# A broker nobody consumes from (queueing is switched off); BENCH_BROKER_URL picks another.
+BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -488,12 +489,18 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
         (scoring.services.recompute, "_consenting_user_ids", "consenting user ids (1 query)"),
         (scoring.services.recompute, "tables_load", "`tables_load` (queries + rows to frames)"),
         (scoring.services.recompute, "features_compute", "`features_compute`"),
-        (scoring.services.recompute, "scores_compute", "`scores_compute` (points + per-row dicts)"),
+        (scoring.services.recompute, "scores_compute", "`scores_compute` (points, kept as arrays)"),
         (
             scoring.services.scores,
             "snapshots_insert",
-            "`snapshots_insert` (orjson, COPY into a temp table, `INSERT … ON CONFLICT`)",
+            "`snapshots_insert` (COPY of the arrays into a temp table, `INSERT … ON CONFLICT`)",
         ),
+        (
+            scoring.services.scores,
+            "_latest_snapshots",
+            "the users' latest snapshots, to compare (1 query)",
+        ),
+        (scoring.services.scores, "scores_unchanged", "`scores_unchanged` (arrays compared)"),
         (
             scoring.services.scores,
             "_snapshots_written",

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.explain.model_card import model_card_context
 from scoring.ml.artifacts import ArtifactIntegrityError
 from scoring.ml.declared import DECLARED_POINTS_CAP
@@ -61,7 +62,7 @@ class ModelVersionAdmin(NoAdd, admin.ModelAdmin):
         "integrity_error",
         "model_card",
     ]
-    exclude = ["artifact", "card"]
+    exclude = ["artifact", "card", "points_layout"]
     actions = ["activate"]
 
     def get_urls(self):
@@ -112,13 +113,26 @@ class ModelVersionAdmin(NoAdd, admin.ModelAdmin):
         self.message_user(request, _("%(version)s is now active.") % {"version": version})
 
 
+# Shown decoded, as points by feature, not as bytes.
+SNAPSHOT_ARRAYS = ("feature_points", "feature_values")
+
+
 @admin.register(ScoreSnapshot)
 class ScoreSnapshotAdmin(DeleteOnly, admin.ModelAdmin):
     list_display = ["user", "score", "band", "computed_at", "trigger", "model_version"]
     list_filter = ["band", "model_version"]
     search_fields = ["user__username"]
     list_select_related = ["user", "model_version"]
-    readonly_fields = [f.name for f in ScoreSnapshot._meta.fields]
+    exclude = SNAPSHOT_ARRAYS
+    readonly_fields = [
+        *(f.name for f in ScoreSnapshot._meta.fields if f.name not in SNAPSHOT_ARRAYS),
+        "points_by_feature",
+    ]
+
+    @admin.display(description=_("points by feature"))
+    def points_by_feature(self, obj: ScoreSnapshot) -> str:
+        points = snapshot_breakdown(obj).points
+        return ", ".join(f"{name} {value:+g}" for name, value in points.items()) or "-"
 
 
 @admin.register(RecomputeRun)
@@ -130,6 +144,7 @@ class RecomputeRunAdmin(DeleteOnly, admin.ModelAdmin):
         "finished_at",
         "progress_display",
         "users_done",
+        "users_changed",
         "failures",
     ]
     list_filter = ["kind"]

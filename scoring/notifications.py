@@ -33,9 +33,17 @@ def score_snapshots_for(notifications: Sequence[Notification]) -> ScoreContext:
     if not wanted:
         return {}, {}
     snapshots = list(
-        ScoreSnapshot.objects.filter(
-            pk__in=wanted, user_id__in={n.user_id for n in notifications}
-        ).only("id", "user_id", "score", "contributions", "model_version_id", "computed_at")
+        ScoreSnapshot.objects.filter(pk__in=wanted, user_id__in={n.user_id for n in notifications})
+        .select_related("model_version")
+        .only(
+            "id",
+            "user_id",
+            "score",
+            "feature_points",
+            "feature_values",
+            "model_version__points_layout",
+            "computed_at",
+        )
     )
     return {s.pk: s for s in snapshots}, base_points_of(snapshots)
 

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from accounts.models import ConsentGrant, ConsentPurpose, FieldMark, Identity, Profile, User
 from accounts.profile_sections import completion_of_values
 from accounts.selectors import consent_allows
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.ml.artifacts import LoadedModel, artifact_load
 from scoring.ml.features import RawTables
 from scoring.models import (
@@ -22,6 +23,8 @@ from scoring.models import (
     Friendship,
     ModelVersion,
     PendingRecompute,
+    RecomputeChunk,
+    RecomputeRun,
     Repayment,
     ScoreSnapshot,
     UtilityBill,
@@ -376,6 +379,33 @@ def score_usable(*, user: User) -> ScoreSnapshot | None:
     return score_latest_summary(user_id=user.pk)
 
 
+def score_checked_at(*, user_id: int, snapshot: ScoreSnapshot) -> datetime.datetime:
+    """When the person's latest score was last confirmed: its own moment, or later, when
+    a run of everyone scored them again and found the same. A run writes a snapshot only
+    where something changed; its done chunks (ranges of user ids) record whom it checked.
+    The two newest runs are enough (the newest may still be going): one query."""
+    covering = RecomputeChunk.objects.filter(
+        run_id=OuterRef("pk"), first_user_id__lte=user_id
+    ).order_by("-first_user_id")
+    runs = (
+        RecomputeRun.objects.order_by("-started_at", "-id")
+        .annotate(
+            last_user_id=Subquery(covering.values("last_user_id")[:1]),
+            done_at=Subquery(covering.values("done_at")[:1]),
+        )
+        .values_list("last_user_id", "done_at")[:2]
+    )
+    for last_user_id, done_at in runs:
+        if (
+            last_user_id is not None
+            and last_user_id >= user_id
+            and done_at is not None
+            and done_at > snapshot.computed_at
+        ):
+            return done_at
+    return snapshot.computed_at
+
+
 def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapshot]:
     history = (
         ScoreSnapshot.objects.filter(user=user)
@@ -423,23 +453,25 @@ def _disputes_export(user: User) -> list[dict]:
     return disputes
 
 
+def _score_exported(snapshot: ScoreSnapshot) -> dict:
+    breakdown = snapshot_breakdown(snapshot)
+    return {
+        "score": snapshot.score,
+        "band": snapshot.band,
+        "computed_at": snapshot.computed_at,
+        "model_version": snapshot.model_version.version,
+        "trigger": snapshot.trigger,
+        "dimensions": snapshot.dimensions,
+        "points_by_feature": breakdown.points,
+        "feature_values": breakdown.values,
+    }
+
+
 def score_export(*, user: User) -> dict:
     """scoring's part of "download my data": every score with what it was computed from,
     the disputes, the personal statement and the proofs."""
     return {
-        "scores": [
-            {
-                "score": snapshot.score,
-                "band": snapshot.band,
-                "computed_at": snapshot.computed_at,
-                "model_version": snapshot.model_version.version,
-                "trigger": snapshot.trigger,
-                "dimensions": snapshot.dimensions,
-                "points_by_feature": snapshot.contributions,
-                "feature_values": snapshot.features,
-            }
-            for snapshot in score_history(user=user, limit=None)
-        ],
+        "scores": [_score_exported(s) for s in score_history(user=user, limit=None)],
         "disputes": _disputes_export(user),
         "personal_statement": (
             user.personal_statement.text if hasattr(user, "personal_statement") else None

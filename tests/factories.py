@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 import factory
+import numpy as np
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -29,7 +30,9 @@ from accounts.services import (
 from benefits.models import Benefit, BenefitCategory, Partner
 from benefits.services import unlocks_apply
 from benefits.services.partner_access import api_key_create, partner_authorize
+from scoring.explain.breakdown import array_encode
 from scoring.ml.bands import band_of
+from scoring.ml.features import FEATURES
 from scoring.ml.training import TrainingResult
 from scoring.models import (
     ActivityMonth,
@@ -127,6 +130,9 @@ class BenefitFactory(DjangoModelFactory):
     active_from = factory.LazyFunction(lambda: in_days(-1))
 
 
+FEATURE_NAMES = [f.name for f in FEATURES]
+
+
 class ModelVersionFactory(DjangoModelFactory):
     """A stored stand-in version for snapshots to point at; nothing loads it."""
 
@@ -138,6 +144,29 @@ class ModelVersionFactory(DjangoModelFactory):
     kind = ModelVersion.Kind.PORTAL
     artifact = b"{}"
     sha256 = "0" * 64
+    # Every portal feature, typical at 0 points: a snapshot's points are its reasons.
+    points_layout = factory.LazyFunction(
+        lambda: {"features": FEATURE_NAMES, "typical_points": [0.0] * len(FEATURE_NAMES)}
+    )
+
+
+def snapshot_arrays(
+    model_version: ModelVersion, points: dict[str, float], values: dict | None = None
+) -> dict:
+    """A snapshot's stored points and values (scoring.explain.breakdown), from dicts by
+    feature name in the order of the version's layout; a feature left out has 0 points
+    and no value. No points: stored without a breakdown."""
+    if not points:
+        return {"feature_points": None, "feature_values": None}
+    names = model_version.points_layout["features"]
+    assert set(points) <= set(names), set(points) - set(names)
+    values = values or {}
+    return {
+        "feature_points": array_encode(np.array([points.get(n, 0.0) for n in names])),
+        "feature_values": array_encode(
+            np.array([np.nan if values.get(n) is None else values[n] for n in names])
+        ),
+    }
 
 
 class ScoreSnapshotFactory(DjangoModelFactory):
@@ -149,11 +178,19 @@ class ScoreSnapshotFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     score = 650
     band = factory.LazyAttribute(lambda o: band_of(o.score))
+
+    class Params:
+        contributions = factory.LazyFunction(dict)  # {feature: points}
+        features = factory.LazyFunction(dict)  # {feature: value}
+
     dimensions = factory.LazyFunction(dict)
-    contributions = factory.LazyFunction(dict)
-    reasons = factory.LazyFunction(list)
-    features = factory.LazyFunction(dict)
     model_version = factory.SubFactory(ModelVersionFactory)
+    feature_points = factory.LazyAttribute(
+        lambda o: snapshot_arrays(o.model_version, o.contributions, o.features)["feature_points"]
+    )
+    feature_values = factory.LazyAttribute(
+        lambda o: snapshot_arrays(o.model_version, o.contributions, o.features)["feature_values"]
+    )
     trigger = "test"
     computed_at = factory.LazyFunction(timezone.now)
 

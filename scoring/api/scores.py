@@ -13,6 +13,7 @@ from accounts.api.common import error_responses
 from accounts.models import ConsentPurpose
 from accounts.selectors import consent_allows
 from scoring import selectors
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.explain.changes import changes_explain
 from scoring.explain.reasons import reason_text, reasons_top
 from scoring.ml.features import DIMENSIONS
@@ -62,7 +63,7 @@ def _require_scoring_consent(user) -> None:
 
 
 def snapshot_payload(snapshot) -> dict:
-    helped, hurt = reasons_top(snapshot.reasons)
+    helped, hurt = reasons_top(snapshot_breakdown(snapshot).reasons)
     return {
         "score": snapshot.score,
         "band": snapshot.band,

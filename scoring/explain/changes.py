@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import ConsentGrant, ConsentPurpose, ConsentRevocation, Identity, Profile
+from scoring.explain.breakdown import model_versions_attach, snapshot_breakdown
 from scoring.explain.reasons import DIMENSION_LABELS, FEATURE_LABELS, trigger_text
 from scoring.ml.features import FEATURE_BY_NAME
 from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
@@ -97,19 +98,20 @@ def change_between(
     base points (see base_points_of)."""
     total = after.score - before.score
     whole: dict[str, int] = {}
+    points_before = snapshot_breakdown(before).points
+    points_after = snapshot_breakdown(after).points
     # A snapshot stored without its breakdown (imported history) leaves only the total.
-    if before.contributions and after.contributions:
+    if points_before and points_after:
         base_before = base_points.get(before.model_version_id, 0.0)
         base_after = base_points.get(after.model_version_id, 0.0)
         raw = {
-            name: float(after.contributions.get(name, 0.0))
-            - float(before.contributions.get(name, 0.0))
-            for name in {*before.contributions, *after.contributions}
+            name: points_after.get(name, 0.0) - points_before.get(name, 0.0)
+            for name in {*points_before, *points_after}
         }
         if base_after != base_before:
             raw[MODEL_PART] = base_after - base_before
-        total_before = base_before + sum(float(v) for v in before.contributions.values())
-        total_after = base_after + sum(float(v) for v in after.contributions.values())
+        total_before = base_before + sum(points_before.values())
+        total_after = base_after + sum(points_after.values())
         unclipped = round(total_after) - round(total_before)
         whole = _whole_points(raw, unclipped)
         if total != unclipped:
@@ -257,6 +259,7 @@ def changes_explain(snapshots: list[ScoreSnapshot]) -> dict[int, ScoreChange]:
     change from the one before it, keyed by snapshot id. A fixed number of queries."""
     if len(snapshots) < 2:
         return {}
+    model_versions_attach(snapshots)
     base = base_points_of(snapshots)
     pairs = list(zip(snapshots[1:], snapshots[:-1], strict=True))  # (before, after)
     windows = [(before.computed_at, after.computed_at) for before, after in pairs]

@@ -17,6 +17,7 @@ from accounts.selectors import (
     profile_value_display,
     verified_how,
 )
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.models import ScoreSnapshot
 
 # The score's items that read each section (profile completion reads them all).
@@ -58,7 +59,7 @@ class SectionSource:
 def _impacts(snapshot: ScoreSnapshot | None) -> dict[str, float]:
     if snapshot is None:
         return {}
-    return {row["feature"]: row["impact"] for row in snapshot.reasons}
+    return {row["feature"]: row["impact"] for row in snapshot_breakdown(snapshot).reasons}
 
 
 def profile_sources(*, user: User, snapshot: ScoreSnapshot | None) -> list[SectionSource]:

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext, pgettext
 
 from accounts.models import EMPLOYED_OCCUPATIONS, Profile, User
 from accounts.profile_sections import SECTIONS
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.models import Repayment, ScoreSnapshot, UtilityBill
 from scoring.selectors import RecordFacts
 
@@ -120,7 +121,9 @@ def tips_for(
             )
         )
 
-    utilisation = (snapshot.features or {}).get("ch_card_utilisation") if snapshot else None
+    utilisation = (
+        snapshot_breakdown(snapshot).values.get("ch_card_utilisation") if snapshot else None
+    )
     if utilisation is not None and utilisation > HIGH_CARD_UTILISATION and facts.open_cards:
         tips.append(
             Tip(

@@ -22,6 +22,9 @@ class ModelVersion(models.Model):
     artifact = models.BinaryField(_("artifact"))
     sha256 = models.CharField(_("sha256"), max_length=64)
     card = models.JSONField(_("model card"), default=dict)
+    # {"features": [names], "typical_points": [points]}: the order of its snapshots'
+    # arrays and what their reasons are measured against (scoring.explain.breakdown).
+    points_layout = models.JSONField(_("points layout"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=False)
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     activated_by = models.ForeignKey(

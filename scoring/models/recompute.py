@@ -24,6 +24,9 @@ class RecomputeRun(models.Model):
     chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
     users_done = models.PositiveIntegerField(_("users scored"), default=0)
+    # Of those, the users given a new snapshot (their score, a sub-score, the points or
+    # the model changed); the others were checked and keep their latest one.
+    users_changed = models.PositiveIntegerField(_("scores changed"), default=0)
     failures = models.PositiveIntegerField(_("failed chunk attempts"), default=0)
     model_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

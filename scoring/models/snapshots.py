@@ -27,9 +27,12 @@ class ScoreSnapshot(models.Model):
     score = models.PositiveSmallIntegerField(_("score"))
     band = models.CharField(_("band"), max_length=10, choices=Band.choices)
     dimensions = models.JSONField(_("sub-scores"))  # {dimension: 0..100}
-    contributions = models.JSONField(_("points by feature"))  # {feature: points}
-    reasons = models.JSONField(_("reasons"))  # [{code, feature, impact}], largest first
-    features = models.JSONField(_("feature values"))  # {feature: value or None}
+    # Each feature's points and value (NaN: missing) as little-endian float64, in the
+    # order of the model version's points_layout: a row stays far below PostgreSQL's
+    # 2 KB TOAST threshold. Read through scoring.explain.breakdown.snapshot_breakdown,
+    # which derives the reasons too. Empty: stored without its breakdown.
+    feature_points = models.BinaryField(_("points by feature"), null=True, blank=True)
+    feature_values = models.BinaryField(_("feature values"), null=True, blank=True)
     model_version = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, related_name="snapshots"
     )

@@ -81,11 +81,10 @@ def demo_population_score() -> int:
     now = timezone.now()
     day = timezone.localdate(now)
     tables = tables_load(user_ids=user_ids, as_of=day, previous_before=now)
-    results = scores_compute(model=model, features=features_compute(tables, as_of=day))
-    written = snapshots_write_and_follow_up(
-        results=results, model_version_id=model.model_version_id, trigger="demo", computed_at=now
+    scored = scores_compute(model=model, features=features_compute(tables, as_of=day))
+    return snapshots_write_and_follow_up(
+        scored=scored, model_version_id=model.model_version_id, trigger="demo", computed_at=now
     )
-    return len(written)
 
 
 @transaction.atomic

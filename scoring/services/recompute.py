@@ -83,29 +83,32 @@ def recompute_run_create(
 
 
 def recompute_chunk_process(*, chunk_id: int) -> int:
-    """Score one chunk; return how many users were scored now (0 if it was done)."""
+    """Score one chunk; return how many users were scored now (0 if it was done). Only
+    the users whose score changed get a new snapshot (see snapshots_write_and_follow_up);
+    the chunk, once done, records that the others were checked."""
     chunk = RecomputeChunk.objects.select_related("run", "run__model_version").get(pk=chunk_id)
     if chunk.done_at is not None or chunk.run.model_version is None:
         return 0
     run = chunk.run
     model = model_verified(run.model_version)
     user_ids = _consenting_user_ids(chunk.first_user_id, chunk.last_user_id)
-    created = 0
+    created = changed = 0
     if user_ids:
         day = timezone.localdate(run.started_at)
         tables = tables_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
         features = features_compute(tables, as_of=day)
-        results = scores_compute(
+        scored = scores_compute(
             model=model, features=features, verified=features_verified_only(tables, features)
         )
-        snapshots_write_and_follow_up(
-            results=results,
+        changed = snapshots_write_and_follow_up(
+            scored=scored,
             model_version_id=model.model_version_id,
             trigger=f"{run.kind}_run",
             computed_at=timezone.now(),
             run_id=run.pk,
+            only_changes=True,
         )
-        created = len(results)
+        created = len(scored)
     with transaction.atomic():
         # Compare-and-set: only the first delivery to finish counts the chunk as done.
         claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(
@@ -114,7 +117,9 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
         if not claimed:
             return 0
         RecomputeRun.objects.filter(pk=run.pk).update(
-            chunks_done=F("chunks_done") + 1, users_done=F("users_done") + created
+            chunks_done=F("chunks_done") + 1,
+            users_done=F("users_done") + created,
+            users_changed=F("users_changed") + changed,
         )
         RecomputeRun.objects.filter(
             pk=run.pk, finished_at__isnull=True, chunks_done=F("chunks_total")

@@ -4,13 +4,15 @@ versions and their activation, and what-if (which stores nothing)."""
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +28,7 @@ from accounts.notifications import score_changes_notify
 from accounts.profile_sections import completion_percent
 from accounts.selectors import consent_allows
 from accounts.tasks import notification_emails_queue
+from scoring.explain.breakdown import ARRAY_DTYPE, layout_of
 from scoring.ml.artifacts import LoadedModel, artifact_dump, artifact_sha256
 from scoring.ml.bands import band_of
 from scoring.ml.declared import points_capped
@@ -41,7 +44,7 @@ from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
 from scoring.selectors import RecordFacts, tables_load
 from scoring.signals import scores_written
-from sesame_portal.bulk import copy_insert
+from sesame_portal.bulk import copy_insert, ids_lookup
 from sesame_portal.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -61,11 +64,50 @@ def points_of(
     return points_capped(points, None if verified is None else card.points(verified))
 
 
+@dataclass(frozen=True)
+class Scored:
+    """Rows scored together, kept as arrays from the points lookup to the COPY: no
+    per-row dictionaries of points or reasons (the reasons are derived when a snapshot is
+    read, scoring.explain.breakdown). `points` and `values` have a row per user and a
+    column per feature in the scorecard's order (the model version's points_layout);
+    a missing value is NaN."""
+
+    user_ids: list[int]
+    scores: np.ndarray  # int
+    totals: np.ndarray  # points before scaling
+    dimensions: dict[str, np.ndarray]  # sub-scores (0-100) by dimension
+    points: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+    def rows(self, selected: np.ndarray) -> Scored:
+        """Only these rows (a boolean mask or positions)."""
+        return Scored(
+            user_ids=np.asarray(self.user_ids)[selected].tolist(),
+            scores=self.scores[selected],
+            totals=self.totals[selected],
+            dimensions={d: v[selected] for d, v in self.dimensions.items()},
+            points=self.points[selected],
+            values=self.values[selected],
+        )
+
+    def dimensions_by_row(self) -> list[dict[str, int]]:
+        """Each row's sub-scores as stored (a small JSON object) and as the apps above
+        receive them."""
+        names = list(self.dimensions)
+        if not names:
+            return [{} for _ in self.user_ids]
+        columns = np.column_stack([self.dimensions[d] for d in names]).tolist()
+        return [dict(zip(names, row, strict=True)) for row in columns]
+
+
 def scores_compute(
     *, model: LoadedModel, features: pd.DataFrame, verified: pd.DataFrame | None = None
-) -> list[dict[str, Any]]:
-    """Score, band, sub-scores and the full points breakdown for every row, vectorised:
-    one points lookup per feature for the whole frame. `verified`: the same rows from
+) -> Scored:
+    """Score, sub-scores and the full points breakdown for every row, vectorised: one
+    points lookup per feature for the whole frame. `verified`: the same rows from
     verified data only (features_verified_only), so that declared answers count within
     their cap; None when every value is verified."""
     card = model.scorecard
@@ -83,42 +125,14 @@ def scores_compute(
             100 * (sums - low) / (high - low) if high > low else np.full(len(sums), 50.0)
         ).astype(int)
     names = list(points.columns)
-    matrix = points.to_numpy()
-    raw = features[names].to_numpy(dtype=float)
-    missing = np.isnan(raw)
-    impacts = np.round(matrix - np.array([card.typical_points.get(n, 0.0) for n in names]), 2)
-    # Largest help first, largest hurt last: every impact together is the distance
-    # from the typical user.
-    order = np.argsort(-impacts, axis=1, kind="stable")
-    kinds = np.where(impacts > 0, "up", np.where(missing, "missing", "down"))
-    codes = np.char.add(np.char.add(np.array(names, dtype=object).astype(str), "."), kinds)
-    results = []
-    for row, user_id in enumerate(features.index.tolist()):
-        score = int(scores[row])
-        values = [
-            None if gap else value
-            for gap, value in zip(missing[row], raw[row].tolist(), strict=True)
-        ]
-        results.append(
-            {
-                "user_id": user_id,
-                "score": score,
-                "band": band_of(score),
-                "total_points": float(totals[row]),
-                "dimensions": {d: int(v[row]) for d, v in dimension_scores.items()},
-                "contributions": dict(zip(names, matrix[row].tolist(), strict=True)),
-                "features": dict(zip(names, values, strict=True)),
-                "reasons": [
-                    {
-                        "code": str(codes[row, j]),
-                        "feature": names[j],
-                        "impact": float(impacts[row, j]),
-                    }
-                    for j in order[row]
-                ],
-            }
-        )
-    return results
+    return Scored(
+        user_ids=features.index.tolist(),
+        scores=np.asarray(scores, dtype=int),
+        totals=np.asarray(totals, dtype=float),
+        dimensions=dimension_scores,
+        points=np.ascontiguousarray(points.to_numpy(dtype=ARRAY_DTYPE)),
+        values=np.ascontiguousarray(features.reindex(columns=names).to_numpy(dtype=ARRAY_DTYPE)),
+    )
 
 
 def _features_for(
@@ -146,12 +160,13 @@ def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:
         # neither loses the other's change.
         User.objects.select_for_update().filter(pk=user.pk).exists()
         features, verified = _features_for(user)
-        results = scores_compute(model=model, features=features, verified=verified)
+        scored = scores_compute(model=model, features=features, verified=verified)
         [snapshot] = snapshots_write_and_follow_up(
-            results=results,
+            scored=scored,
             model_version_id=model.model_version_id,
             trigger=trigger,
             computed_at=timezone.now(),
+            instances=True,
         )
         return snapshot
 
@@ -161,31 +176,123 @@ _SNAPSHOT_COLUMNS = (
     "score",
     "band",
     "dimensions",
-    "contributions",
-    "reasons",
-    "features",
+    "feature_points",
+    "feature_values",
     "model_version_id",
     "trigger",
     "computed_at",
     "run_id",
 )
-_SNAPSHOT_JSON = frozenset({"dimensions", "contributions", "reasons", "features"})
+_SNAPSHOT_JSON = frozenset({"dimensions"})
 
 
-def snapshots_insert(snapshots: list[ScoreSnapshot]) -> None:
-    """Insert snapshots; a run's snapshot for a user who already has one in that run (a
-    chunk delivered again) is left out.
+def snapshots_insert(
+    scored: Scored,
+    *,
+    model_version_id: int,
+    trigger: str,
+    computed_at: datetime.datetime,
+    run_id: int | None,
+) -> None:
+    """Insert a snapshot for every scored row; a run's snapshot for a user who already has
+    one in that run (a chunk delivered again) is left out.
 
-    Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert): encoding the
-    JSON columns through the ORM's bulk insert costs several times more than scoring them.
+    Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert), straight from
+    the arrays: each row's points and values are bytes of the score's arrays.
     """
+    bands = [band_of(score) for score in scored.scores.tolist()]
     copy_insert(
         ScoreSnapshot,
         _SNAPSHOT_COLUMNS,
-        ([getattr(s, name) for name in _SNAPSHOT_COLUMNS] for s in snapshots),
+        zip(
+            scored.user_ids,
+            scored.scores.tolist(),
+            bands,
+            scored.dimensions_by_row(),
+            [row.tobytes() for row in scored.points],
+            [row.tobytes() for row in scored.values],
+            itertools.repeat(model_version_id),
+            itertools.repeat(trigger),
+            itertools.repeat(computed_at),
+            itertools.repeat(run_id),
+            strict=False,
+        ),
         json_columns=_SNAPSHOT_JSON,
-        ignore_conflicts=any(s.run_id is not None for s in snapshots),
+        ignore_conflicts=run_id is not None,
     )
+
+
+class _Latest(NamedTuple):
+    score: int
+    model_version_id: int
+    points: bytes | memoryview | None
+    run_id: int | None
+    by_email: bool
+
+
+def _latest_snapshots(user_ids: list[int]) -> dict[int, _Latest]:
+    """Each user's latest snapshot, as far as a run compares it, and whether they want
+    email. One query: a probe into the (user, computed_at) index per user (on PostgreSQL
+    a LATERAL join, which its planner cannot turn into a scan of every snapshot)."""
+    if connection.vendor == "postgresql":
+        # The models' own tables, never input.
+        sql = (
+            "SELECT s.user_id, s.score, s.model_version_id, s.feature_points, s.run_id, "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM {NotificationPreference._meta.db_table} p "
+            "WHERE p.user_id = s.user_id AND p.by_email) "
+            "FROM unnest(%s::bigint[]) AS u(id) CROSS JOIN LATERAL ("
+            "SELECT user_id, score, model_version_id, feature_points, run_id "
+            f"FROM {ScoreSnapshot._meta.db_table} WHERE user_id = u.id "
+            "ORDER BY computed_at DESC, id DESC LIMIT 1) s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(user_ids)])
+            return {row[0]: _Latest(*row[1:]) for row in cursor.fetchall()}
+    latest = ScoreSnapshot.objects.filter(user_id=OuterRef("pk")).order_by("-computed_at", "-id")
+    ids = (
+        User.objects.filter(**ids_lookup(user_ids, "pk"))
+        .annotate(latest=Subquery(latest.values("id")[:1]))
+        .values("latest")
+    )
+    rows = (
+        ScoreSnapshot.objects.filter(pk__in=ids)
+        .annotate(
+            by_email=Exists(
+                NotificationPreference.objects.filter(user_id=OuterRef("user_id"), by_email=True)
+            )
+        )
+        .values_list("user_id", "score", "model_version_id", "feature_points", "run_id", "by_email")
+    )
+    wanted = set(user_ids)
+    return {row[0]: _Latest(*row[1:]) for row in rows if row[0] in wanted}
+
+
+def scores_unchanged(
+    scored: Scored, *, latest: dict[int, _Latest], model_version_id: int
+) -> np.ndarray:
+    """For each row, whether the user's latest snapshot already says the same: the same
+    model version, score and points by feature (the sub-scores follow from the points
+    under one model). Compared as arrays."""
+    rows = len(scored)
+    width = scored.points.shape[1] * ARRAY_DTYPE.itemsize
+    blank = bytes(width)
+    known = np.zeros(rows, dtype=bool)
+    same_model = np.zeros(rows, dtype=bool)
+    scores = np.full(rows, -1)
+    stored = []
+    for row, user_id in enumerate(scored.user_ids):
+        previous = latest.get(user_id)
+        points = None if previous is None else previous.points
+        if points is None or len(points) != width:
+            stored.append(blank)
+            continue
+        known[row] = True
+        same_model[row] = previous.model_version_id == model_version_id
+        scores[row] = previous.score
+        stored.append(bytes(points))
+    before = np.frombuffer(b"".join(stored), dtype=ARRAY_DTYPE).reshape(scored.points.shape)
+    same_points = np.all(before == scored.points, axis=1)
+    return known & same_model & (scores == scored.scores) & same_points
 
 
 class _Written(NamedTuple):
@@ -241,12 +348,14 @@ def _snapshots_written(
 
 def snapshots_write_and_follow_up(
     *,
-    results: list[dict],
+    scored: Scored,
     model_version_id: int,
     trigger: str,
     computed_at: datetime.datetime,
     run_id: int | None = None,
-) -> list[ScoreSnapshot]:
+    instances: bool = False,
+    only_changes: bool = False,
+) -> list[ScoreSnapshot] | int:
     """Store scored rows (see scores_compute) as snapshots of one moment, and follow them
     up: a notification for each changed score, `scoring.signals.scores_written` for the
     apps above (benefits opens and closes unlocks on it), and one email task for the users
@@ -258,64 +367,95 @@ def snapshots_write_and_follow_up(
     run: a user already scored in the run is neither written nor followed up again. A
     snapshot that a newer one, committed meanwhile by another recompute, supersedes is
     stored as history but followed up by nobody: the newer score's notification and
-    unlocks stand. Returns the snapshots this call wrote, saved.
+    unlocks stand. Returns how many snapshots this call wrote, or with `instances` the
+    snapshots themselves, saved (a chunk has no use for thousands of model instances).
+
+    `only_changes` (the runs of everyone): a user whose latest snapshot already says the
+    same (scores_unchanged) gets no new one; the run's done chunk records that they were
+    checked (scoring.selectors.score_checked_at). The apps above still follow their
+    unchanged score, so a benefit published or ended since is applied to them too.
     """
     trigger = trigger[:60]
-    snapshots = [
-        ScoreSnapshot(
-            user_id=r["user_id"],
-            score=r["score"],
-            band=r["band"],
-            dimensions=r["dimensions"],
-            contributions=r["contributions"],
-            reasons=r["reasons"],
-            features=r["features"],
-            model_version_id=model_version_id,
-            trigger=trigger,
-            computed_at=computed_at,
-            # The id, not the instance: assigning a related instance asks the database
-            # router on every row, which cost more than building the row itself.
-            run_id=run_id,
-        )
-        for r in results
-    ]
-    if not snapshots:
-        return []
+    if not len(scored):
+        return [] if instances else 0
     # A transaction of its own for a chunk; inside the per-user recompute's, no savepoint
     # (nothing here is retried on an error: it ends the recompute).
     with transaction.atomic(savepoint=False):
-        snapshots_insert(snapshots)
+        checked: dict[int, _Latest] = {}
+        writing = scored
+        if only_changes:
+            latest = _latest_snapshots(scored.user_ids)
+            unchanged = scores_unchanged(scored, latest=latest, model_version_id=model_version_id)
+            checked = {
+                user_id: latest[user_id]
+                for user_id in np.asarray(scored.user_ids)[unchanged].tolist()
+            }
+            writing = scored.rows(~unchanged)
+        snapshots_insert(
+            writing,
+            model_version_id=model_version_id,
+            trigger=trigger,
+            computed_at=computed_at,
+            run_id=run_id,
+        )
         written = {
             row.user_id: row
             for row in _snapshots_written(
-                user_ids=[s.user_id for s in snapshots], computed_at=computed_at, run_id=run_id
+                user_ids=writing.user_ids, computed_at=computed_at, run_id=run_id
             )
         }
         current = [row for row in written.values() if not row.superseded]
         notified = score_changes_notify(changes=[row[:5] for row in current], at=computed_at)
-        # The apps above follow the new scores (benefits opens and closes unlocks); what
-        # they record shares the snapshots' moment, so one email has both.
+        # The apps above follow the new scores (benefits opens and closes unlocks), and the
+        # unchanged ones of a run; what they record shares the snapshots' moment, so one
+        # email has both.
         followed = scores_written.send(
             ScoreSnapshot,
             scores=[
-                (s.user_id, s.score, s.dimensions)
-                for s in snapshots
-                if s.user_id in written and not written[s.user_id].superseded
+                (user_id, score, dimensions)
+                for user_id, score, dimensions in zip(
+                    scored.user_ids,
+                    scored.scores.tolist(),
+                    scored.dimensions_by_row(),
+                    strict=True,
+                )
+                if user_id in checked or (user_id in written and not written[user_id].superseded)
             ],
             at=computed_at,
         )
         # One email task, for the users who asked for email: it finds their score and
         # benefit notifications by the snapshots' moment.
         emailed = [row.user_id for row in current if row.by_email]
+        emailed += [user_id for user_id, row in checked.items() if row.by_email]
         if emailed and (notified or any(changes for _receiver, changes in followed)):
             notification_emails_queue(user_ids=emailed, at=computed_at)
+    if not instances:
+        # A chunk delivered again finds its first delivery's snapshots unchanged: they
+        # still count as written by the run.
+        again = sum(1 for row in checked.values() if run_id is not None and row.run_id == run_id)
+        return len(written) + again
     saved = []
-    for snapshot in snapshots:
-        if snapshot.user_id in written:
-            snapshot.pk = written[snapshot.user_id].snapshot_id
-            snapshot._state.adding = False
-            snapshot._state.db = ScoreSnapshot.objects.db
-            saved.append(snapshot)
+    dimensions = scored.dimensions_by_row()
+    for row, user_id in enumerate(scored.user_ids):
+        if user_id not in written:
+            continue
+        score = int(scored.scores[row])
+        snapshot = ScoreSnapshot(
+            pk=written[user_id].snapshot_id,
+            user_id=user_id,
+            score=score,
+            band=band_of(score),
+            dimensions=dimensions[row],
+            feature_points=scored.points[row].tobytes(),
+            feature_values=scored.values[row].tobytes(),
+            model_version_id=model_version_id,
+            trigger=trigger,
+            computed_at=computed_at,
+            run_id=run_id,
+        )
+        snapshot._state.adding = False
+        snapshot._state.db = ScoreSnapshot.objects.db
+        saved.append(snapshot)
     return saved
 
 
@@ -337,6 +477,7 @@ def model_version_create(
             artifact=artifact,
             sha256=sha,
             card=result.card,
+            points_layout=layout_of(result.scorecard),
         )
         if activate:
             model_version_activate(model_version=version, by=by)

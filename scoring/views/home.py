@@ -15,6 +15,7 @@ from accounts import selectors as accounts_selectors
 from accounts.models import ConsentPurpose, User
 from accounts.profile_sections import completion_percent
 from scoring import charts
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.explain.reasons import (
     DIMENSION_SHORT_LABELS,
     reason_text,
@@ -24,6 +25,7 @@ from scoring.explain.tips import Tip, tips_for
 from scoring.models import ScoreSnapshot
 from scoring.selectors import (
     record_facts,
+    score_checked_at,
     score_history,
     score_latest,
     score_recompute_status,
@@ -58,6 +60,8 @@ class ScoreHome:
     score: ScoreView | None
     next_recompute: datetime.datetime | None
     tips: list[Tip] = field(default_factory=list)
+    # Later than the score's own moment when a run found it unchanged since.
+    checked_at: datetime.datetime | None = None
 
     @property
     def polling(self) -> bool:
@@ -98,7 +102,7 @@ def score_view(snapshot: ScoreSnapshot, *, user: User, without_data: frozenset[s
         (labels[key], int(value), key in without_data) for key, value in snapshot.dimensions.items()
     ]
     recent = score_history(user=user, limit=HISTORY_ON_HOME).values_list("computed_at", "score")
-    helped, hurt = reasons_top(snapshot.reasons)
+    helped, hurt = reasons_top(snapshot_breakdown(snapshot).reasons)
     return ScoreView(
         snapshot=snapshot,
         gauge=charts.gauge(snapshot.score),
@@ -131,6 +135,7 @@ def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome
         if snapshot
         else None,
         next_recompute=nightly_next(now=now) if allowed else None,
+        checked_at=score_checked_at(user_id=user.pk, snapshot=snapshot) if snapshot else None,
     )
     if identity is not None and allowed:
         home.tips = tips_for(

@@ -334,3 +334,27 @@ def test_the_nightly_run_writes_unlocks_in_bulk_once_even_when_a_chunk_comes_twi
     assert not Notification.objects.exclude(kind=Notification.Kind.BENEFIT_UNLOCKED).exists()
     per_pair = BenefitUnlock.objects.values("user_id", "benefit_id").annotate(n=Count("id"))
     assert {row["n"] for row in per_pair} == {1}
+
+
+def test_a_run_applies_a_new_benefit_to_people_whose_score_did_not_change(population, partner):
+    """A run writes snapshots only where a score changed, but benefits still follow every
+    score it checked: what was published since the last run unlocks for them too."""
+    first = recompute_run_start(chunk_size=50)
+    for chunk_id in first.chunks.values_list("pk", flat=True):
+        recompute_chunk_process(chunk_id=chunk_id)
+    offer = make_benefit(partner, 350)
+
+    second = recompute_run_start(chunk_size=50)
+    for chunk_id in second.chunks.values_list("pk", flat=True):
+        recompute_chunk_process(chunk_id=chunk_id)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.users_done == first.users_done > 50
+    scored = set(ScoreSnapshot.objects.filter(run=first).values_list("user_id", flat=True))
+    # Friends' first scores move some connections features; the rest did not change.
+    changed = set(ScoreSnapshot.objects.filter(run=second).values_list("user_id", flat=True))
+    assert second.users_changed == len(changed) < second.users_done
+    opened = set(BenefitUnlock.objects.filter(benefit=offer).values_list("user_id", flat=True))
+    assert opened == scored - _court_listed_user_ids()
+    assert opened - changed

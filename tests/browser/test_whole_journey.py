@@ -32,6 +32,7 @@ from accounts.services import consent_grant
 from benefits.demo import demo_benefits_load, demo_partners_load
 from benefits.models import Benefit, BenefitCategory, Partner, PartnerStatusChange, Voucher
 from scoring import selectors
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.models import ModelVersion, PendingRecompute, ScoreSnapshot
 from tests.browser.helpers import (
     FORM_SUBMIT,
@@ -308,8 +309,8 @@ def test_new_user_journey(
         snapshot = ScoreSnapshot.objects.get(user=user)
     assert snapshot.trigger == "consent:scoring"
     # One recompute, with both profile answers in it.
-    assert snapshot.features["cp_income_rank"] is not None
-    assert snapshot.features["id_education_rank"] is not None
+    assert snapshot_breakdown(snapshot).values["cp_income_rank"] is not None
+    assert snapshot_breakdown(snapshot).values["id_education_rank"] is not None
     assert not PendingRecompute.objects.filter(user=user).exists()
     expect(page.locator(f"{PANEL} [role=status] .spinner")).to_have_count(0)
 

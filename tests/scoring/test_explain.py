@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.explain.changes import LIMITS_PART, MODEL_PART, _whole_points, changes_explain
 from scoring.models import ScoreSnapshot
 from scoring.services.scores import score_recompute
@@ -25,6 +26,7 @@ from tests.factories import (
     mark_verified,
     past_snapshot,
     set_profile,
+    snapshot_arrays,
     solid_file,
     store_model,
 )
@@ -121,10 +123,11 @@ def test_a_new_model_version_shows_its_base_points(person, trained_plus_ten):
 def test_the_limits_take_what_is_beyond_950(person):
     user, _loan, first = person
     second = score_recompute(user=user, trigger="test")
-    contributions = dict(second.contributions)
+    contributions = dict(snapshot_breakdown(second).points)
     name = next(iter(contributions))
     contributions[name] += 2000  # would be far above 950
-    ScoreSnapshot.objects.filter(pk=second.pk).update(contributions=contributions, score=950)
+    arrays = snapshot_arrays(second.model_version, contributions, snapshot_breakdown(second).values)
+    ScoreSnapshot.objects.filter(pk=second.pk).update(**arrays, score=950)
     second.refresh_from_db()
 
     change = changes_explain([second, first])[second.pk]

@@ -29,6 +29,7 @@ from tests.factories import (
     make_user,
     past_snapshot,
     set_profile,
+    snapshot_arrays,
     solid_file,
     verify_identity,
 )
@@ -326,11 +327,14 @@ def test_score_page_has_gauge_radar_history_and_reasons_with_text_alternatives(p
 
 def test_reasons_show_whole_points_at_least_one(person):
     user, snapshot = person
-    snapshot.reasons = [
-        {"code": "cp_income_rank.up", "feature": "cp_income_rank", "impact": 0.3},
-        {"code": "ch_card_utilisation.down", "feature": "ch_card_utilisation", "impact": -12.6},
-    ]
-    snapshot.save()
+    layout = snapshot.model_version.points_layout
+    points = dict(zip(layout["features"], layout["typical_points"], strict=True))
+    points["cp_income_rank"] += 0.3
+    points["ch_card_utilisation"] -= 12.6
+    values = dict.fromkeys(layout["features"], 1.0)
+    ScoreSnapshot.objects.filter(pk=snapshot.pk).update(
+        **snapshot_arrays(snapshot.model_version, points, values)
+    )
     page = _client(user).get("/").content.decode()
     assert "+1 point<" in page
     assert "\u221213 points" in page

@@ -105,3 +105,12 @@ def test_model_card_json_is_for_staff_only(active_model, client):
     response = client.get(f"/admin/scoring/modelversion/{active_model.pk}/card.json")
 
     assert response.status_code == 302
+
+
+def test_the_admin_shows_a_snapshots_points_by_feature(scored, admin_client):
+    _user, snapshot, _client = scored
+
+    page = admin_client.get(f"/admin/scoring/scoresnapshot/{snapshot.pk}/change/")
+
+    assert page.status_code == 200
+    assert "ch_on_time_rate " in page.content.decode()

@@ -148,9 +148,7 @@ def test_the_answer_follows_the_current_score(holder):
         score=snapshot.score - 50,
         band=snapshot.band,
         dimensions=snapshot.dimensions,
-        contributions=snapshot.contributions,
-        reasons=[],
-        features={},
+        feature_points=snapshot.feature_points,
         model_version=snapshot.model_version,
         trigger="test",
     )

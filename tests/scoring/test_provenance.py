@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Profile
+from scoring.explain.breakdown import snapshot_breakdown
 from scoring.models import PendingRecompute
 from scoring.services.scores import score_recompute
 from tests.factories import (
@@ -58,7 +59,11 @@ def test_each_answer_shows_its_source_date_and_points(person):
     assert "Verified · 2026-11-02" in page
     assert "verified with a code sent to the address" in page
     assert "Not used by the score" in page  # the phone
-    impact = next(r["impact"] for r in snapshot.reasons if r["feature"] == "cp_income_rank")
+    impact = next(
+        r["impact"]
+        for r in snapshot_breakdown(snapshot).reasons
+        if r["feature"] == "cp_income_rank"
+    )
     expected = round(impact)
     sign = "+" if expected > 0 else "\u2212" if expected < 0 else "\u00b1"
     assert f"{sign}{abs(expected)}</span>" in page

@@ -52,11 +52,11 @@ def test_whole_totals_come_back_exactly_through_the_odds():
 @pytest.mark.parametrize("p", PROBABILITIES)
 def test_the_recompute_gives_the_one_functions_score(p):
     card = _flat_card(p)
-    rows = services.scores_compute(
+    scored = services.scores_compute(
         model=SimpleNamespace(scorecard=card), features=pd.DataFrame(index=[1, 2])
     )
 
-    assert [row["score"] for row in rows] == score_from_odds(_odds(np.array([p, p]))).tolist()
+    assert scored.scores.tolist() == score_from_odds(_odds(np.array([p, p]))).tolist()
 
 
 @pytest.mark.parametrize("p", PROBABILITIES)

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from accounts.models import ConsentGrant, ConsentPurpose
 from accounts.services import consent_revoke, profile_update
 from scoring import selectors
+from scoring.explain.breakdown import array_encode, breakdown_from, layout_of, snapshot_breakdown
 from scoring.ml.artifacts import ArtifactIntegrityError, LoadedModel, artifact_sha256
 from scoring.ml.bands import band_of
 from scoring.ml.features import DIMENSIONS, FEATURE_NAMES
@@ -127,7 +128,10 @@ def test_wildly_swinging_spending_lowers_behaviour_and_the_score(scored_user):
         add_activity(scored_user, month, spend=300 if i % 2 else 20000, categories=4)
     after = recompute(scored_user)
 
-    assert after.features["bh_spend_volatility"] > before.features["bh_spend_volatility"]
+    assert (
+        snapshot_breakdown(after).values["bh_spend_volatility"]
+        > snapshot_breakdown(before).values["bh_spend_volatility"]
+    )
     assert after.dimensions["behaviour"] < before.dimensions["behaviour"]
     assert after.score < before.score
     assert others_unchanged(before, after, "behaviour")
@@ -175,7 +179,7 @@ def test_verifying_a_work_email_raises_identity_and_the_score(scored_user):
     verify_work_email(scored_user)
     after = recompute(scored_user)
 
-    assert after.features["id_work_email_verified"] == 1
+    assert snapshot_breakdown(after).values["id_work_email_verified"] == 1
     assert after.dimensions["identity"] > before.dimensions["identity"]
     assert after.score > before.score
     assert others_unchanged(before, after, "identity")
@@ -205,7 +209,7 @@ def test_friends_with_better_scores_raise_connections_and_the_score(scored_user,
         past_snapshot(friend, 820, model_version=active_model, at=timezone.now() - hour)
     after = recompute(scored_user)
 
-    assert after.features["cn_friends_mean_score"] == 820
+    assert snapshot_breakdown(after).values["cn_friends_mean_score"] == 820
     assert after.dimensions["connections"] > before.dimensions["connections"]
     assert after.score > before.score
     assert others_unchanged(before, after, "connections")
@@ -240,10 +244,12 @@ def test_a_snapshots_reasons_add_up_to_its_distance_from_the_typical_user(scored
     scorecard = trained.scorecard
 
     assert SCORE_MIN < snapshot.score < SCORE_MAX  # not clipped: total == score
-    assert snapshot.score == scorecard.base_points + sum(snapshot.contributions.values())
-    _assert_reasons_add_up(snapshot.reasons, snapshot.score, scorecard)
-    assert any(r["impact"] > 0 for r in snapshot.reasons)
-    assert any(r["impact"] < 0 for r in snapshot.reasons)
+    assert snapshot.score == scorecard.base_points + sum(
+        snapshot_breakdown(snapshot).points.values()
+    )
+    _assert_reasons_add_up(snapshot_breakdown(snapshot).reasons, snapshot.score, scorecard)
+    assert any(r["impact"] > 0 for r in snapshot_breakdown(snapshot).reasons)
+    assert any(r["impact"] < 0 for r in snapshot_breakdown(snapshot).reasons)
 
 
 def test_reason_codes_say_whether_a_feature_helped_hurt_or_was_missing(db, active_model):
@@ -252,10 +258,10 @@ def test_reason_codes_say_whether_a_feature_helped_hurt_or_was_missing(db, activ
 
     snapshot = recompute(user)
 
-    for reason in snapshot.reasons:
+    for reason in snapshot_breakdown(snapshot).reasons:
         feature, kind = reason["code"].rsplit(".", 1)
         assert feature == reason["feature"]
-        value = snapshot.features[feature]
+        value = snapshot_breakdown(snapshot).values[feature]
         if reason["impact"] > 0:
             assert kind == "up"
         elif value is None:
@@ -275,7 +281,7 @@ def test_the_api_shows_what_helped_most_then_what_hurt_most(owner, owner_api, ac
     helped = [i for i in impacts if i > 0]
     hurt = [i for i in impacts if i < 0]
     assert impacts == helped + hurt  # nothing neutral, helps first
-    stored = [r["impact"] for r in snapshot.reasons]
+    stored = [r["impact"] for r in snapshot_breakdown(snapshot).reasons]
     assert helped == [i for i in stored if i > 0][:3]
     assert hurt == [i for i in reversed(stored) if i < 0][:3]
     assert all(r["text"] and r["code"] for r in body["reasons"])
@@ -310,16 +316,22 @@ def loaded(scorecard) -> LoadedModel:
 def test_any_features_give_a_score_within_350_950_and_reasons_that_add_up(trained, frame):
     scorecard = trained.scorecard
 
-    results = scores_compute(model=loaded(scorecard), features=frame)
+    scored = scores_compute(model=loaded(scorecard), features=frame)
 
-    assert len(results) == len(frame)
-    for result in results:
-        assert SCORE_MIN <= result["score"] <= SCORE_MAX
-        assert result["score"] == int(np.clip(round(result["total_points"]), SCORE_MIN, SCORE_MAX))
-        assert result["band"] == band_of(result["score"])
-        assert set(result["dimensions"]) == set(DIMENSIONS)
-        assert all(0 <= v <= 100 for v in result["dimensions"].values())
-        _assert_reasons_add_up(result["reasons"], result["total_points"], scorecard)
+    assert len(scored) == len(frame)
+    assert scored.user_ids == frame.index.tolist()
+    for row, dimensions in enumerate(scored.dimensions_by_row()):
+        score, total = int(scored.scores[row]), float(scored.totals[row])
+        assert SCORE_MIN <= score <= SCORE_MAX
+        assert score == int(np.clip(round(total), SCORE_MIN, SCORE_MAX))
+        assert set(dimensions) == set(DIMENSIONS)
+        assert all(0 <= v <= 100 for v in dimensions.values())
+        reasons = breakdown_from(
+            layout=layout_of(scorecard),
+            points=array_encode(scored.points[row]),
+            values=array_encode(scored.values[row]),
+        ).reasons
+        _assert_reasons_add_up(reasons, total, scorecard)
 
 
 @pytest.mark.parametrize(("points", "expected"), [(5000, SCORE_MAX), (-5000, SCORE_MIN)])
@@ -328,10 +340,10 @@ def test_points_beyond_the_range_are_held_at_its_bounds(trained, points, expecte
     scorecard.features[0].missing_points = points
     frame = pd.DataFrame({name: [math.nan] for name in FEATURE_NAMES})
 
-    (result,) = scores_compute(model=loaded(scorecard), features=frame)
+    scored = scores_compute(model=loaded(scorecard), features=frame)
 
-    assert result["score"] == expected
-    assert result["band"] == ("excellent" if expected == SCORE_MAX else "poor")
+    assert scored.scores.tolist() == [expected]
+    assert band_of(expected) == ("excellent" if expected == SCORE_MAX else "poor")
 
 
 @pytest.mark.parametrize(

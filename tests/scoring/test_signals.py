@@ -4,28 +4,27 @@ score notifications, whether the people who asked for email get one."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from accounts.notifications import notification_email_set
-from scoring.ml.bands import band_of
-from scoring.services.scores import snapshots_write_and_follow_up
+from scoring.services.scores import Scored, snapshots_write_and_follow_up
 from scoring.signals import scores_written
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 
-def _row(user_id: int, score: int) -> dict:
-    return {
-        "user_id": user_id,
-        "score": score,
-        "band": band_of(score),
-        "dimensions": {"capacity": 60},
-        "contributions": {},
-        "reasons": [],
-        "features": {},
-    }
+def _row(user_id: int, score: int) -> Scored:
+    return Scored(
+        user_ids=[user_id],
+        scores=np.array([score]),
+        totals=np.array([float(score)]),
+        dimensions={"capacity": np.array([60])},
+        points=np.zeros((1, 0)),
+        values=np.zeros((1, 0)),
+    )
 
 
 @pytest.fixture
@@ -56,7 +55,7 @@ def test_a_first_score_is_emailed_only_when_a_receiver_recorded_something(
     try:
         at = timezone.now()
         snapshots_write_and_follow_up(
-            results=[_row(user.pk, 700)],
+            scored=_row(user.pk, 700),
             model_version_id=active_model.pk,
             trigger="test",
             computed_at=at,
