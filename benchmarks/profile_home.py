@@ -3,13 +3,14 @@ database set up as benchmarks/load.py does, with fewer people), one logged-in pe
 the page asked many times through Django's WSGI handler in this process (no server, no
 network, no wrk), beside the trivial view, then once more under cProfile.
 
-Prints the median time of each (and their ratio), the queries one warm request makes,
-and the functions with the most cumulative time under the profiler (which slows
-everything it sees, so read its shares, not its times). Needs PostgreSQL and Redis on
-127.0.0.1.
+Prints the median time of each (and their ratio), the queries a warm request makes
+with the median time each takes from sending to answer (`--explain`: and PostgreSQL's
+own plan and timing of each), and the functions with the most cumulative time under the
+profiler (which slows everything it sees, so read its shares, not its times). Needs
+PostgreSQL and Redis on 127.0.0.1.
 
 Usage: .venv/bin/python benchmarks/profile_home.py [--requests 300] [--top 40]
-[--people 3] [--database sesame_bench_profile] [--redis-db 7]
+[--people 3] [--database sesame_bench_profile] [--redis-db 7] [--explain]
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--people", type=int, default=3)
     parser.add_argument("--database", default="sesame_bench_profile")
     parser.add_argument("--redis-db", type=int, default=load.REDIS_DB)
+    parser.add_argument("--explain", action="store_true")
     args = parser.parse_args(argv)
     load.DATABASE = args.database
     load.REDIS_DB = load.BROKER_DB = args.redis_db
@@ -76,15 +78,28 @@ def main(argv: list[str]) -> int:
             raise SystemExit(f"/ did not answer as a logged-in score page: {status}")
         for path in ("/healthz", "/"):  # warm: templates, translations, caches
             _median_ms(app, path, cookie, 20)
-        queries: list[str] = []
+        timings: dict[str, list[float]] = {}
+        sent: dict[str, tuple] = {}
 
         def record(execute, sql, params, many, context):
-            queries.append(sql)
-            return execute(sql, params, many, context)
+            sent[sql] = params
+            start = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                timings.setdefault(sql, []).append(time.perf_counter() - start)
 
         # Django empties its own query log as each request starts: record them here.
         with connection.execute_wrapper(record):
-            _call(app, "/", cookie)
+            for _ in range(args.requests // 4):
+                _call(app, "/", cookie)
+        queries = {sql: statistics.median(times) * 1000 for sql, times in timings.items()}
+        plans = {}
+        if args.explain:
+            with connection.cursor() as cursor:
+                for sql, params in sent.items():
+                    cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}", params)
+                    plans[sql] = "\n".join(f"      {line}" for (line,) in cursor.fetchall())
         trivial, home = (_median_ms(app, path, cookie, args.requests) for path in ("/healthz", "/"))
         profiler = cProfile.Profile()
         profiler.enable()
@@ -100,9 +115,11 @@ def main(argv: list[str]) -> int:
     print(f"Code: {commit()}; {args.requests} requests each, in process, medians")
     print(f"trivial view /healthz: {trivial:.2f} ms; score home /: {home:.2f} ms ", end="")
     print(f"({home / trivial:.1f} times the trivial view); {len(body):,} bytes of HTML")
-    print(f"queries of one warm score home ({len(queries)}):")
-    for query in queries:
-        print(f"  {query[:160]}")
+    print(f"queries of a warm score home ({len(queries)}), median ms each, sent to answered:")
+    for query, ms in queries.items():
+        print(f"  {ms:.2f} ms  {query[:150]}")
+        if query in plans:
+            print(plans[query])
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
     print(out.getvalue())

@@ -10,6 +10,11 @@ the parameters differ only where the stand-ins went, which catches a query that 
 something out from a value (`today - 365 days` must be passed in as a value of its own)
 or writes it into the SQL text. Each run then sends that SQL with the real values in
 those places, and reads the rows back through the ORM's own converters.
+
+On PostgreSQL the values are bound on the server, so psycopg prepares the statement after
+a couple of runs (`prepare_threshold` in the settings' database OPTIONS) and PostgreSQL
+plans it once per connection: planning a dozen subqueries costs it more than running
+them. The ORM's own queries bind on the client and are never prepared.
 """
 
 from __future__ import annotations
@@ -60,7 +65,20 @@ class _Compiled:
     params: list
     slots: list[tuple[int, str, Callable[[Any], Any]]]  # (position, name, form)
     compiler: Any
+    converters: dict
     names: list[str]
+
+
+def _cursor(connection):
+    """A cursor of Django's (checked, wrapped, logged like any other); on PostgreSQL one
+    that binds values on the server, so that psycopg may prepare the statement."""
+    cursor = connection.cursor()
+    if connection.vendor == "postgresql":
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        cursor.cursor.close()
+        cursor.cursor = ServerBindingCursor(connection.connection)
+    return cursor
 
 
 class PreparedQuery:
@@ -103,7 +121,8 @@ class PreparedQuery:
             names = list(query.selected)
         else:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        return _Compiled(sql, list(params), slots, compiler, names)
+        converters = compiler.get_converters([c[0] for c in compiler.select[: compiler.col_count]])
+        return _Compiled(sql, list(params), slots, compiler, converters, names)
 
     def rows(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[dict]:
         if set(values) != set(self.kinds):
@@ -119,10 +138,9 @@ class PreparedQuery:
             if isinstance(value, datetime.datetime) and timezone.is_naive(value):
                 raise ValueError(f"{name}: an aware datetime is expected")
             params[position] = form(value)
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
-        return [
-            dict(zip(compiled.names, row, strict=True))
-            for row in compiled.compiler.results_iter(results=[fetched])
-        ]
+        if compiled.converters:
+            fetched = compiled.compiler.apply_converters(fetched, compiled.converters)
+        return [dict(zip(compiled.names, row, strict=True)) for row in fetched]
