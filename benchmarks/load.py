@@ -177,6 +177,10 @@ def setup(people: int) -> tuple[list[str], str, str]:
     and a partner's authorisation: (session keys, partner key, token)."""
     _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
     _admin(f'CREATE DATABASE "{DATABASE}"')
+    import redis
+
+    # A new database reuses the last run's ids: nothing cached under them may stay.
+    redis.Redis.from_url(f"{REDIS}/{REDIS_DB}").flushdb()
     environment = _environment()
     manage = [sys.executable, str(ROOT / "manage.py")]
     for arguments in (["migrate", "-v0"], ["load_demo"]):

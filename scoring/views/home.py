@@ -12,9 +12,10 @@ Read for speed, and never stale:
   withdrawn consent hides the score, and a new score shows, at the very next request.
 - What is drawn from a snapshot (gauge, radar, sub-scores, reasons, the history chart up
   to it) never changes once the snapshot is written: it is rendered once and cached
-  under the snapshot's id, the number of snapshots (so the history is the one up to
-  it), the language, the time zone and the dimensions with no data yet
-  (`snapshot_drawn`), with what the rest of the page needs of the snapshot.
+  under the person, the snapshot's id, the number of snapshots (so the history is the
+  one up to it), the language, the time zone and the dimensions with no data yet
+  (`snapshot_drawn`), with what the rest of the page needs of the snapshot; each
+  process keeps the drawings it used lately, so a warm page asks Redis nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ import datetime
 import functools
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Subquery
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
@@ -131,29 +134,40 @@ class ScoreHome:
 
 
 CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year", "timezone")
-# The nightly task's crontab, while the task is enabled (its fields are null when the
-# task runs on another kind of schedule).
-NIGHTLY_CRONTAB = PreparedQuery(
-    lambda: (
-        PeriodicTask.objects.filter(task=NIGHTLY_TASK, enabled=True)
-        .order_by("pk")
-        .values(*(f"crontab__{name}" for name in CRONTAB_FIELDS))[:1]
-    )
-)
+
+
+def nightly_crontab_at() -> dict:
+    """The nightly task's crontab fields while the task is enabled, as annotations
+    (`nightly_<field>`, null when disabled or not on a crontab): the score home reads
+    them with its state, for nightly_next_of."""
+    return {
+        f"nightly_{name}": Subquery(_nightly_task().values(f"crontab__{name}")[:1])
+        for name in CRONTAB_FIELDS
+    }
+
+
+def _nightly_task():
+    return PeriodicTask.objects.filter(task=NIGHTLY_TASK, enabled=True).order_by("pk")
+
+
+def nightly_next_of(row: dict, *, now: datetime.datetime) -> datetime.datetime | None:
+    """nightly_next from a row read with nightly_crontab_at."""
+    if row["nightly_minute"] is None:
+        return None
+    crontab = CrontabSchedule(**{name: row[f"nightly_{name}"] for name in CRONTAB_FIELDS})
+    # Measured from `now`, not the wall clock: celery's crontab takes `now` as the last
+    # run and gives the step to the next firing, in the schedule's own time zone.
+    start, step, _ = crontab.schedule.remaining_delta(now)
+    return start + step
 
 
 def nightly_next(*, now: datetime.datetime) -> datetime.datetime | None:
     """When the nightly recompute of everyone runs next after `now`, from its beat schedule
     (which admins may change) as celery's own crontab reckons it; None when the task is
     disabled or not on a crontab."""
-    rows = NIGHTLY_CRONTAB.rows()
-    if not rows or rows[0]["crontab__minute"] is None:
-        return None
-    crontab = CrontabSchedule(**{name: rows[0][f"crontab__{name}"] for name in CRONTAB_FIELDS})
-    # Measured from `now`, not the wall clock: celery's crontab takes `now` as the last
-    # run and gives the step to the next firing, in the schedule's own time zone.
-    start, step, _ = crontab.schedule.remaining_delta(now)
-    return start + step
+    task = _nightly_task().values(*(f"crontab__{name}" for name in CRONTAB_FIELDS)).first()
+    row = {f"nightly_{name}": (task or {}).get(f"crontab__{name}") for name in CRONTAB_FIELDS}
+    return nightly_next_of(row, now=now)
 
 
 def _reasons(rows: list[dict]) -> list[dict]:
@@ -208,11 +222,12 @@ def _drawn_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _drawn_key(latest_id: int, snapshots: int, without_data: frozenset[str]) -> str:
+def _drawn_key(user_id: int, latest_id: int, snapshots: int, without_data: frozenset[str]) -> str:
     return ":".join(
         (
             "score-home",
             _drawn_version(),
+            str(user_id),  # a database restored from a backup reuses ids: never another's
             str(latest_id),
             str(snapshots),
             translation.get_language() or "",
@@ -238,6 +253,35 @@ def _draw(snapshot: ScoreSnapshot, *, user: User, without_data: frozenset[str]) 
     }
 
 
+class _Recent:
+    """The drawings this process read or made lately, newest last, at most `size`: a
+    snapshot's drawings never change, so a copy kept here cannot be stale, and a warm
+    page then asks Redis nothing."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[str, dict] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> dict | None:
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key: str, value: dict) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+# About 10 KB each: some 5 MB a process at most.
+_drawn_local = _Recent(500)
+
+
 def _cache_call(call, *arguments):
     """The cache is a help, not a need: when it fails the page is drawn without it."""
     try:
@@ -254,15 +298,26 @@ def snapshot_drawn(
     `latest_id` and `snapshots`: as just read (selectors.score_latest_at), they name the
     snapshot and the history up to it. None when it is gone (the account was just
     deleted)."""
-    key = _drawn_key(latest_id, snapshots, without_data)
-    drawn = _cache_call(cache.get, key)
+    key = _drawn_key(user.pk, latest_id, snapshots, without_data)
+    # The key as the cache stores it (with the cache's prefix): the process's own copy
+    # is told apart the same way.
+    local_key = cache.make_key(key)
+    drawn = _drawn_local.get(local_key)
+    if drawn is None:
+        drawn = _cache_call(cache.get, key)
     if drawn is None:
         snapshot = score_latest(user=user)
         if snapshot is None:
             return None
         drawn = _draw(snapshot, user=user, without_data=without_data)
-        if snapshot.pk == latest_id:  # not one written since: it has a key of its own
-            _cache_call(cache.set, key, drawn, DRAWN_SECONDS)
+        if snapshot.pk != latest_id:  # one written since: it has a key of its own
+            return _shown(drawn, without_data)
+        _cache_call(cache.set, key, drawn, DRAWN_SECONDS)
+    _drawn_local.put(local_key, drawn)
+    return _shown(drawn, without_data)
+
+
+def _shown(drawn: dict, without_data: frozenset[str]) -> ScoreShown:
     return ScoreShown(
         **{
             **drawn,
@@ -292,6 +347,7 @@ def _home_state(
             user=person, today=today, year_ago=year_ago, quarter_ago=quarter_ago, at=now
         ),
         **tips_reads_at(user=person, today=today),
+        **nightly_crontab_at(),
     }
     return (
         User.objects.filter(pk=user_id)
@@ -346,7 +402,7 @@ def score_home(*, user: User, now: datetime.datetime | None = None) -> ScoreHome
         if allowed
         else None,
         score=None,
-        next_recompute=nightly_next(now=now) if allowed else None,
+        next_recompute=nightly_next_of(row, now=now) if allowed else None,
         court_listed=bool(row["court_listed"]),
         birth_date_encrypted=row["identity__birth_date_encrypted"],
         region_code=row["identity__region_code"] or "",
