@@ -24,8 +24,6 @@ import datetime
 import functools
 import hashlib
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +61,7 @@ from scoring.selectors import (
     score_recompute_status_at,
 )
 from sesame_portal.prepared import PreparedQuery
+from sesame_portal.recent import Recent
 
 logger = logging.getLogger(__name__)
 
@@ -253,33 +252,9 @@ def _draw(snapshot: ScoreSnapshot, *, user: User, without_data: frozenset[str]) 
     }
 
 
-class _Recent:
-    """The drawings this process read or made lately, newest last, at most `size`: a
-    snapshot's drawings never change, so a copy kept here cannot be stale, and a warm
-    page then asks Redis nothing."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[str, dict] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> dict | None:
-        with self.lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
-
-    def put(self, key: str, value: dict) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-# About 10 KB each: some 5 MB a process at most.
-_drawn_local = _Recent(500)
+# The drawings this process used lately, so that a warm page asks Redis nothing: about
+# 10 KB each, some 5 MB a process at most.
+_drawn_local = Recent(500)
 
 
 def _cache_call(call, *arguments):

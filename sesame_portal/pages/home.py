@@ -4,13 +4,16 @@ benefits judged on the same score and identity, one query)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, fields
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +21,7 @@ from accounts.models import User
 from benefits.selectors import BenefitNext, benefit_progress, person_from
 from scoring.tasks import score_recompute_queue
 from scoring.views.home import ScoreHome, score_home
+from sesame_portal.recent import Recent
 
 
 @dataclass
@@ -54,25 +58,52 @@ def portal_home(*, user: User) -> PortalHome:
     return home
 
 
-def _page(request: HttpRequest, template: str) -> HttpResponse:
-    home = portal_home(user=request.user)
-    # The header's count, read with the rest (the context processor would ask again).
-    context = {"home": home, "unread_notifications": home.unread_notifications}
-    return render(request, template, context)
+# Panels this process drew lately, by everything they show (_panel_key): some 12 KB each.
+_panels = Recent(300)
+
+
+def _panel_key(home: PortalHome) -> str | None:
+    """Everything the panel shows (every field of the home, the language and the time
+    zone), as a key; None when the panel holds the recompute form, whose CSRF token is
+    the request's own."""
+    if home.score is None or home.status == "failed":
+        return None
+    shown: list = [translation.get_language(), timezone.get_current_timezone_name()]
+    for each in fields(home):
+        value = getattr(home, each.name)
+        if isinstance(value, BenefitNext):  # the benefit as the panel names it
+            benefit = value.benefit
+            value = (benefit.pk, benefit.title_zh, benefit.title_en, value.eligibility)
+        shown.append((each.name, value))
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def _panel(request: HttpRequest, home: PortalHome) -> SafeString:
+    """The panel's HTML: drawn once for what it shows, then this process's copy."""
+    key = _panel_key(home)
+    drawn = _panels.get(key) if key else None
+    if drawn is None:
+        drawn = render_to_string("scoring/_panel.html", {"home": home}, request)
+        if key:
+            _panels.put(key, drawn)
+    return mark_safe(drawn)  # noqa: S308 - our own template's output
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The score home; logged out, what the portal is and where to start."""
     if not request.user.is_authenticated:
         return render(request, "accounts/welcome.html")
-    return _page(request, "accounts/home.html")
+    home = portal_home(user=request.user)
+    # The header's count, read with the rest (the context processor would ask again).
+    context = {"panel": _panel(request, home), "unread_notifications": home.unread_notifications}
+    return render(request, "accounts/home.html", context)
 
 
 @login_required
 @require_GET
 def panel(request: HttpRequest) -> HttpResponse:
     """The score panel alone: htmx polls it while a recompute runs and swaps it in."""
-    return _page(request, "scoring/_panel.html")
+    return HttpResponse(_panel(request, portal_home(user=request.user)))
 
 
 @login_required
