@@ -18,11 +18,14 @@ login page would look like success to wrk). Needs PostgreSQL and Redis on 127.0.
 
 Usage: .venv/bin/python benchmarks/load.py [--seconds 15] [--rounds 3] [--workers 2]
 [--connections 8] [--people 40] [--cases trivial,home,catalogue,partner]
-[--database sesame_bench_load] [--redis-db 7] [--port 8799] [--write]
+[--database sesame_bench_load] [--redis-db 7] [--port 8799] [--baseline DIR] [--write]
 
 `--cases` runs some of the cases only (the trivial view always runs: the ratios are to
-it; `--write` needs them all); `--database`, `--redis-db` (one Redis db for both the
-cache and the broker, whose keys do not meet) and `--port` let two runs share a machine.
+it; `--write` needs them all). `--baseline DIR` also serves the score home from the
+checkout at DIR (another commit with the same migrations: `git worktree add DIR
+COMMIT`) on the next port, against the same database, as a case of its own in each
+round. `--database`, `--redis-db` (one Redis db for both the cache and the broker,
+whose keys do not meet) and `--port` let two runs share a machine.
 """
 
 from __future__ import annotations
@@ -198,19 +201,21 @@ def setup(people: int) -> tuple[list[str], str, str]:
     return sessions, key, token
 
 
-def gunicorn_start(workers: int) -> subprocess.Popen:
+def gunicorn_start(workers: int, root: Path = ROOT, port: int | None = None) -> subprocess.Popen:
+    """gunicorn serving the code at `root` (this checkout unless told) on `port`."""
+    port = port or PORT
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    arguments = ["--workers", str(workers), "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"]
+    arguments = ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn, fixed arguments
         [gunicorn, "sesame_portal.wsgi", *arguments],
-        cwd=ROOT,
+        cwd=root,
         env=_environment(),
         start_new_session=True,
         stderr=subprocess.DEVNULL,  # one JSON request line per request otherwise
     )
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return process
         except OSError:
             time.sleep(0.2)
@@ -218,17 +223,18 @@ def gunicorn_start(workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def _page_check(path: str, session: str, marker: str) -> None:
+def _page_check(path: str, session: str, marker: str, port: int | None = None) -> None:
     """The session gets its own page, not a redirect to the login page."""
     from django.conf import settings
 
+    port = port or PORT
     request = urllib.request.Request(
-        f"http://127.0.0.1:{PORT}{path}",
+        f"http://127.0.0.1:{port}{path}",
         headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"},
     )
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
         body = answer.read().decode()
-        if answer.geturl() != f"http://127.0.0.1:{PORT}{path}" or marker not in body:
+        if answer.geturl() != f"http://127.0.0.1:{port}{path}" or marker not in body:
             raise SystemExit(f"{path} did not answer as a logged-in page")
 
 
@@ -259,14 +265,21 @@ def _cookie_script(cookie_name: str, sessions: list[str]) -> str:
     return str(path)
 
 
-def wrk(path: str, seconds: int, connections: int, headers: list[str], script: str | None):
+def wrk(
+    path: str,
+    seconds: int,
+    connections: int,
+    headers: list[str],
+    script: str | None,
+    port: int | None = None,
+):
     arguments = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     for header in headers:
         arguments += ["-H", header]
     if script:
         arguments += ["-s", script]
     done = subprocess.run(  # noqa: S603 - wrk with fixed arguments
-        [*arguments, f"http://127.0.0.1:{PORT}{path}"],
+        [*arguments, f"http://127.0.0.1:{port or PORT}{path}"],
         capture_output=True,
         text=True,
         check=True,
@@ -288,6 +301,16 @@ def wrk(path: str, seconds: int, connections: int, headers: list[str], script: s
     }
 
 
+def _baseline_label(root: Path) -> str:
+    done = subprocess.run(  # noqa: S603 - git, fixed arguments
+        ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return f"(commit {done.stdout.strip()})" if done.stdout.strip() else f"({root.name})"
+
+
 def _load() -> str:
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -304,6 +327,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--redis-db", type=int)
     parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument("--baseline")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
     chosen = {"trivial", *args.cases.split(",")}
@@ -324,7 +348,7 @@ def main(argv: list[str]) -> int:
 
     cookies = _cookie_script(settings.SESSION_COOKIE_NAME, sessions)
     cases = {
-        CASES[short]: target
+        CASES[short]: (*target, PORT)
         for short, target in {
             "trivial": ("/healthz", [], None),
             "home": ("/", [], cookies),
@@ -337,23 +361,38 @@ def main(argv: list[str]) -> int:
         }.items()
         if short in chosen
     }
+    baseline = None
+    if args.baseline:
+        baseline = Path(args.baseline).resolve()
+        label = _baseline_label(baseline)
+        # Right after the trivial view, so that each round compares the two side by side.
+        listed = list(cases.items())
+        before = (f"score home `/` (logged in), baseline {label}", ("/", [], cookies, PORT + 1))
+        cases = dict([listed[0], before, *listed[1:]])
     load_before = _load()
-    server = gunicorn_start(args.workers)
+    servers = [gunicorn_start(args.workers)]
+    if baseline:
+        servers.append(gunicorn_start(args.workers, root=baseline, port=PORT + 1))
     results: dict[str, list[dict]] = {name: [] for name in cases}
     try:
         for session in sessions:
-            _page_check("/", session, 'class="gauge"')
+            for path, _headers, _script, port in cases.values():
+                if path == "/":
+                    _page_check("/", session, 'class="gauge"', port)
         if "catalogue" in chosen:
             _page_check("/benefits/", sessions[0], "/claim/")
-        for path, headers, script in cases.values():  # warm up each worker
-            wrk(path, 2, args.connections, headers, script)
+        for path, headers, script, port in cases.values():  # warm up each worker
+            wrk(path, 2, args.connections, headers, script, port)
         for round_number in range(1, args.rounds + 1):
-            for name, (path, headers, script) in cases.items():
+            for name, (path, headers, script, port) in cases.items():
                 log(f"round {round_number}: {name}…")
-                results[name].append(wrk(path, args.seconds, args.connections, headers, script))
+                results[name].append(
+                    wrk(path, args.seconds, args.connections, headers, script, port)
+                )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
         Path(cookies).unlink(missing_ok=True)
     load_after = _load()
     logged = PartnerQuery.objects.count()
