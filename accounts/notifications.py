@@ -17,7 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -116,8 +117,19 @@ def notifications_for_user(*, user: User, limit: int = PAGE_SIZE) -> QuerySet[No
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
 
 
+def _unread(user) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user, read_at__isnull=True)
+
+
 def notifications_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return _unread(user).count()
+
+
+def notifications_unread_count_at(*, user: OuterRef) -> Coalesce:
+    """notifications_unread_count for the user at `user` of an outer query, as an
+    expression (a page that reads everything in one query hands it to the header)."""
+    counted = _unread(user).order_by().values("user").annotate(unread=Count("pk"))
+    return Coalesce(Subquery(counted.values("unread")), 0)
 
 
 def notification_email_preference(*, user: User) -> NotificationPreference:

@@ -9,7 +9,7 @@ import datetime
 from collections.abc import Collection
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -89,6 +89,16 @@ def _grant_refusal(
 def consent_allows(**question) -> bool:
     """Yes or no to "may this be done with this person's data now?" (consent_refusal)."""
     return consent_refusal(**question) is None
+
+
+def consent_allows_at(*, purpose: str, user: OuterRef, at: datetime.datetime) -> Exists:
+    """consent_allows(purpose=..., user=...) for the user at `user` of an outer query, as
+    an expression to annotate a row with (a page that reads everything in one query). A
+    grant is current (not revoked, not expired) by the same rule as consent_refusal's;
+    partner sharing is answered per partner (benefits), not here."""
+    if purpose == ConsentPurpose.PARTNER_SHARING:
+        raise ValueError("partner sharing is answered per partner")
+    return Exists(ConsentGrant.objects.current(at).filter(user=user, purpose=purpose))
 
 
 def users_consenting_to_scoring(*, at: datetime.datetime | None = None) -> QuerySet[ConsentGrant]:

@@ -31,6 +31,7 @@ from benefits.models import (
 from scoring.models import ScoreSnapshot
 from scoring.selectors import court_listed_at, score_usable
 from sesame_portal.bulk import ids_lookup
+from sesame_portal.prepared import PreparedQuery
 
 # What each partner scope discloses; a call asking for a disclosure must be covered. A
 # score also tells whether the person qualifies for a benefit and how far they are from it.
@@ -193,6 +194,27 @@ def people_for(scores: list[tuple[int, int | None, dict]]) -> list[Person]:
     return people
 
 
+def person_from(
+    *,
+    user_id: int,
+    score: int | None,
+    dimensions: dict | None,
+    birth_date_encrypted: str | None,
+    region_code: str,
+    court_listed: bool,
+) -> Person:
+    """The Person people_for would give, from an identity's columns read elsewhere (the
+    score home reads them with everything else it shows, in one query)."""
+    return Person(
+        user_id=user_id,
+        score=score,
+        dimensions=dimensions or {},
+        birth_date=birth_date_decrypt(birth_date_encrypted) if birth_date_encrypted else None,
+        region_code=region_code or "",
+        court_listed=court_listed,
+    )
+
+
 def person_with(*, user_id: int, snapshot: ScoreSnapshot | None) -> Person:
     """The user as eligibility sees them with this score (None: no score may be used)."""
     if snapshot is None:
@@ -249,15 +271,64 @@ def catalogue_for_user(
         )
         for benefit in benefits
     ]
-    entries.sort(
-        key=lambda e: (
-            not e.eligibility.unlocked,
-            e.eligibility.points_away or 0,
-            e.benefit.min_score,
-            e.benefit.pk,
-        )
-    )
+    entries.sort(key=catalogue_order)
     return person, entries
+
+
+def catalogue_order(entry: CatalogueEntry | BenefitNext) -> tuple:
+    """Unlocked first (lowest threshold first), then the rest, nearest first."""
+    return (
+        not entry.eligibility.unlocked,
+        entry.eligibility.points_away or 0,
+        entry.benefit.min_score,
+        entry.benefit.pk,
+    )
+
+
+# What the score home needs of an offered benefit: its rules (eligibility_of) and title.
+BENEFIT_PROGRESS_FIELDS = (
+    "id",
+    "title_zh",
+    "title_en",
+    "min_score",
+    "min_subscores",
+    "min_age",
+    "regions",
+)
+BENEFITS_OFFERED = PreparedQuery(
+    lambda now: benefits_offered(now=now).values(*BENEFIT_PROGRESS_FIELDS), now=datetime.datetime
+)
+
+
+@dataclass(frozen=True)
+class BenefitNext:
+    benefit: Benefit  # only its BENEFIT_PROGRESS_FIELDS are read
+    eligibility: Eligibility
+
+
+@dataclass(frozen=True)
+class BenefitProgress:
+    unlocked: int  # how many offered benefits the person has unlocked
+    next: BenefitNext | None  # the nearest locked one a higher score would unlock
+
+
+def benefit_progress(*, person: Person, now: datetime.datetime) -> BenefitProgress:
+    """How far the person is from the catalogue (the score home's line): judged on
+    every offered benefit as the catalogue judges it, read at every call (one query), so
+    a benefit an admin adds or changes counts at once."""
+    today = timezone.localdate(now)
+    entries = sorted(
+        (
+            BenefitNext(benefit=benefit, eligibility=eligibility_of(person, benefit, today=today))
+            for benefit in (Benefit(**row) for row in BENEFITS_OFFERED.rows(now=now))
+        ),
+        key=catalogue_order,
+    )
+    locked = [entry for entry in entries if not entry.eligibility.unlocked]
+    return BenefitProgress(
+        unlocked=len(entries) - len(locked),
+        next=next((entry for entry in locked if entry.eligibility.points_away), None),
+    )
 
 
 def vouchers_for_user(*, user: User) -> QuerySet[Voucher]:

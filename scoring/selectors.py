@@ -8,7 +8,9 @@ import threading
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose, FieldMark, Identity, Profile, User
 from accounts.profile_sections import completion_of_values
@@ -292,72 +294,88 @@ class RecordFacts:
         return frozenset(name for name, is_empty in empty.items() if is_empty)
 
 
-def record_facts(*, user: User, today: datetime.date) -> RecordFacts:
-    """One query for what RecordFacts holds, over the windows the features read."""
-    person = OuterRef("pk")
-    consented = ConsentGrant.objects.current().filter(user=person)
-    row = (
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            has_accounts=Exists(CreditAccount.objects.filter(user=person)),
-            has_repayments=Exists(Repayment.objects.filter(user=person)),
-            has_open_cards=Exists(
-                CreditAccount.objects.filter(
-                    user=person, kind=CreditAccount.Kind.CREDIT_CARD, closed_on__isnull=True
-                )
-            ),
-            has_overdue=Exists(
-                Repayment.objects.filter(user=person, paid_date__isnull=True, due_date__lt=today)
-            ),
-            has_activity=Exists(
-                ActivityMonth.objects.filter(
-                    user=person, month__gt=today - datetime.timedelta(days=365)
-                )
-            ),
-            has_bills=Exists(
-                UtilityBill.objects.filter(
-                    user=person, due_date__gt=today - datetime.timedelta(days=365)
-                )
+def overdue_unpaid(*, user: User | OuterRef, today: datetime.date) -> QuerySet[Repayment]:
+    """Instalments past their due date and still unpaid."""
+    return Repayment.objects.filter(user=user, paid_date__isnull=True, due_date__lt=today)
+
+
+def record_facts_windows(today: datetime.date) -> dict[str, datetime.date]:
+    """The days record facts are read from, each a value of its own (as a prepared
+    query takes them): today, and the features' 12-month and 92-day windows."""
+    return {
+        "today": today,
+        "year_ago": today - datetime.timedelta(days=365),
+        "quarter_ago": today - datetime.timedelta(days=92),
+    }
+
+
+# What record_facts_of reads besides record_facts_at's annotations.
+RECORD_FACTS_PROFILE = (
+    "profile__income_band",
+    "profile__property_owned",
+    "profile__vehicle_owned",
+    "profile__provident_fund_months",
+)
+
+
+def record_facts_at(
+    *,
+    user: OuterRef,
+    today: datetime.date,
+    year_ago: datetime.date,
+    quarter_ago: datetime.date,
+    at: datetime.datetime,
+) -> dict:
+    """What RecordFacts holds, as annotations of a row of users (the user at `user` of
+    the outer query), to read with RECORD_FACTS_PROFILE and turn into RecordFacts with
+    record_facts_of. Windows: record_facts_windows; `at`: when consents are current."""
+    consented = ConsentGrant.objects.current(at).filter(user=user)
+    return {
+        "has_accounts": Exists(CreditAccount.objects.filter(user=user)),
+        "has_repayments": Exists(Repayment.objects.filter(user=user)),
+        "has_open_cards": Exists(
+            CreditAccount.objects.filter(
+                user=user, kind=CreditAccount.Kind.CREDIT_CARD, closed_on__isnull=True
             )
-            & Exists(consented.filter(purpose=ConsentPurpose.UTILITY_BILLS)),
-            has_wealth=Exists(
-                WealthHolding.objects.filter(
-                    user=person, as_of__gt=today - datetime.timedelta(days=92)
-                )
-            ),
-            has_friends=Exists(Friendship.objects.filter(user=person))
-            & Exists(consented.filter(purpose=ConsentPurpose.SOCIAL_CONNECTIONS)),
-        )
-        .values(
-            "has_accounts",
-            "has_repayments",
-            "has_open_cards",
-            "has_overdue",
-            "has_activity",
-            "has_bills",
-            "has_wealth",
-            "has_friends",
-            "profile__income_band",
-            "profile__property_owned",
-            "profile__vehicle_owned",
-            "profile__provident_fund_months",
-        )
-        .get()
-    )
+        ),
+        "has_overdue": Exists(overdue_unpaid(user=user, today=today)),
+        "has_activity": Exists(ActivityMonth.objects.filter(user=user, month__gt=year_ago)),
+        "has_bills": Exists(UtilityBill.objects.filter(user=user, due_date__gt=year_ago))
+        & Exists(consented.filter(purpose=ConsentPurpose.UTILITY_BILLS)),
+        "has_wealth": Exists(WealthHolding.objects.filter(user=user, as_of__gt=quarter_ago)),
+        "has_friends": Exists(Friendship.objects.filter(user=user))
+        & Exists(consented.filter(purpose=ConsentPurpose.SOCIAL_CONNECTIONS)),
+    }
+
+
+def record_facts_of(row: dict) -> RecordFacts:
+    """RecordFacts from a row read with record_facts_at and RECORD_FACTS_PROFILE."""
     return RecordFacts(
-        credit_records=row["has_accounts"] or row["has_repayments"],
-        open_cards=row["has_open_cards"],
-        overdue_unpaid=row["has_overdue"],
-        activity=row["has_activity"],
-        bills=row["has_bills"],
+        credit_records=bool(row["has_accounts"] or row["has_repayments"]),
+        open_cards=bool(row["has_open_cards"]),
+        overdue_unpaid=bool(row["has_overdue"]),
+        activity=bool(row["has_activity"]),
+        bills=bool(row["has_bills"]),
         capacity_answers=bool(row["profile__income_band"])
         or any(
             row[f"profile__{name}"] is not None
             for name in ("property_owned", "vehicle_owned", "provident_fund_months")
         ),
-        wealth=row["has_wealth"],
-        friends=row["has_friends"],
+        wealth=bool(row["has_wealth"]),
+        friends=bool(row["has_friends"]),
     )
+
+
+def record_facts(*, user: User, today: datetime.date) -> RecordFacts:
+    """One query for what RecordFacts holds, over the windows the features read."""
+    facts = record_facts_at(user=OuterRef("pk"), **record_facts_windows(today), at=timezone.now())
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(**facts)
+        .values(*facts, *RECORD_FACTS_PROFILE)
+        .get()
+    )
+    return record_facts_of(row)
 
 
 def score_latest_summary(*, user_id: int) -> ScoreSnapshot | None:
@@ -379,31 +397,40 @@ def score_usable(*, user: User) -> ScoreSnapshot | None:
     return score_latest_summary(user_id=user.pk)
 
 
-def score_checked_at(*, user_id: int, snapshot: ScoreSnapshot) -> datetime.datetime:
-    """When the person's latest score was last confirmed: its own moment, or later, when
-    a run of everyone scored them again and found the same. A run writes a snapshot only
+def score_checked_at_at(*, user: OuterRef) -> dict:
+    """When a run of everyone last scored the user at `user` of an outer query again, as
+    an annotation (`checked_by_run_at`, null if none did). A run writes a snapshot only
     where something changed; its done chunks (ranges of user ids) record whom it checked.
-    The two newest runs are enough (the newest may still be going): one query."""
+    The two newest runs are enough (the newest may still be going)."""
+    newest_runs = RecomputeRun.objects.order_by("-started_at", "-id").values("id")[:2]
     covering = RecomputeChunk.objects.filter(
-        run_id=OuterRef("pk"), first_user_id__lte=user_id
-    ).order_by("-first_user_id")
-    runs = (
-        RecomputeRun.objects.order_by("-started_at", "-id")
-        .annotate(
-            last_user_id=Subquery(covering.values("last_user_id")[:1]),
-            done_at=Subquery(covering.values("done_at")[:1]),
-        )
-        .values_list("last_user_id", "done_at")[:2]
+        run_id__in=Subquery(newest_runs),
+        first_user_id__lte=user,
+        last_user_id__gte=user,
+        done_at__isnull=False,
+    ).order_by("-done_at")
+    return {"checked_by_run_at": Subquery(covering.values("done_at")[:1])}
+
+
+def score_checked_of(
+    computed_at: datetime.datetime, checked_by_run_at: datetime.datetime | None
+) -> datetime.datetime:
+    """When the person's latest score (computed at `computed_at`) was last confirmed: its
+    own moment, or later, when a run scored them again and found the same."""
+    if checked_by_run_at is not None and checked_by_run_at > computed_at:
+        return checked_by_run_at
+    return computed_at
+
+
+def score_checked_at(*, user_id: int, snapshot: ScoreSnapshot) -> datetime.datetime:
+    """score_checked_of for one person's latest snapshot: one query."""
+    checked = (
+        User.objects.filter(pk=user_id)
+        .annotate(**score_checked_at_at(user=OuterRef("pk")))
+        .values_list("checked_by_run_at", flat=True)
+        .first()
     )
-    for last_user_id, done_at in runs:
-        if (
-            last_user_id is not None
-            and last_user_id >= user_id
-            and done_at is not None
-            and done_at > snapshot.computed_at
-        ):
-            return done_at
-    return snapshot.computed_at
+    return score_checked_of(snapshot.computed_at, checked)
 
 
 def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapshot]:
@@ -420,9 +447,38 @@ def score_recompute_status(*, user: User) -> str | None:
     """ "computing" while a per-user recompute is queued or running, "failed" once the
     worker gave up on it, None when nothing is waiting."""
     pending = PendingRecompute.objects.filter(user_id=user.pk).values("failed_at").first()
-    if pending is None:
+    return recompute_status_of(pending is not None, pending and pending["failed_at"])
+
+
+def recompute_status_of(pending: bool, failed_at: datetime.datetime | None) -> str | None:
+    """score_recompute_status from what score_recompute_status_at reads."""
+    if not pending:
         return None
-    return "failed" if pending["failed_at"] else "computing"
+    return "failed" if failed_at else "computing"
+
+
+def score_recompute_status_at(*, user: OuterRef) -> dict:
+    """What score_recompute_status reads, as annotations of a row of users (the user at
+    `user` of the outer query): `recompute_pending` and `recompute_failed_at`, for
+    recompute_status_of."""
+    pending = PendingRecompute.objects.filter(user_id=user).order_by("pk")
+    return {
+        "recompute_pending": Exists(pending),
+        "recompute_failed_at": Subquery(pending.values("failed_at")[:1]),
+    }
+
+
+def score_latest_at(*, user: OuterRef) -> dict:
+    """Which snapshot is the latest of the user at `user` of an outer query (the one
+    score_latest reads; null before a first score) and how many they have, as
+    annotations (`latest_id`, `snapshots`): together they name the latest score and the
+    history up to it, even should a snapshot be added with an earlier time or removed."""
+    mine = ScoreSnapshot.objects.filter(user_id=user)
+    counted = mine.order_by().values("user_id").annotate(n=Count("pk")).values("n")
+    return {
+        "latest_id": Subquery(mine.order_by("-computed_at", "-id").values("id")[:1]),
+        "snapshots": Coalesce(Subquery(counted), 0, output_field=IntegerField()),
+    }
 
 
 def _disputes_export(user: User) -> list[dict]:

@@ -149,6 +149,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The queries of sesame_portal.prepared (hot pages) bind their values on the server:
+    # psycopg prepares each on its second run, so PostgreSQL plans it once per
+    # connection. The ORM's own queries bind on the client and are never prepared. (A
+    # pooler in transaction mode would need protocol-level prepared statements.)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = env_str("CACHE_URL", "")

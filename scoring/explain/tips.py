@@ -1,24 +1,26 @@
 """Tips to improve a score, tied to what the person can actually do today: an overdue
 instalment or bill to pay, a profile step not done, a work email to verify. Each names
 one action and where to take it: a what-if tip lands on the lever it speaks of (which
-what-if offers, as it applies to the person), the others on the page that does it. A
-fixed number of queries."""
+what-if offers, as it applies to the person), the others on the page that does it. What
+they read of the records comes with the score home's one query (tips_reads_at)."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from accounts.models import EMPLOYED_OCCUPATIONS, Profile, User
+from accounts.models import EMPLOYED_OCCUPATIONS, Profile
 from accounts.profile_sections import SECTIONS
 from scoring.explain.breakdown import snapshot_breakdown
-from scoring.models import Repayment, ScoreSnapshot, UtilityBill
-from scoring.selectors import RecordFacts
+from scoring.models import ScoreSnapshot, UtilityBill
+from scoring.selectors import RecordFacts, overdue_unpaid
 
 MAX_TIPS = 4
 HIGH_CARD_UTILISATION = 0.5
@@ -36,19 +38,41 @@ def _lever(name: str) -> str:
     return f"{reverse('scoring:what_if')}#id_{name}"
 
 
+def tips_reads_at(*, user: OuterRef, today: datetime.date) -> dict:
+    """What the tips read of the person's records, as annotations of a row of users (the
+    user at `user` of the outer query): how many instalments are overdue and unpaid,
+    and the oldest unpaid bill past its due date (`tip_bill_kind`, `tip_bill_due`)."""
+    overdue = overdue_unpaid(user=user, today=today).order_by().values("user")
+    bill = UtilityBill.objects.filter(
+        user=user, paid_date__isnull=True, due_date__lt=today
+    ).order_by("due_date", "pk")
+    return {
+        "tip_overdue": Coalesce(
+            Subquery(overdue.annotate(n=Count("pk")).values("n")), 0, output_field=IntegerField()
+        ),
+        "tip_bill_kind": Subquery(bill.values("kind")[:1]),
+        "tip_bill_due": Subquery(bill.values("due_date")[:1]),
+    }
+
+
+def card_utilisation(snapshot: ScoreSnapshot) -> float | None:
+    """The share of their card limits the person used when the score was computed."""
+    return snapshot_breakdown(snapshot).values.get("ch_card_utilisation")
+
+
 def tips_for(
     *,
-    user: User,
     profile: Profile,
-    snapshot: ScoreSnapshot | None,
-    today: datetime.date,
     facts: RecordFacts,
+    reads: dict,
+    utilisation: float | None,
 ) -> list[Tip]:
-    """The most useful first: money overdue, then the profile, then habits."""
+    """The most useful first: money overdue, then the profile, then habits. `reads`: a
+    row read with tips_reads_at; `utilisation`: card_utilisation of the latest score
+    (None without one)."""
     tips: list[Tip] = []
 
-    overdue = Repayment.objects.filter(user=user, paid_date__isnull=True, due_date__lt=today)
-    count = overdue.count()
+    count = reads["tip_overdue"]
     if count:
         tips.append(
             Tip(
@@ -64,11 +88,9 @@ def tips_for(
                 _("See what repaying would do"),
             )
         )
-    bill = (
-        UtilityBill.objects.filter(user=user, paid_date__isnull=True, due_date__lt=today)
-        .order_by("due_date")
-        .first()
-    )
+    bill = None
+    if reads["tip_bill_kind"] is not None:
+        bill = UtilityBill(kind=reads["tip_bill_kind"], due_date=reads["tip_bill_due"])
     if bill is not None and facts.bills:
         tips.append(
             Tip(
@@ -121,9 +143,6 @@ def tips_for(
             )
         )
 
-    utilisation = (
-        snapshot_breakdown(snapshot).values.get("ch_card_utilisation") if snapshot else None
-    )
     if utilisation is not None and utilisation > HIGH_CARD_UTILISATION and facts.open_cards:
         tips.append(
             Tip(

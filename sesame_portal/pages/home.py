@@ -1,35 +1,39 @@
-"""The score home and its panel: scoring's part (scoring.views.home.score_home) with the
-benefit progress beside it (benefits' catalogue, read with the same score)."""
+"""The score home and its panel: scoring's part (scoring.views.home.score_home, one query
+and the snapshot's cached drawings) with the benefit progress beside it (the offered
+benefits judged on the same score and identity, one query)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, fields
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from benefits.selectors import CatalogueEntry, catalogue_for_user, person_with
+from benefits.selectors import BenefitNext, benefit_progress, person_from
 from scoring.tasks import score_recompute_queue
 from scoring.views.home import ScoreHome, score_home
+from sesame_portal.recent import Recent
 
 
 @dataclass
 class PortalHome(ScoreHome):
-    court_listed: bool = False
     benefits_unlocked: int = 0
-    benefit_next: CatalogueEntry | None = None
+    benefit_next: BenefitNext | None = None
 
     @property
     def onboarding_step(self) -> int:
         """Where the person is on the guided first path (see includes/onboarding_steps.html):
         2 verify, 3 consent, 4 the score."""
-        if not self.identity:
+        if not self.verified:
             return 2
         return 3 if not self.scoring_allowed else 4
 
@@ -39,30 +43,67 @@ def portal_home(*, user: User) -> PortalHome:
     the benefits (nothing while on the court list or without a score that may be used)."""
     now = timezone.now()
     home = PortalHome(**vars(score_home(user=user, now=now)))
-    snapshot = home.score.snapshot if home.score else None
-    # The user as eligibility sees them, from what is read above (see `person_of`).
-    person = person_with(user_id=user.pk, snapshot=snapshot)
-    home.court_listed = person.court_listed
-    if snapshot is not None and not home.court_listed:
-        _person, entries = catalogue_for_user(user=user, now=now, person=person)
-        locked = [e for e in entries if not e.eligibility.unlocked]
-        home.benefits_unlocked = len(entries) - len(locked)
-        home.benefit_next = next((e for e in locked if e.eligibility.points_away), None)
+    if home.score is not None and not home.court_listed:
+        # The user as eligibility sees them (see `person_of`), from what was read above.
+        person = person_from(
+            user_id=user.pk,
+            score=home.score.score,
+            dimensions=home.score.dimensions,
+            birth_date_encrypted=home.birth_date_encrypted,
+            region_code=home.region_code,
+            court_listed=home.court_listed,
+        )
+        progress = benefit_progress(person=person, now=now)
+        home.benefits_unlocked, home.benefit_next = progress.unlocked, progress.next
     return home
+
+
+# Panels this process drew lately, by everything they show (_panel_key): some 12 KB each.
+_panels = Recent(300)
+
+
+def _panel_key(home: PortalHome) -> str | None:
+    """Everything the panel shows (every field of the home, the language and the time
+    zone), as a key; None when the panel holds the recompute form, whose CSRF token is
+    the request's own."""
+    if home.score is None or home.status == "failed":
+        return None
+    shown: list = [translation.get_language(), timezone.get_current_timezone_name()]
+    for each in fields(home):
+        value = getattr(home, each.name)
+        if isinstance(value, BenefitNext):  # the benefit as the panel names it
+            benefit = value.benefit
+            value = (benefit.pk, benefit.title_zh, benefit.title_en, value.eligibility)
+        shown.append((each.name, value))
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def _panel(request: HttpRequest, home: PortalHome) -> SafeString:
+    """The panel's HTML: drawn once for what it shows, then this process's copy."""
+    key = _panel_key(home)
+    drawn = _panels.get(key) if key else None
+    if drawn is None:
+        drawn = render_to_string("scoring/_panel.html", {"home": home}, request)
+        if key:
+            _panels.put(key, drawn)
+    return mark_safe(drawn)  # noqa: S308 - our own template's output
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The score home; logged out, what the portal is and where to start."""
     if not request.user.is_authenticated:
         return render(request, "accounts/welcome.html")
-    return render(request, "accounts/home.html", {"home": portal_home(user=request.user)})
+    home = portal_home(user=request.user)
+    # The header's count, read with the rest (the context processor would ask again).
+    context = {"panel": _panel(request, home), "unread_notifications": home.unread_notifications}
+    return render(request, "accounts/home.html", context)
 
 
 @login_required
 @require_GET
 def panel(request: HttpRequest) -> HttpResponse:
     """The score panel alone: htmx polls it while a recompute runs and swaps it in."""
-    return render(request, "scoring/_panel.html", {"home": portal_home(user=request.user)})
+    return HttpResponse(_panel(request, portal_home(user=request.user)))
 
 
 @login_required
