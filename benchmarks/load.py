@@ -17,7 +17,13 @@ login page would look like success to wrk). Needs PostgreSQL and Redis on 127.0.
 `wrk` on the PATH (Debian: apt-get install wrk).
 
 Usage: .venv/bin/python benchmarks/load.py [--seconds 15] [--rounds 3] [--workers 2]
-[--connections 8] [--people 40] [--write]
+[--connections 8] [--people 40] [--cases trivial,partner] [--database NAME] [--port N]
+[--redis-db N] [--write]
+
+`--cases` runs only the cases whose names contain one of the words given (the trivial
+view always runs: every ratio is to it); `--write` then stays off, since it would replace
+the whole section with part of it. `--database`, `--port` and `--redis-db` let two runs
+share a machine.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from _environment import ROOT, command, commit, log, machine, results_write
 
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS_CACHE = "redis://127.0.0.1:6379/7"
+REDIS_BROKER = "redis://127.0.0.1:6379/6"
 DATABASE = "sesame_bench_load"
 PORT = 8799
 HISTORY = 60  # snapshots of the person the partner queries
@@ -61,7 +68,7 @@ def _environment() -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": f"{PG}/{DATABASE}",
         "CACHE_URL": REDIS_CACHE,
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/6",
+        "CELERY_BROKER_URL": REDIS_BROKER,
         "DJANGO_SETTINGS_MODULE": "sesame_portal.settings",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DEBUG": "0",
@@ -273,14 +280,24 @@ def _load() -> str:
 
 
 def main(argv: list[str]) -> int:
+    global DATABASE, PORT, REDIS_CACHE, REDIS_BROKER  # the script's settings, set once
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--people", type=int, default=40)
+    parser.add_argument("--cases", default="", help="comma-separated words, e.g. partner")
+    parser.add_argument("--database", default=DATABASE)
+    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument("--redis-db", type=int, default=7)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
+    DATABASE, PORT = args.database, args.port
+    if args.redis_db != 7:  # another run's database: its broker too
+        REDIS_CACHE = REDIS_BROKER = f"redis://127.0.0.1:6379/{args.redis_db}"
+    if args.cases and args.write:
+        raise SystemExit("--write replaces the whole section: run every case to write it")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     log("setting up the database, the demo catalogue and the people…")
@@ -300,6 +317,13 @@ def main(argv: list[str]) -> int:
             None,
         ),
     }
+    if args.cases:
+        words = [word.strip().lower() for word in args.cases.split(",") if word.strip()]
+        cases = {
+            name: case
+            for name, case in cases.items()
+            if name == TRIVIAL or any(word in name.lower() for word in words)
+        }
     load_before = _load()
     server = gunicorn_start(args.workers)
     results: dict[str, list[dict]] = {name: [] for name in cases}
