@@ -214,13 +214,14 @@ def _partner_score_fast(request, token: str) -> HttpResponse:
 
 
 _json = JSONRenderer()
-# What DRF adds to every answer of a GET-only view.
-_DRF_HEADERS = {"Vary": "Accept", "Allow": "GET, HEAD, OPTIONS"}
 
 
 def _json_response(data: dict, status: int) -> HttpResponse:
     response = HttpResponse(_json.render(data), status=status, content_type=_json.media_type)
-    for name, value in _DRF_HEADERS.items():
+    # The headers DRF adds to every answer of the view (Allow; Vary with several renderers).
+    view = PartnerScoreApi()
+    view.setup(None)  # as as_view() does: HEAD answered as GET
+    for name, value in view.default_response_headers.items():
         response[name] = value
     return response
 
