@@ -112,9 +112,10 @@ def _session_for(user) -> str:
     return browser.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-def _partner_create() -> tuple[str, str]:
+def _partner_create() -> tuple[str, str, str, str]:
     """An approved partner (limits out of reach) and its authorisation to read the score
-    and sub-scores of a person with a long history: (key, token)."""
+    and sub-scores of a person with a long history, and another partner's authorisation
+    to read the score alone: (key, token, the other's key, its token)."""
     from django.utils import timezone
 
     from accounts.clients import Client
@@ -160,10 +161,27 @@ def _partner_create() -> tuple[str, str]:
         expires_at=now + datetime.timedelta(days=30),
         client=web,
     )
-    return key, token
+    # The same person authorises a second partner for the score alone.
+    other = Partner.objects.create(
+        name="Bench Partner (score only)",
+        category="car_rental",
+        status=Partner.Status.APPROVED,
+        rate_limit_per_minute=10**9,
+        daily_quota=10**9,
+    )
+    _key, other_key = api_key_create(partner=other, label="bench")
+    _grant, score_token = partner_authorize(
+        user=user,
+        partner=other,
+        scope=ConsentScope.SCORE,
+        stated_purpose="benchmark",
+        expires_at=now + datetime.timedelta(days=30),
+        client=web,
+    )
+    return key, token, other_key, score_token
 
 
-def setup(people: int) -> tuple[list[str], str, str]:
+def setup(people: int) -> tuple[list[str], tuple[str, str, str, str]]:
     """A migrated database with the demo catalogue and model, `people` logged-in people
     and a partner's authorisation: (session keys, partner key, token)."""
     _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
@@ -180,24 +198,26 @@ def setup(people: int) -> tuple[list[str], str, str]:
     from django.db import connections
 
     sessions = [_session_for(user) for user in _people_create(people)]
-    key, token = _partner_create()
+    partner = _partner_create()
     connections.close_all()
-    return sessions, key, token
+    return sessions, partner
 
 
-def gunicorn_start(workers: int) -> subprocess.Popen:
+def gunicorn_start(workers: int, root: Path = ROOT, port: int | None = None) -> subprocess.Popen:
+    """gunicorn serving the code in `root` (this checkout, or an earlier one to compare)."""
+    port = port or PORT
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    arguments = ["--workers", str(workers), "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"]
+    arguments = ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn, fixed arguments
         [gunicorn, "sesame_portal.wsgi", *arguments],
-        cwd=ROOT,
+        cwd=root,
         env=_environment(),
         start_new_session=True,
         stderr=subprocess.DEVNULL,  # one JSON request line per request otherwise
     )
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return process
         except OSError:
             time.sleep(0.2)
@@ -253,7 +273,7 @@ def wrk(path: str, seconds: int, connections: int, headers: list[str], script: s
     if script:
         arguments += ["-s", script]
     done = subprocess.run(  # noqa: S603 - wrk with fixed arguments
-        [*arguments, f"http://127.0.0.1:{PORT}{path}"],
+        [*arguments, path if path.startswith("http") else f"http://127.0.0.1:{PORT}{path}"],
         capture_output=True,
         text=True,
         check=True,
@@ -275,6 +295,20 @@ def wrk(path: str, seconds: int, connections: int, headers: list[str], script: s
     }
 
 
+def _commit_of(root: str) -> str:
+    """The commit an earlier checkout holds: its git HEAD, or a COMMIT file beside it."""
+    marker = Path(root) / "COMMIT"
+    if marker.exists():
+        return "commit " + marker.read_text().strip()
+    done = subprocess.run(  # noqa: S603 - git with fixed arguments
+        ["git", "-C", root, "rev-parse", "--short", "HEAD"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return f"commit {done.stdout.strip()}" if done.stdout.strip() else root
+
+
 def _load() -> str:
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -291,6 +325,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--port", type=int, default=PORT)
     parser.add_argument("--redis-db", type=int, default=7)
+    parser.add_argument(
+        "--before",
+        default="",
+        help="a checkout of earlier code (same migrations): its partner query is loaded too, "
+        "served by its own gunicorn on the next port, to compare in the same run",
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
     DATABASE, PORT = args.database, args.port
@@ -301,7 +341,7 @@ def main(argv: list[str]) -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     log("setting up the database, the demo catalogue and the people…")
-    sessions, key, token = setup(args.people)
+    sessions, (key, token, score_key, score_token) = setup(args.people)
     from django.conf import settings
 
     from benefits.models import PartnerQuery
@@ -316,6 +356,11 @@ def main(argv: list[str]) -> int:
             [f"Authorization: Api-Key {key}"],
             None,
         ),
+        "partner score query, scope score only": (
+            f"/api/v1/partner/authorizations/{score_token}/score/",
+            [f"Authorization: Api-Key {score_key}"],
+            None,
+        ),
     }
     if args.cases:
         words = [word.strip().lower() for word in args.cases.split(",") if word.strip()]
@@ -324,6 +369,12 @@ def main(argv: list[str]) -> int:
             for name, case in cases.items()
             if name == TRIVIAL or any(word in name.lower() for word in words)
         }
+    servers = []
+    if args.before:
+        before = f"partner score query, before ({_commit_of(args.before)})"
+        path, headers, script = cases["partner score query"]
+        cases[before] = (f"http://127.0.0.1:{PORT + 1}{path}", headers, script)
+        servers.append(gunicorn_start(args.workers, Path(args.before), PORT + 1))
     load_before = _load()
     server = gunicorn_start(args.workers)
     results: dict[str, list[dict]] = {name: [] for name in cases}
@@ -338,8 +389,9 @@ def main(argv: list[str]) -> int:
                 log(f"round {round_number}: {name}…")
                 results[name].append(wrk(path, args.seconds, args.connections, headers, script))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for each in [server, *servers]:
+            os.killpg(each.pid, signal.SIGTERM)
+            each.wait(timeout=30)
         Path(cookies).unlink(missing_ok=True)
     load_after = _load()
     logged = PartnerQuery.objects.count()

@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
     load.DATABASE = args.database
     load.REDIS_CACHE = load.REDIS_BROKER = f"redis://127.0.0.1:6379/{args.redis_db}"
     log("setting up…")
-    _sessions, key, token = load.setup(1)
+    _sessions, (key, token, _score_key, _score_token) = load.setup(1)
 
     import redis
     from django.core.handlers.wsgi import WSGIHandler
