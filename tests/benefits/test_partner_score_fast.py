@@ -302,3 +302,18 @@ def test_the_read_built_once_gives_what_the_orm_gives(scored_owner, partner, rev
 
         assert seen(prepared) == seen(orm)
     assert authorisation_with_score(prefix="000000000000", at=at) is None
+
+
+def test_saving_a_partner_in_the_admin_applies_its_limits_at_the_next_call(
+    partner_api, partner, token, admin_user
+):
+    from django.contrib.admin.sites import site
+
+    _warm(partner_api, token)
+    partner.rate_limit_per_minute = 1
+    request = RequestFactory().post("/admin/")
+    request.user = admin_user
+
+    site._registry[Partner].save_model(request, partner, form=None, change=True)
+
+    assert_error(partner_api.get(score_url(token)), 429, "rate_limited")
