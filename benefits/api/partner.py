@@ -207,9 +207,8 @@ def _partner_score_fast(request, token: str) -> HttpResponse:
     except ServiceError as exc:  # each one logged by the service that raised it
         error = exception_handler(exc, {})
         response = _json_response(error.data, error.status_code)
-        for header in ("Retry-After",):
-            if error.has_header(header):
-                response[header] = error[header]
+        if error.has_header("Retry-After"):  # the rate limits' refusals
+            response["Retry-After"] = error["Retry-After"]
         return response
 
 
