@@ -10,7 +10,8 @@ view's throughput, zero errors):
   verified, consenting people with a score, records and benefits (the demo catalogue);
 - the benefits catalogue `/benefits/` for the same people;
 - the partner score query: key checked, authorisation and consent read, the latest of 60
-  snapshots, the rate limit counted in Redis and the call logged.
+  snapshots, the rate limit counted in Redis and the call logged; once with score and
+  sub-scores, once (another partner) with the score only.
 
 Before the run every session is checked to get its own score page (a redirect to the
 login page would look like success to wrk). Needs PostgreSQL and Redis on 127.0.0.1 and
@@ -18,12 +19,15 @@ login page would look like success to wrk). Needs PostgreSQL and Redis on 127.0.
 
 Usage: .venv/bin/python benchmarks/load.py [--seconds 15] [--rounds 3] [--workers 2]
 [--connections 8] [--people 40] [--cases trivial,partner] [--database NAME] [--port N]
-[--redis-db N] [--write]
+[--redis-db N] [--before DIR] [--write]
 
 `--cases` runs only the cases whose names contain one of the words given (the trivial
 view always runs: every ratio is to it); `--write` then stays off, since it would replace
 the whole section with part of it. `--database`, `--port` and `--redis-db` let two runs
-share a machine.
+share a machine. `--before DIR`: a checkout of earlier code with the same migrations (for
+example `git archive <commit> | tar -x -C DIR`, with a COMMIT file naming the commit),
+whose partner score query is loaded too, served by its own gunicorn on the next port: the
+before and after of a change in one run.
 """
 
 from __future__ import annotations
