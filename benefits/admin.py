@@ -131,6 +131,19 @@ class PartnerAdmin(ImportExportModelAdmin):
             .order_by("name", "pk")
         )
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:  # its limits, cached by the partner API (partner_access_changed)
+            partner_access.partner_access_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        partner_access.partner_access_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        partner_access.partner_access_changed()
+
     @admin.display(description=_("benefits"), ordering="benefits_total")
     def benefit_count(self, obj) -> int:
         return obj.benefits_total

@@ -7,7 +7,7 @@ from benefits.api import partner as api
 urlpatterns = [
     path(
         "authorizations/<str:token>/score/",
-        api.PartnerScoreApi.as_view(),
+        api.partner_score,
         name="partner-score",
     ),
     path(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.crypto import birth_date_decrypt
@@ -31,7 +31,7 @@ from benefits.models import (
 from scoring.models import ScoreSnapshot
 from scoring.selectors import court_listed_at, score_usable
 from sesame_portal.bulk import ids_lookup
-from sesame_portal.prepared import PreparedQuery
+from sesame_portal.prepared import PreparedFirst, PreparedQuery
 
 # What each partner scope discloses; a call asking for a disclosure must be covered. A
 # score also tells whether the person qualifies for a benefit and how far they are from it.
@@ -120,6 +120,52 @@ def _authorisation_refusal(
 def authorisation_allows(**question) -> bool:
     """Yes or no to "may this be shared with this partner now?" (authorisation_refusal)."""
     return authorisation_refusal(**question) is None
+
+
+def _authorisations_with_score(*, prefix: str, at: datetime.datetime):
+    person = OuterRef("grant__user_id")
+    latest = ScoreSnapshot.objects.filter(user_id=person).order_by("-computed_at", "-id")
+    return (
+        PartnerAuthorization.objects.select_related("partner", "grant", "grant__revocation")
+        .filter(prefix=prefix)
+        .annotate(
+            scoring_consent=Exists(users_consenting_to_scoring(at=at).filter(user_id=person)),
+            latest_score_value=Subquery(latest.values("score")[:1]),
+            latest_band=Subquery(latest.values("band")[:1]),
+            latest_computed_at=Subquery(latest.values("computed_at")[:1]),
+        )
+        .order_by("pk")
+    )
+
+
+# Built once per process (the query costs more to build than to run).
+_authorisation_with_score = PreparedFirst(
+    _authorisations_with_score,
+    prefix="prepared:prefix",
+    at=datetime.datetime(1901, 1, 1, 0, 0, 0, 123457, tzinfo=datetime.UTC),
+)
+
+
+def authorisation_with_score(*, prefix: str, at: datetime.datetime) -> PartnerAuthorization | None:
+    """The authorisation of this token id, read for a score query in one statement: with
+    its partner, grant and the grant's revocation (what authorisation_refusal judges),
+    `scoring_consent` (whether the person consents to scoring at `at`, as
+    users_consenting_to_scoring answers it) and `latest_score` (the person's latest
+    snapshot, as score_latest_summary picks it, with its score, band and time only; None
+    without one)."""
+    found = _authorisation_with_score.first(prefix=prefix, at=at)
+    if found is not None:
+        found.latest_score = (
+            None
+            if found.latest_score_value is None
+            else ScoreSnapshot(
+                user_id=found.grant.user_id,
+                score=found.latest_score_value,
+                band=found.latest_band,
+                computed_at=found.latest_computed_at,
+            )
+        )
+    return found
 
 
 def consent_grants_with_partners(*, user: User) -> QuerySet[ConsentGrant]:

@@ -34,10 +34,25 @@ from benefits.models import (
     PartnerAuthorization,
     UseLimitChoice,
 )
+from sesame_portal.counters import version_bump
 from sesame_portal.errors import ServiceError
 
 PARTNER_SHARING_MAX_DAYS = 365
 STATED_PURPOSE_MAX_LENGTH = 200  # PartnerAuthorization.stated_purpose
+# The version every process checks its cached keys and partners against on every partner
+# call (partner_calls.partner_admit).
+PARTNER_ACCESS_VERSION = "partner-access-version"
+
+
+def partner_access_changed() -> None:
+    """A key was revoked, or a partner's status or limits changed: every process drops
+    the keys and partners it cached at its next partner call. Bumped at once (a cache that
+    cannot be reached fails the change rather than leave it unannounced) and again once
+    the change is committed, so that no process caches the old rows in between.
+
+    Authorisations and consents are not cached: every call reads them."""
+    version_bump(PARTNER_ACCESS_VERSION)
+    transaction.on_commit(lambda: version_bump(PARTNER_ACCESS_VERSION))
 
 
 def api_key_create(
@@ -55,6 +70,7 @@ def api_key_revoke(*, key: PartnerApiKey) -> PartnerApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        partner_access_changed()
     return key
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +24,13 @@ from accounts.models import ConsentRevocation, Identity
 from accounts.resident_id import normalise_id_number, normalise_name
 from accounts.selectors import EXPIRED, identity_full_name
 from accounts.services.consent import consent_used_up
-from benefits.credentials import TOKEN_KIND, credential_matches, credential_prefix
+from benefits.credentials import (
+    API_KEY_KIND,
+    TOKEN_KIND,
+    credential_hash,
+    credential_matches,
+    credential_prefix,
+)
 from benefits.eligibility import eligibility_of
 from benefits.models import (
     ConsentUseLimit,
@@ -37,12 +46,19 @@ from benefits.selectors import (
     OUT_OF_SCOPE,
     PARTNER_NOT_APPROVED,
     authorisation_refusal,
+    authorisation_with_score,
     benefits_offered,
     person_of,
 )
 from benefits.services.anomalies import identity_mismatches_flag
-from scoring.selectors import score_usable
-from sesame_portal.counters import counters_add
+from benefits.services.partner_access import PARTNER_ACCESS_VERSION
+from scoring.selectors import score_latest_summary, score_usable
+from sesame_portal.counters import (
+    counter_subtract,
+    counters_add,
+    counters_add_versioned,
+    version_read,
+)
 from sesame_portal.errors import ServiceError
 
 VOUCHER_CODE_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){3}")
@@ -50,6 +66,7 @@ VOUCHER_CODE_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){3
 # many mismatches in all (a partner that holds the right name and number needs one).
 IDENTITY_CHECKS_PER_DAY = 3
 IDENTITY_MISMATCHES_MAX = 3
+LAST_USED_PRECISION = datetime.timedelta(minutes=1)
 
 
 @dataclass
@@ -65,10 +82,14 @@ class CallRecord:
     fields_disclosed: list[str] = field(default_factory=list)
     detail: dict = field(default_factory=dict)  # see PartnerQuery.detail
     status_code: int = 200  # of the answer, when the call is answered
+    # An answered call that counts one use of its authorisation with its log row, in
+    # one statement (the score query's fast path: no row lock, no limit in queries).
+    counts_use: bool = False
+    logs: bool = True  # False: the call goes on, and its log row is written later
 
 
 def _log(record: CallRecord, outcome: str, status_code: int) -> None:
-    PartnerQuery.objects.create(
+    row = PartnerQuery(
         partner=record.partner,
         api_key=record.api_key,
         user_id=record.user_id,
@@ -80,6 +101,28 @@ def _log(record: CallRecord, outcome: str, status_code: int) -> None:
         outcome=outcome,
         status_code=status_code,
     )
+    if not (record.counts_use and outcome == "ok"):
+        row.save(force_insert=True)
+    elif connection.vendor == "postgresql":
+        # One statement, so one round trip and one commit: the use is counted if and only
+        # if the call is logged, and both are durable before the answer leaves.
+        query = InsertQuery(PartnerQuery)
+        fields = [f for f in PartnerQuery._meta.concrete_fields if not f.primary_key]
+        query.insert_values(fields, [row])
+        ((insert, params),) = query.get_compiler(connection=connection).as_sql()
+        table = connection.ops.quote_name(PartnerAuthorization._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH used AS (UPDATE {table} SET queries_used = queries_used + 1 "  # noqa: S608
+                f"WHERE id = %s) {insert}",
+                [record.authorization.pk, *params],
+            )
+    else:
+        with transaction.atomic():
+            PartnerAuthorization.objects.filter(pk=record.authorization.pk).update(
+                queries_used=F("queries_used") + 1
+            )
+            row.save(force_insert=True)
 
 
 @contextmanager
@@ -94,7 +137,8 @@ def logged_call(
         _log(record, exc.code, exc.status_code)
         exc.logged = True  # the view's handler logs only refusals not logged here
         raise
-    _log(record, "ok", record.status_code)
+    if record.logs:
+        _log(record, "ok", record.status_code)
 
 
 def refusal_log(
@@ -116,19 +160,35 @@ def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None
     scraping and resale, so they fail closed rather than open.
     """
     now = now or timezone.now()
-    local = timezone.localtime(now)
     try:
-        per_minute, per_day = counters_add(
-            (f"partner-rate:{partner.pk}:{int(now.timestamp()) // 60}", 120),
-            (f"partner-day:{partner.pk}:{local:%Y%m%d}", 2 * 86400),
-        )
+        per_minute, per_day = counters_add(*_rate_counters(partner.pk, now))
     except Exception:  # any cache failure means "cannot count"
-        raise ServiceError(
-            "rate_limit_unavailable",
-            _("Calls cannot be counted right now; try again shortly."),
-            status_code=503,
-            retry_after=30,
-        ) from None
+        raise _uncountable() from None
+    _rate_limits_check(partner, per_minute, per_day, now)
+
+
+def _rate_counters(partner_id: int, now: datetime.datetime) -> list[tuple[str, int]]:
+    """The (key, time to live) of the partner's counter this minute and today."""
+    return [
+        (f"partner-rate:{partner_id}:{int(now.timestamp()) // 60}", 120),
+        (f"partner-day:{partner_id}:{timezone.localtime(now):%Y%m%d}", 2 * 86400),
+    ]
+
+
+def _uncountable() -> ServiceError:
+    return ServiceError(
+        "rate_limit_unavailable",
+        _("Calls cannot be counted right now; try again shortly."),
+        status_code=503,
+        retry_after=30,
+    )
+
+
+def _rate_limits_check(
+    partner: Partner, per_minute: int, per_day: int, now: datetime.datetime
+) -> None:
+    """Refuse the call that took a counter past the partner's limit."""
+    local = timezone.localtime(now)
     if per_minute > partner.rate_limit_per_minute:
         raise ServiceError(
             "rate_limited",
@@ -146,6 +206,101 @@ def partner_rate_check(*, partner: Partner, now: datetime.datetime | None = None
             status_code=429,
             retry_after=int((midnight - local).total_seconds()) + 1,
         )
+
+
+# --- Keys ------------------------------------------------------------------------------------
+
+
+def api_key_find(value: str) -> PartnerApiKey | None:
+    """The key (with its partner) of a credential as a partner sends it, while it is not
+    revoked; None for an unknown, malformed, wrong or revoked key."""
+    prefix = credential_prefix(value, API_KEY_KIND)
+    key = (
+        PartnerApiKey.objects.select_related("partner").filter(prefix=prefix).first()
+        if prefix
+        else None
+    )
+    if key is None or key.revoked_at is not None or not credential_matches(value, key.key_hash):
+        return None
+    return key
+
+
+def api_key_used(key: PartnerApiKey, now: datetime.datetime) -> None:
+    """Note that the key is in use: at most one write a minute per key (per process with
+    the key cache), enough to tell a key in use from one that can be revoked."""
+    if key.last_used_at is None or key.last_used_at < now - LAST_USED_PRECISION:
+        PartnerApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+
+
+@dataclass(frozen=True)
+class _CachedKey:
+    key: PartnerApiKey  # with its partner
+    version: str  # PARTNER_ACCESS_VERSION when the key was read
+    read_at: float  # time.monotonic()
+
+
+# Keys (with their partners) this process has read, by the credential's hash; checked
+# against PARTNER_ACCESS_VERSION on every call (partner_admit). Bounded: past KEYS_CACHED
+# the cache starts again; and an entry is read again after KEY_CACHE_SECONDS whatever the
+# version says, should a change ever fail to bump it.
+_keys: dict[str, _CachedKey] = {}
+KEYS_CACHED = 1000
+KEY_CACHE_SECONDS = 60.0
+
+
+def _key_cached(value: str) -> _CachedKey | None:
+    digest = credential_hash(value)
+    cached = _keys.get(digest)
+    if cached is not None and time.monotonic() - cached.read_at < KEY_CACHE_SECONDS:
+        return cached
+    # The version first: a change made while the key is read bumps it after, and the
+    # next call sees the entry stale.
+    version = version_read(PARTNER_ACCESS_VERSION)
+    key = api_key_find(value)
+    if key is None:
+        _keys.pop(digest, None)
+        return None
+    if len(_keys) >= KEYS_CACHED:
+        _keys.clear()
+    _keys[digest] = cached = _CachedKey(key=key, version=version, read_at=time.monotonic())
+    return cached
+
+
+def partner_admit(*, value: str, kind: str, now: datetime.datetime) -> PartnerApiKey | None:
+    """The fast way in for a partner call: the key and its partner from this process's
+    cache, and the partner's counters and the revocation version in one Redis round trip.
+    The key (with its partner) when the call may go on; None when the full checks must
+    answer (an unknown or revoked key, a partner not approved, a cache found stale:
+    nothing counted). Raises the rate limits' refusals (partner_rate_check's), logged as
+    calls of this kind."""
+    try:
+        cached = _key_cached(value)
+    except Exception:  # the cache is down: the full checks refuse the call, and log it
+        return None
+    if cached is None or cached.key.partner.status != Partner.Status.APPROVED:
+        return None
+    key = cached.key
+    counters = _rate_counters(key.partner_id, now)
+    with logged_call(partner=key.partner, api_key=key, kind=kind) as record:
+        try:
+            (per_minute, per_day), version = counters_add_versioned(
+                PARTNER_ACCESS_VERSION, *counters
+            )
+        except Exception:
+            raise _uncountable() from None
+        if version != cached.version:
+            # A key was revoked or a partner changed since the key was read: read it
+            # again, with the full checks, and count the call there.
+            _keys.pop(credential_hash(value), None)
+            for counter, _ttl in counters:
+                counter_subtract(counter)
+            record.logs = False
+            return None
+        _rate_limits_check(key.partner, per_minute, per_day, now)
+        record.logs = False  # admitted: the call itself is logged
+    api_key_used(key, now)
+    return key
 
 
 # --- Authorisations ---------------------------------------------------------------------------
@@ -215,20 +370,8 @@ def _authorization(record: CallRecord, token: str, *, disclosure: str) -> Partne
         if prefix
         else None
     )
-    if (
-        found is None
-        or found.partner_id != record.partner.pk
-        or not credential_matches(token, found.token_hash)
-    ):
-        raise ServiceError(
-            "authorization_not_found",
-            _("This partner holds no such authorisation."),
-            status_code=404,
-        )
+    _authorization_found(record, token, found)
     grant = found.grant
-    record.authorization = found
-    record.user_id = grant.user_id
-    record.purpose = found.stated_purpose
     if transaction.get_connection().in_atomic_block:
         # Uses are counted on the locked row: a call waiting here sees what the call
         # before it used, and whether that ended the authorisation.
@@ -247,6 +390,26 @@ def _authorization(record: CallRecord, token: str, *, disclosure: str) -> Partne
     if refusal is not None:
         raise _refused(refusal)
     return found
+
+
+def _authorization_found(
+    record: CallRecord, token: str, found: PartnerAuthorization | None
+) -> None:
+    """Refuse a token that is not the partner's own (an unknown token and another
+    partner's alike); else note the authorisation, person and purpose in the log row."""
+    if (
+        found is None
+        or found.partner_id != record.partner.pk
+        or not credential_matches(token, found.token_hash)
+    ):
+        raise ServiceError(
+            "authorization_not_found",
+            _("This partner holds no such authorisation."),
+            status_code=404,
+        )
+    record.authorization = found
+    record.user_id = found.grant.user_id
+    record.purpose = found.stated_purpose
 
 
 def _query_use(authorization: PartnerAuthorization) -> None:
@@ -289,6 +452,43 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
             answer["dimensions"] = snapshot.dimensions
         _query_use(authorization)
         record.fields_disclosed = sorted(answer)
+        return answer
+
+
+def partner_score_fast(*, partner: Partner, api_key: PartnerApiKey | None, token: str) -> dict:
+    """partner_score's answer and log row in two SQL statements: one read (the
+    authorisation with its grant, revocation and partner, the person's scoring consent
+    and latest score: authorisation_with_score), judged by the same rules
+    (authorisation_refusal, score_usable's consent), then the log row written with the
+    use it counts. An authorisation limited in queries is counted on its locked row, by
+    partner_score."""
+    now = timezone.now()
+    prefix = credential_prefix(token, TOKEN_KIND)
+    found = authorisation_with_score(prefix=prefix, at=now) if prefix else None
+    if found is not None and found.use_limit == ConsentUseLimit.QUERIES:
+        return partner_score(partner=partner, api_key=api_key, token=token)
+    with logged_call(partner=partner, api_key=api_key, kind=PartnerQuery.Kind.SCORE) as record:
+        _authorization_found(record, token, found)
+        refusal = _refusal(found, "score")
+        if refusal is not None:
+            raise _refused(refusal)
+        snapshot = found.latest_score if found.scoring_consent else None
+        if snapshot is not None and _refusal(found, "subscores") is None:
+            # The sub-scores are read as the snapshots' own selector reads them.
+            snapshot = score_latest_summary(user_id=found.grant.user_id)
+        if snapshot is None:
+            raise ServiceError(
+                "score_unavailable", _("No score can be shared for this person."), status_code=404
+            )
+        answer = {
+            "score": snapshot.score,
+            "band": snapshot.band,
+            "computed_at": timezone.localtime(snapshot.computed_at),
+        }
+        if _refusal(found, "subscores") is None:
+            answer["dimensions"] = snapshot.dimensions
+        record.fields_disclosed = sorted(answer)
+        record.counts_use = True
         return answer
 
 

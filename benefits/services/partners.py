@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from benefits.models import Benefit, BenefitUnlock, Partner, PartnerStatusChange
 from benefits.models.partners import licence_required_message
-from benefits.services.partner_access import partner_grants_end
+from benefits.services.partner_access import partner_access_changed, partner_grants_end
 from sesame_portal.errors import ServiceError
 
 
@@ -79,6 +79,8 @@ def partner_status_set(
                 # For good: approving the partner again does not bring them back.
                 partner_grants_end(partner_id=partner.pk, partner_name=partner.name, at=now)
             changed.append(partner)
+        if changed:
+            partner_access_changed()
     return changed
 
 
