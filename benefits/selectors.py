@@ -31,7 +31,7 @@ from benefits.models import (
 from scoring.models import ScoreSnapshot
 from scoring.selectors import court_listed_at, score_usable
 from sesame_portal.bulk import ids_lookup
-from sesame_portal.prepared import PreparedFirst, PreparedQuery
+from sesame_portal.prepared import PreparedQuery
 
 # What each partner scope discloses; a call asking for a disclosure must be covered. A
 # score also tells whether the person qualifies for a benefit and how far they are from it.
@@ -124,6 +124,8 @@ def authorisation_allows(**question) -> bool:
 
 def _authorisations_with_score(*, prefix: str, at: datetime.datetime):
     person = OuterRef("grant__user_id")
+    # The latest snapshot as score_latest_summary picks it: its score, band, time and
+    # sub-scores (a compact row: the sub-scores are five numbers).
     latest = ScoreSnapshot.objects.filter(user_id=person).order_by("-computed_at", "-id")
     return (
         PartnerAuthorization.objects.select_related("partner", "grant", "grant__revocation")
@@ -133,16 +135,15 @@ def _authorisations_with_score(*, prefix: str, at: datetime.datetime):
             latest_score_value=Subquery(latest.values("score")[:1]),
             latest_band=Subquery(latest.values("band")[:1]),
             latest_computed_at=Subquery(latest.values("computed_at")[:1]),
+            latest_dimensions=Subquery(latest.values("dimensions")[:1]),
         )
         .order_by("pk")
     )
 
 
 # Built once per process (the query costs more to build than to run).
-_authorisation_with_score = PreparedFirst(
-    _authorisations_with_score,
-    prefix="prepared:prefix",
-    at=datetime.datetime(1901, 1, 1, 0, 0, 0, 123457, tzinfo=datetime.UTC),
+_authorisation_with_score = PreparedQuery(
+    _authorisations_with_score, prefix=str, at=datetime.datetime
 )
 
 
@@ -151,8 +152,8 @@ def authorisation_with_score(*, prefix: str, at: datetime.datetime) -> PartnerAu
     its partner, grant and the grant's revocation (what authorisation_refusal judges),
     `scoring_consent` (whether the person consents to scoring at `at`, as
     users_consenting_to_scoring answers it) and `latest_score` (the person's latest
-    snapshot, as score_latest_summary picks it, with its score, band and time only; None
-    without one)."""
+    snapshot as score_latest_summary reads it: its score, band, time and sub-scores;
+    None without one)."""
     found = _authorisation_with_score.first(prefix=prefix, at=at)
     if found is not None:
         found.latest_score = (
@@ -163,6 +164,7 @@ def authorisation_with_score(*, prefix: str, at: datetime.datetime) -> PartnerAu
                 score=found.latest_score_value,
                 band=found.latest_band,
                 computed_at=found.latest_computed_at,
+                dimensions=found.latest_dimensions,
             )
         )
     return found

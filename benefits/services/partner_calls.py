@@ -52,7 +52,7 @@ from benefits.selectors import (
 )
 from benefits.services.anomalies import identity_mismatches_flag
 from benefits.services.partner_access import PARTNER_ACCESS_VERSION
-from scoring.selectors import score_latest_summary, score_usable
+from scoring.selectors import score_usable
 from sesame_portal.counters import (
     counter_subtract,
     counters_add,
@@ -456,12 +456,12 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
 
 
 def partner_score_fast(*, partner: Partner, api_key: PartnerApiKey | None, token: str) -> dict:
-    """partner_score's answer and log row in two SQL statements: one read (the
-    authorisation with its grant, revocation and partner, the person's scoring consent
-    and latest score: authorisation_with_score), judged by the same rules
-    (authorisation_refusal, score_usable's consent), then the log row written with the
-    use it counts. An authorisation limited in queries is counted on its locked row, by
-    partner_score."""
+    """partner_score's answer and log row in two SQL statements, whatever the scope: one
+    read (the authorisation with its grant, revocation and partner, the person's scoring
+    consent and latest score with its sub-scores: authorisation_with_score), judged by
+    the same rules (authorisation_refusal, score_usable's consent), then the log row
+    written with the use it counts. An authorisation limited in queries is counted on its
+    locked row, by partner_score."""
     now = timezone.now()
     prefix = credential_prefix(token, TOKEN_KIND)
     found = authorisation_with_score(prefix=prefix, at=now) if prefix else None
@@ -473,9 +473,6 @@ def partner_score_fast(*, partner: Partner, api_key: PartnerApiKey | None, token
         if refusal is not None:
             raise _refused(refusal)
         snapshot = found.latest_score if found.scoring_consent else None
-        if snapshot is not None and _refusal(found, "subscores") is None:
-            # The sub-scores are read as the snapshots' own selector reads them.
-            snapshot = score_latest_summary(user_id=found.grant.user_id)
         if snapshot is None:
             raise ServiceError(
                 "score_unavailable", _("No score can be shared for this person."), status_code=404

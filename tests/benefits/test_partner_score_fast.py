@@ -49,13 +49,16 @@ def _warm(client, token: str) -> None:
     assert partner_calls._keys
 
 
-def test_a_warm_call_reads_once_and_writes_once(partner_api, token):
+@pytest.mark.parametrize("scope", ["score", "score_and_subscores"])
+def test_a_warm_call_reads_once_and_writes_once(partner_api, scored_owner, partner, scope):
+    _grant, token = authorize(scored_owner, partner, scope)
     _warm(partner_api, token)
 
     with CaptureQueriesContext(connection) as queries:
         response = partner_api.get(score_url(token))
 
     assert response.status_code == 200
+    assert ("dimensions" in response.json()) == (scope == "score_and_subscores")
     statements = [q["sql"] for q in queries.captured_queries]
     assert not any("benefits_partnerapikey" in sql for sql in statements)  # cached
     reads = [sql for sql in statements if sql.startswith("SELECT")]
@@ -298,6 +301,7 @@ def test_the_read_built_once_gives_what_the_orm_gives(scored_owner, partner, rev
                 found.latest_score_value,
                 found.latest_band,
                 found.latest_computed_at,
+                found.latest_dimensions,
             )
 
         assert seen(prepared) == seen(orm)
