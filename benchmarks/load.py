@@ -10,22 +10,29 @@ the score home at least a quarter, zero errors):
   verified, consenting people with a score, records and benefits (the demo catalogue);
 - the benefits catalogue `/benefits/` for the same people;
 - the partner score query: key checked, authorisation and consent read, the latest of 60
-  snapshots, the rate limit counted in Redis and the call logged.
+  snapshots, the rate limit counted in Redis and the call logged; once with score and
+  sub-scores, once (another partner) with the score only.
 
 Before the run every session is checked to get its own score page (a redirect to the
 login page would look like success to wrk). Needs PostgreSQL and Redis on 127.0.0.1 and
 `wrk` on the PATH (Debian: apt-get install wrk).
 
 Usage: .venv/bin/python benchmarks/load.py [--seconds 15] [--rounds 3] [--workers 2]
-[--connections 8] [--people 40] [--cases trivial,home,catalogue,partner]
+[--connections 8] [--people 40] [--cases trivial,home,catalogue,partner,partner-score]
 [--database sesame_bench_load] [--redis-db 7] [--port 8799] [--baseline DIR] [--write]
 
 `--cases` runs some of the cases only (the trivial view always runs: the ratios are to
-it; `--write` needs them all). `--baseline DIR` also serves the score home from the
-checkout at DIR (another commit with the same migrations: `git worktree add DIR
-COMMIT`) on the next port, against the same database, as a case of its own in each
-round. `--database`, `--redis-db` (one Redis db for both the cache and the broker,
-whose keys do not meet) and `--port` let two runs share a machine.
+it; `--write` needs them all). `--baseline DIR` also serves every case but the trivial
+view from the checkout at DIR (another commit: `git worktree add DIR COMMIT`, or `git
+archive COMMIT | tar -x -C DIR` with a COMMIT file naming it) with its own gunicorn on
+the next port, each as a case of its own just before this checkout's, in each round:
+before and after in one run. With the same migrations it shares the run's database;
+when this checkout has migrations the baseline lacks, the baseline gets a copy of the
+database (same people, sessions, keys and tokens) migrated back to its own last
+migrations by this checkout's `migrate` (the reverse of each migration; a baseline with
+migrations this checkout lacks is refused). `--database`, `--redis-db` (one Redis db for
+the cache and the broker, whose keys do not meet) and `--port` let two runs share a
+machine.
 """
 
 from __future__ import annotations
@@ -63,9 +70,10 @@ CASES = {
     "home": "score home `/` (logged in)",
     "catalogue": "benefits catalogue `/benefits/` (logged in)",
     "partner": "partner score query",
+    "partner-score": "partner score query, scope score only",
 }
 # The least share of the trivial view's throughput each case must reach (QUALITY.md).
-RATIO_BARS = {CASES["home"]: 0.25, CASES["partner"]: 0.5}
+RATIO_BARS = {CASES["home"]: 0.25, CASES["partner"]: 0.5, CASES["partner-score"]: 0.5}
 
 
 def _admin(sql: str) -> None:
@@ -75,10 +83,10 @@ def _admin(sql: str) -> None:
         connection.execute(sql)
 
 
-def _environment() -> dict[str, str]:
+def _environment(database: str | None = None) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": f"{PG}/{DATABASE}",
+        "DATABASE_URL": f"{PG}/{database or DATABASE}",
         "CACHE_URL": f"{REDIS}/{REDIS_DB}",
         "CELERY_BROKER_URL": f"{REDIS}/{BROKER_DB}",
         "DJANGO_SETTINGS_MODULE": "sesame_portal.settings",
@@ -124,9 +132,10 @@ def _session_for(user) -> str:
     return browser.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-def _partner_create() -> tuple[str, str]:
+def _partner_create() -> tuple[str, str, str, str]:
     """An approved partner (limits out of reach) and its authorisation to read the score
-    and sub-scores of a person with a long history: (key, token)."""
+    and sub-scores of a person with a long history, and another partner's authorisation
+    to read the score alone: (key, token, the other's key, its token)."""
     from django.utils import timezone
 
     from accounts.clients import Client
@@ -169,12 +178,29 @@ def _partner_create() -> tuple[str, str]:
         expires_at=now + datetime.timedelta(days=30),
         client=web,
     )
-    return key, token
+    # The same person authorises a second partner for the score alone.
+    other = Partner.objects.create(
+        name="Bench Partner (score only)",
+        category="car_rental",
+        status=Partner.Status.APPROVED,
+        rate_limit_per_minute=10**9,
+        daily_quota=10**9,
+    )
+    _key, other_key = api_key_create(partner=other, label="bench")
+    _grant, score_token = partner_authorize(
+        user=user,
+        partner=other,
+        scope=ConsentScope.SCORE,
+        stated_purpose="benchmark",
+        expires_at=now + datetime.timedelta(days=30),
+        client=web,
+    )
+    return key, token, other_key, score_token
 
 
-def setup(people: int) -> tuple[list[str], str, str]:
+def setup(people: int) -> tuple[list[str], tuple[str, str, str, str]]:
     """A migrated database with the demo catalogue and model, `people` logged-in people
-    and a partner's authorisation: (session keys, partner key, token)."""
+    and two partners' authorisations: (session keys, (key, token, key, token))."""
     _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
     _admin(f'CREATE DATABASE "{DATABASE}"')
     import redis
@@ -193,20 +219,61 @@ def setup(people: int) -> tuple[list[str], str, str]:
     from django.db import connections
 
     sessions = [_session_for(user) for user in _people_create(people)]
-    key, token = _partner_create()
+    partner = _partner_create()
     connections.close_all()
-    return sessions, key, token
+    return sessions, partner
 
 
-def gunicorn_start(workers: int, root: Path = ROOT, port: int | None = None) -> subprocess.Popen:
-    """gunicorn serving the code at `root` (this checkout unless told) on `port`."""
+def _last_migrations(root: Path) -> dict[str, set[str]]:
+    """Each app's migrations in the checkout at `root`, by app label (the directory)."""
+    return {
+        folder.parent.name: {path.stem for path in folder.glob("0*.py")}
+        for folder in root.glob("*/migrations")
+    }
+
+
+def baseline_database(root: Path) -> str:
+    """The database the checkout at `root` can be served from: the run's own when the
+    migrations are the same, else a copy migrated back to the baseline's migrations."""
+    ours, theirs = _last_migrations(ROOT), _last_migrations(root)
+    if any(theirs.get(app, set()) - names for app, names in ours.items()) or set(theirs) - set(
+        ours
+    ):
+        raise SystemExit("the baseline has migrations this checkout lacks: it cannot be served")
+    targets = {
+        app: max(theirs[app]) if theirs.get(app) else "zero"
+        for app, names in ours.items()
+        if names != theirs.get(app, set())
+    }
+    if not targets:
+        return DATABASE
+    copy = f"{DATABASE}_baseline"
+    _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{copy}" TEMPLATE "{DATABASE}"')
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for app, target in sorted(targets.items()):
+        log(f"the baseline's database: {app} back to {target}…")
+        subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+            [*manage, "migrate", app, target, "-v0"],
+            env=_environment(copy),
+            cwd=ROOT,
+            check=True,
+        )
+    return copy
+
+
+def gunicorn_start(
+    workers: int, root: Path = ROOT, port: int | None = None, database: str | None = None
+) -> subprocess.Popen:
+    """gunicorn serving the code at `root` (this checkout unless told) on `port`, from
+    `database` (the run's unless told)."""
     port = port or PORT
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     arguments = ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn, fixed arguments
         [gunicorn, "sesame_portal.wsgi", *arguments],
         cwd=root,
-        env=_environment(),
+        env=_environment(database),
         start_new_session=True,
         stderr=subprocess.DEVNULL,  # one JSON request line per request otherwise
     )
@@ -299,6 +366,9 @@ def wrk(
 
 
 def _baseline_label(root: Path) -> str:
+    marker = root / "COMMIT"  # an export (git archive) names its commit so
+    if marker.exists():
+        return f"(commit {marker.read_text().strip()})"
     done = subprocess.run(  # noqa: S603 - git, fixed arguments
         ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],  # noqa: S607
         capture_output=True,
@@ -338,7 +408,7 @@ def main(argv: list[str]) -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     log("setting up the database, the demo catalogue and the people…")
-    sessions, key, token = setup(args.people)
+    sessions, (key, token, score_key, score_token) = setup(args.people)
     from django.conf import settings
 
     from benefits.models import PartnerQuery
@@ -355,29 +425,41 @@ def main(argv: list[str]) -> int:
                 [f"Authorization: Api-Key {key}"],
                 None,
             ),
+            "partner-score": (
+                f"/api/v1/partner/authorizations/{score_token}/score/",
+                [f"Authorization: Api-Key {score_key}"],
+                None,
+            ),
         }.items()
         if short in chosen
     }
-    baseline = None
+    baseline = baseline_db = None
     if args.baseline:
         baseline = Path(args.baseline).resolve()
+        baseline_db = baseline_database(baseline)
         label = _baseline_label(baseline)
-        # Right after the trivial view, so that each round compares the two side by side.
-        listed = list(cases.items())
-        before = (f"score home `/` (logged in), baseline {label}", ("/", [], cookies, PORT + 1))
-        cases = dict([listed[0], before, *listed[1:]])
+        # Each case just after its baseline, so that each round compares the two side by side.
+        paired = {}
+        for name, (path, headers, script, port) in cases.items():
+            if name != TRIVIAL:
+                paired[f"{name}, baseline {label}"] = (path, headers, script, PORT + 1)
+            paired[name] = (path, headers, script, port)
+        cases = paired
     load_before = _load()
     servers = [gunicorn_start(args.workers)]
     if baseline:
-        servers.append(gunicorn_start(args.workers, root=baseline, port=PORT + 1))
+        servers.append(
+            gunicorn_start(args.workers, root=baseline, port=PORT + 1, database=baseline_db)
+        )
     results: dict[str, list[dict]] = {name: [] for name in cases}
     try:
         for session in sessions:
             for path, _headers, _script, port in cases.values():
                 if path == "/":
                     _page_check("/", session, 'class="gauge"', port)
-        if "catalogue" in chosen:
-            _page_check("/benefits/", sessions[0], "/claim/")
+        for path, _headers, _script, port in cases.values():
+            if path == "/benefits/":
+                _page_check("/benefits/", sessions[0], "/claim/", port)
         for path, headers, script, port in cases.values():  # warm up each worker
             wrk(path, 2, args.connections, headers, script, port)
         for round_number in range(1, args.rounds + 1):
@@ -396,7 +478,8 @@ def main(argv: list[str]) -> int:
     from django.db import connections
 
     connections.close_all()
-    _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    for database in {DATABASE, baseline_db or DATABASE}:
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     medians = {
         name: {field: statistics.median(r[field] for r in runs) for field in ("rps", "p50", "p99")}
@@ -411,6 +494,16 @@ def main(argv: list[str]) -> int:
         f"Machine: {machine()}; load average (1/5/15 min) {load_before} before, "
         f"{load_after} after  ",
         f"Code: {commit()}",
+        *(
+            [
+                "",
+                f"Baseline: {label} served from `{baseline}` by its own gunicorn on port "
+                f"{PORT + 1}, database `{baseline_db}`"
+                + (" (a copy migrated back to its migrations)" if baseline_db != DATABASE else ""),
+            ]
+            if baseline
+            else []
+        ),
         "",
         f"Server: gunicorn, {args.workers} sync workers, DEBUG off, on 127.0.0.1:{PORT}, "
         f"PostgreSQL (database `{DATABASE}`, created and dropped by the script) and the "

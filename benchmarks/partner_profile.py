@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--redis-db", type=int, default=14)
     args = parser.parse_args(argv)
     load.DATABASE = args.database
-    load.REDIS_CACHE = load.REDIS_BROKER = f"redis://127.0.0.1:6379/{args.redis_db}"
+    load.REDIS_DB = load.BROKER_DB = args.redis_db
     log("setting up…")
     _sessions, (key, token, _score_key, _score_token) = load.setup(1)
 

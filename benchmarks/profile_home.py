@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
     load.DATABASE = args.database
     load.REDIS_DB = load.BROKER_DB = args.redis_db
     log("setting up the database, the demo catalogue and the people…")
-    sessions, _key, _token = load.setup(args.people)
+    sessions, _partner = load.setup(args.people)
     try:
         from django.conf import settings
         from django.core.wsgi import get_wsgi_application
