@@ -115,7 +115,7 @@ def is_court_listed(user: User) -> bool:
 @functools.cache
 def _people_query() -> QuerySet:
     """The people rows' query without its ids (annotating it resolves the relations of
-    its 17 columns: done once a process)."""
+    its columns: done once a process)."""
     marks = {
         f"mark_{name}": KeyTextTransform("mark", KeyTransform(name, "profile__field_marks"))
         for name in MARKABLE
