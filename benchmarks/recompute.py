@@ -487,7 +487,13 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
     chunk = chunks[len(chunks) // 2]
     targets = [
         (scoring.services.recompute, "_consenting_user_ids", "consenting user ids (1 query)"),
-        (scoring.services.recompute, "tables_load", "`tables_load` (queries + rows to frames)"),
+        # The chunk's inputs: aggregated per user by the database (feature_inputs_load),
+        # or, before that, its records read row by row (tables_load).
+        (
+            (scoring.services.recompute, "feature_inputs_load", "`feature_inputs_load`")
+            if hasattr(scoring.services.recompute, "feature_inputs_load")
+            else (scoring.services.recompute, "tables_load", "`tables_load`")
+        ),
         (scoring.services.recompute, "features_compute", "`features_compute`"),
         (scoring.services.recompute, "scores_compute", "`scores_compute` (points, kept as arrays)"),
         (

@@ -1,23 +1,53 @@
-"""Reads for scoring: the active model (integrity-checked), the raw tables of a set of
-users (one query per table, whatever the number of users), and snapshots."""
+"""Reads for scoring: the active model (integrity-checked), what the features of a set of
+users are computed from (their records aggregated per user by the database, a fixed number
+of queries whatever the number of users), and snapshots."""
 
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from accounts.models import ConsentGrant, ConsentPurpose, FieldMark, Identity, Profile, User
-from accounts.profile_sections import completion_of_values
+from accounts.profile_sections import completion_of_columns
 from accounts.selectors import consent_allows
 from scoring.explain.breakdown import snapshot_breakdown
 from scoring.ml.artifacts import LoadedModel, artifact_load
-from scoring.ml.features import RawTables
+from scoring.ml.features import (
+    ACTIVITY_WINDOW_DAYS,
+    BILLS_WINDOW_DAYS,
+    DELINQUENT_DAYS,
+    FACT_COLUMNS,
+    MICROLOANS_WINDOW_DAYS,
+    REPAYMENTS_WINDOW_DAYS,
+    WEALTH_WINDOW_DAYS,
+    FeatureInputs,
+)
 from scoring.models import (
     ActivityMonth,
     CourtListEntry,
@@ -42,20 +72,9 @@ PROFILE_VALUES = [
     for f in Profile._meta.get_fields()
     if f.concrete and f.name not in ("id", "user", "field_marks", "updated_at")
 ]
-
-
-def _answers_split(profile: dict, marks: dict | None) -> tuple[frozenset[str], dict]:
-    """The answered fields not verified (declared), and the profile's values with only
-    the verified answers kept. A value with no mark counts as declared."""
-    marks = marks or {}
-    declared = frozenset(
-        name
-        for name, value in profile.items()
-        if value not in (None, "")
-        and name != "work_email_verified_at"
-        and (marks.get(name) or {}).get("mark") != FieldMark.VERIFIED
-    )
-    return declared, {name: None if name in declared else value for name, value in profile.items()}
+# The answers that carry a mark (declared or verified), which the people rows are built
+# from; a verified work email is verified by construction (read as a flag).
+MARKABLE = [name for name in PROFILE_VALUES if name != "work_email_verified_at"]
 
 
 def model_load(model_version: ModelVersion) -> LoadedModel:
@@ -83,16 +102,6 @@ def model_last_activated() -> ModelVersion | None:
     )
 
 
-def _frame(rows, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(list(rows), columns=columns)
-
-
-def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    for column in columns:
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
-    return frame
-
-
 def court_listed_at(id_number_hash: str) -> Exists:
     """Whether the ID number keyed hash at this path of the outer query is on the court
     list: one subquery to annotate any number of rows with (identities, friendships)."""
@@ -105,150 +114,310 @@ def is_court_listed(user: User) -> bool:
     ).exists()
 
 
-def tables_load(
+@functools.cache
+def _people_query() -> QuerySet:
+    """The people rows' query without its ids (annotating it resolves the relations of
+    its columns: done once a process)."""
+    marks = {
+        f"mark_{name}": KeyTextTransform("mark", KeyTransform(name, "profile__field_marks"))
+        for name in MARKABLE
+    }
+    email_verified = ExpressionWrapper(
+        Q(profile__work_email_verified_at__isnull=False), output_field=BooleanField()
+    )
+    return (
+        User.objects.order_by("pk")  # features come out in user-id order on every database
+        .annotate(email_verified=email_verified, **marks)
+        .values_list(
+            "pk",
+            "identity__id",
+            *(f"profile__{name}" for name in MARKABLE),
+            "email_verified",
+            *marks,
+        )
+    )
+
+
+def _people_load(ids: list[int]) -> pd.DataFrame:
+    """FeatureInputs.people of these users, in user-id order: two queries, one narrow row
+    each; each profile field's mark is read out of the JSON by the database."""
+    rows = _people_query().filter(**ids_lookup(ids, "pk"))
+    table = np.array(list(rows), dtype=object).reshape(-1, 3 + 2 * len(MARKABLE))
+    consents = np.array(
+        list(
+            ConsentGrant.objects.current()
+            .filter(
+                **ids_lookup(ids),
+                purpose__in=[ConsentPurpose.UTILITY_BILLS, ConsentPurpose.SOCIAL_CONNECTIONS],
+            )
+            .values_list("user_id", "purpose")
+        ),
+        dtype=object,
+    ).reshape(-1, 2)
+    user_ids = table[:, 0].astype(np.int64)
+    if len(ids) > IN_LIST_MAX:  # a range was read: keep the ids asked for (sorted)
+        wanted = np.asarray(ids, dtype=np.int64)
+        at = np.searchsorted(wanted, user_ids).clip(max=len(wanted) - 1)
+        mine = wanted[at] == user_ids
+        table, user_ids = table[mine], user_ids[mine]
+    values = {name: table[:, 2 + i] for i, name in enumerate(MARKABLE)}
+    email_verified = table[:, 2 + len(MARKABLE)].astype(float)
+    first_mark = 3 + len(MARKABLE)
+    # Answered and not verified: declared (a value with no mark counts as declared).
+    declared = np.column_stack(
+        [
+            (values[name] != None)  # noqa: E711 - elementwise
+            & (values[name] != "")
+            & (table[:, first_mark + i] != FieldMark.VERIFIED.value)
+            for i, name in enumerate(MARKABLE)
+        ]
+    ).reshape(len(table), len(MARKABLE))
+    verified_only = {
+        name: np.where(declared[:, i], None, values[name]) for i, name in enumerate(MARKABLE)
+    }
+    # Each person's declared fields as a frozenset, built once per distinct pattern.
+    codes = declared.astype(np.int64) @ (1 << np.arange(len(MARKABLE), dtype=np.int64))
+    sets = {
+        code: frozenset(name for i, name in enumerate(MARKABLE) if code >> i & 1)
+        for code in np.unique(codes).tolist()
+    }
+    people = pd.DataFrame(
+        {
+            "verified": (table[:, 1] != None).astype(float),  # noqa: E711
+            "education_level": values["education_level"],
+            "work_email_verified": email_verified,
+            "vehicle_owned": values["vehicle_owned"],
+            "vehicle_value": values["vehicle_value"],
+            "property_owned": values["property_owned"],
+            "property_mortgaged": values["property_mortgaged"],
+            "provident_fund_months": _float(values["provident_fund_months"]),
+            "income_band": values["income_band"],
+            "address_years": _float(values["address_years"]),
+            "completion": completion_of_columns(values),
+            "declared": pd.Series(codes).map(sets).to_numpy(),
+            "completion_verified": completion_of_columns(verified_only),
+            "consent_utility_bills": np.isin(
+                user_ids,
+                consents[consents[:, 1] == ConsentPurpose.UTILITY_BILLS, 0].astype(np.int64),
+            ),
+            "consent_social_connections": np.isin(
+                user_ids,
+                consents[consents[:, 1] == ConsentPurpose.SOCIAL_CONNECTIONS, 0].astype(np.int64),
+            ),
+        },
+        index=pd.Index(user_ids, name="user_id"),
+    )
+    return people
+
+
+def _float(column: np.ndarray) -> np.ndarray:
+    """A column of numbers or None (NULL) as floats, NaN for None."""
+    return np.array([np.nan if value is None else value for value in column], dtype=float)
+
+
+def _days_before(as_of: datetime.date, column: np.ndarray) -> np.ndarray:
+    """Days from each date (None: NaN) to `as_of`."""
+    dates = np.array(column, dtype="datetime64[D]")
+    return (np.datetime64(as_of, "D") - dates) / np.timedelta64(1, "D")
+
+
+def _grouped(queryset: QuerySet, columns: dict) -> tuple[np.ndarray, np.ndarray]:
+    """One row per user of these aggregates, fetched as plain tuples (numbers and dates,
+    no per-row conversion): (user ids, the aggregates as an object table, one column
+    each in the order of `columns`)."""
+    query = (
+        queryset.order_by().values("user_id").annotate(**columns).values_list("user_id", *columns)
+    )
+    # The SQL's columns come in this order (the grouping field, then the aggregates).
+    assert [*query.query.values_select, *query.query.annotation_select] == ["user_id", *columns]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    table = np.array(rows, dtype=object).reshape(-1, 1 + len(columns))
+    return table[:, 0].astype(np.int64), table[:, 1:]
+
+
+def _facts_load(
+    ids: list[int], *, as_of: datetime.date, previous_before: datetime.datetime | None
+) -> pd.DataFrame:
+    """FACT_COLUMNS of these users (sorted ids), aggregated per user by the database: one
+    query per source, one row per user, whatever the number of records (see
+    scoring.ml.features for what each fact is)."""
+    wanted = np.asarray(ids, dtype=np.int64)
+    facts = np.full((len(wanted), len(FACT_COLUMNS)), np.nan)
+    position = {name: i for i, name in enumerate(FACT_COLUMNS)}
+
+    def put(user_ids: np.ndarray, **columns: np.ndarray) -> None:
+        at = np.searchsorted(wanted, user_ids).clip(max=max(len(wanted) - 1, 0))
+        mine = wanted[at] == user_ids if len(wanted) else np.zeros(len(user_ids), bool)
+        for name, column in columns.items():
+            facts[at[mine], position[name]] = np.asarray(column, dtype=float)[mine]
+
+    def days(n: int) -> datetime.date:
+        return as_of - datetime.timedelta(days=n)
+
+    user_ids, rp = _grouped(
+        Repayment.objects.filter(
+            **ids_lookup(ids), due_date__gt=days(REPAYMENTS_WINDOW_DAYS), due_date__lt=as_of
+        ),
+        {
+            "n": Count("pk"),
+            "on_time": Count("pk", filter=Q(days_overdue=0)),
+            "worst": Max("days_overdue"),
+            "unpaid": Count("pk", filter=Q(paid_date__isnull=True)),
+            "last_late": Max("due_date", filter=Q(days_overdue__gte=DELINQUENT_DAYS)),
+        },
+    )
+    count = rp[:, 0].astype(float)
+    put(
+        user_ids,
+        rp_count=count,
+        rp_on_time_rate=rp[:, 1].astype(float) / count,
+        rp_worst_overdue_days=rp[:, 2].astype(float),
+        rp_unpaid=rp[:, 3].astype(float),
+        rp_days_since_late=_days_before(as_of, rp[:, 4]),
+    )
+
+    open_card = Q(kind=CreditAccount.Kind.CREDIT_CARD, closed_on__isnull=True)
+    user_ids, ac = _grouped(
+        CreditAccount.objects.filter(**ids_lookup(ids)),
+        {
+            "n": Count("pk"),
+            "oldest": Min("opened_on"),
+            "balance": Sum(Cast("balance", FloatField()), filter=open_card),
+            "limit": Sum(Cast("credit_limit", FloatField()), filter=open_card),
+            "micro": Count(
+                "pk",
+                filter=Q(
+                    kind=CreditAccount.Kind.MICROLOAN, opened_on__gt=days(MICROLOANS_WINDOW_DAYS)
+                ),
+            ),
+        },
+    )
+    put(
+        user_ids,
+        ac_count=ac[:, 0].astype(float),
+        ac_oldest_days=_days_before(as_of, ac[:, 1]),
+        card_balance=_float(ac[:, 2]),
+        card_limit=_float(ac[:, 3]),
+        ac_new_microloans=ac[:, 4].astype(float),
+    )
+
+    # The spread of spending from whole cents (and squared cents): integers, exact in
+    # PostgreSQL's numeric sums (in a double elsewhere, to about ¥100,000 a month), so
+    # the variance is computed from exact integers with one rounding.
+    user_ids, act = _grouped(
+        ActivityMonth.objects.filter(
+            **ids_lookup(ids),
+            month__gt=days(ACTIVITY_WINDOW_DAYS),
+            month__lte=as_of,
+            transactions__gt=0,
+        ),
+        {
+            "n": Count("pk"),
+            "total": Sum("spend"),
+            "squares": Sum(F("spend") * F("spend")),
+            "categories": Sum("categories"),
+        },
+    )
+    n = act[:, 0].astype(np.int64)
+    total = np.array([round(value * 100) for value in act[:, 1]], dtype=object)
+    squares = np.array([round(value * 10_000) for value in act[:, 2]], dtype=object)
+    spread = (n * squares - total * total).astype(float)  # exact integers, then one rounding
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = spread / (n * (n - 1)).astype(float) / 10_000.0
+    put(
+        user_ids,
+        act_months=n.astype(float),
+        act_spend_mean=total.astype(float) / n / 100.0,
+        act_spend_std=np.sqrt(variance),
+        act_categories_mean=act[:, 3].astype(float) / n,
+    )
+
+    user_ids, bills = _grouped(
+        UtilityBill.objects.filter(
+            **ids_lookup(ids), due_date__gt=days(BILLS_WINDOW_DAYS), due_date__lt=as_of
+        ),
+        {
+            "n": Count("pk"),
+            "on_time": Count("pk", filter=Q(paid_date__isnull=False, paid_date__lte=F("due_date"))),
+        },
+    )
+    put(user_ids, bills_on_time_rate=bills[:, 1].astype(float) / bills[:, 0].astype(float))
+
+    # Providers report holdings by statement date: each product's latest only.
+    newer = WealthHolding.objects.filter(
+        # The range too: the planner then hashes this chunk's holdings, not all of them.
+        **ids_lookup(ids),
+        user_id=OuterRef("user_id"),
+        product=OuterRef("product"),
+        as_of__gt=OuterRef("as_of"),
+    )
+    user_ids, wealth = _grouped(
+        WealthHolding.objects.filter(
+            ~Exists(newer), **ids_lookup(ids), as_of__gt=days(WEALTH_WINDOW_DAYS)
+        ),
+        {"total": Sum(Cast("amount", FloatField()))},
+    )
+    put(user_ids, wealth_total=_float(wealth[:, 0]))
+
+    # Each friend's latest score before the run and court listing: one probe each into
+    # the (user, computed_at) index and the identity's, never a scan of either table.
+    previous = ScoreSnapshot.objects.filter(user_id=OuterRef("friend_id"))
+    if previous_before is not None:
+        previous = previous.filter(computed_at__lt=previous_before)
+    listed = CourtListEntry.objects.filter(
+        id_number_hash=Subquery(
+            Identity.objects.filter(user_id=OuterRef(OuterRef("friend_id"))).values(
+                "id_number_hash"
+            )[:1]
+        )
+    )
+    user_ids, friends = _grouped(
+        Friendship.objects.filter(**ids_lookup(ids)),
+        {
+            "n": Count("pk"),
+            # A double's mean of whole numbers: their exact sum over their count.
+            "score_mean": Avg(
+                Cast(
+                    Subquery(previous.order_by("-computed_at").values("score")[:1]),
+                    FloatField(),
+                )
+            ),
+            "listed": Count("pk", filter=Exists(listed)),
+        },
+    )
+    count = friends[:, 0].astype(float)
+    put(
+        user_ids,
+        fr_count=count,
+        fr_score_mean=_float(friends[:, 1]),
+        fr_court_share=friends[:, 2].astype(float) / count,
+    )
+    return pd.DataFrame(facts, index=pd.Index(wanted, name="user_id"), columns=list(FACT_COLUMNS))
+
+
+def feature_inputs_load(
     *, user_ids: list[int], as_of: datetime.date, previous_before: datetime.datetime | None = None
-) -> RawTables:
-    """The raw rows of these users: a fixed number of queries for any number of users.
+) -> FeatureInputs:
+    """What the features of these users are computed from: their people rows and their
+    records aggregated per user by the database, a fixed number of queries for any number
+    of users; the nightly chunk and a single user's recompute both read this.
 
     Friends' scores are the latest computed before `previous_before` (the start of the
     current run), so a run never feeds on its own results.
     """
     ids = sorted(set(user_ids))
-    wanted = set(ids)
-    since_24m = as_of - datetime.timedelta(days=730)
-    since_12m = as_of - datetime.timedelta(days=365)
-
-    users = list(
-        User.objects.filter(**ids_lookup(ids, "pk"))
-        .order_by("pk")  # features come out in user-id order on every database
-        .values(
-            "pk",
-            "identity__id",
-            "profile__field_marks",
-            *(f"profile__{name}" for name in PROFILE_VALUES),
-        )
-    )
-    people_rows = []
-    for row in users:
-        if row["pk"] not in wanted:
-            continue
-        profile = {name: row[f"profile__{name}"] for name in PROFILE_VALUES}
-        declared, verified_only = _answers_split(profile, row["profile__field_marks"])
-        people_rows.append(
-            {
-                "user_id": row["pk"],
-                "verified": 1.0 if row["identity__id"] else 0.0,
-                "education_level": profile["education_level"],
-                "work_email_verified": 1.0 if profile["work_email_verified_at"] else 0.0,
-                "vehicle_owned": profile["vehicle_owned"],
-                "vehicle_value": profile["vehicle_value"],
-                "property_owned": profile["property_owned"],
-                "property_mortgaged": profile["property_mortgaged"],
-                "provident_fund_months": profile["provident_fund_months"],
-                "income_band": profile["income_band"],
-                "address_years": profile["address_years"],
-                "completion": completion_of_values(profile),
-                "declared": declared,
-                "completion_verified": completion_of_values(verified_only),
-            }
-        )
-    people = pd.DataFrame(
-        people_rows,
-        columns=[
-            "user_id",
-            "verified",
-            "education_level",
-            "work_email_verified",
-            "vehicle_owned",
-            "vehicle_value",
-            "property_owned",
-            "property_mortgaged",
-            "provident_fund_months",
-            "income_band",
-            "address_years",
-            "completion",
-            "declared",
-            "completion_verified",
-        ],
-    ).set_index("user_id")
-    for column in ("provident_fund_months", "address_years"):
-        people[column] = people[column].astype(float)
-    consents = set(
-        ConsentGrant.objects.current()
-        .filter(
-            **ids_lookup(ids),
-            purpose__in=[ConsentPurpose.UTILITY_BILLS, ConsentPurpose.SOCIAL_CONNECTIONS],
-        )
-        .values_list("user_id", "purpose")
-    )
-    people["consent_utility_bills"] = [
-        (uid, ConsentPurpose.UTILITY_BILLS.value) in consents for uid in people.index
-    ]
-    people["consent_social_connections"] = [
-        (uid, ConsentPurpose.SOCIAL_CONNECTIONS.value) in consents for uid in people.index
-    ]
-
-    repayments = _frame(
-        Repayment.objects.filter(
-            **ids_lookup(ids), due_date__gt=since_24m, due_date__lte=as_of
-        ).values_list("user_id", "due_date", "days_overdue", "paid_date"),
-        ["user_id", "due_date", "days_overdue", "paid_date"],
-    )
-    repayments["paid"] = repayments["paid_date"].notna()
-    accounts = _frame(
-        CreditAccount.objects.filter(**ids_lookup(ids)).values_list(
-            "user_id", "kind", "opened_on", "closed_on", "credit_limit", "balance"
-        ),
-        ["user_id", "kind", "opened_on", "closed_on", "credit_limit", "balance"],
-    )
-    accounts[["credit_limit", "balance"]] = accounts[["credit_limit", "balance"]].astype(float)
-    activity = _frame(
-        ActivityMonth.objects.filter(**ids_lookup(ids), month__gt=since_12m).values_list(
-            "user_id", "month", "spend", "transactions", "categories"
-        ),
-        ["user_id", "month", "spend", "transactions", "categories"],
-    )
-    activity["spend"] = activity["spend"].astype(float)
-    bills = _frame(
-        UtilityBill.objects.filter(**ids_lookup(ids), due_date__gt=since_12m).values_list(
-            "user_id", "due_date", "paid_date"
-        ),
-        ["user_id", "due_date", "paid_date"],
-    )
-    wealth = _frame(
-        WealthHolding.objects.filter(
-            **ids_lookup(ids), as_of__gt=as_of - datetime.timedelta(days=92)
-        ).values_list("user_id", "product", "as_of", "amount"),
-        ["user_id", "product", "as_of", "amount"],
-    )
-    wealth["amount"] = wealth["amount"].astype(float)
-    previous = ScoreSnapshot.objects.filter(user_id=OuterRef("friend_id"))
-    if previous_before is not None:
-        previous = previous.filter(computed_at__lt=previous_before)
-    friends = _frame(
-        Friendship.objects.filter(**ids_lookup(ids))
-        .annotate(
-            friend_score=Subquery(previous.order_by("-computed_at").values("score")[:1]),
-            on_list=court_listed_at("friend__identity__id_number_hash"),
-        )
-        .values_list("user_id", "friend_score", "on_list"),
-        ["user_id", "friend_score", "friend_on_court_list"],
-    )
-    friends["friend_score"] = friends["friend_score"].astype(float)
-    friends["friend_on_court_list"] = friends["friend_on_court_list"].astype(float)
-
-    def mine(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["user_id"].isin(wanted)] if len(ids) > IN_LIST_MAX else frame
-
-    return RawTables(
-        people=people,
-        repayments=_dates(mine(repayments), "due_date"),
-        accounts=_dates(mine(accounts), "opened_on", "closed_on"),
-        activity=_dates(mine(activity), "month"),
-        bills=_dates(mine(bills), "due_date", "paid_date"),
-        wealth=_dates(mine(wealth), "as_of"),
-        friends=mine(friends),
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # These are index range scans and probes: PostgreSQL's JIT, which the probes'
+            # estimated cost sets off, spent more compiling (35-150 ms) than it saved.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        people = _people_load(ids)
+        facts = _facts_load(list(people.index), as_of=as_of, previous_before=previous_before)
+    return FeatureInputs(people=people, facts=facts)
 
 
 # A snapshot names its model version; the artifact and the card (tens of kilobytes each)

@@ -1,9 +1,12 @@
-"""The score's features, one documented group per dimension, computed from raw tables.
+"""The score's features, one documented group per dimension, computed from per-person facts.
 
-`features_compute` turns the raw rows of any number of people into one row of features
-per person, vectorised with pandas: the nightly chunk, a single user and the synthetic
-population all go through it, so a feature means the same thing everywhere. Missing
-information stays NaN (a thin file): the scorecard gives "missing" its own points.
+`features_compute` turns the facts of any number of people (FACT_COLUMNS: counts, rates,
+extremes and sums of their records over the features' windows) into one row of features
+per person, vectorised: the nightly chunk, a single user and the synthetic population all
+go through it, so a feature means the same thing everywhere. The database computes real
+people's facts (scoring.selectors.feature_inputs_load); records held in memory (the
+synthetic population) are aggregated by `facts_of_tables`. Missing information stays NaN
+(a thin file): the scorecard gives "missing" its own points.
 
 Gender, ethnicity and region are never features, and neither is age.
 """
@@ -11,7 +14,7 @@ Gender, ethnicity and region are never features, and neither is age.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -183,13 +186,10 @@ FEATURE_BY_NAME = {feature.name: feature for feature in FEATURES}
 @dataclass
 class RawTables:
     """Raw rows for a set of people, one frame per source; `people` is indexed by user_id.
+    What the synthetic population holds in memory (real people's records are aggregated
+    by the database instead: scoring.selectors.feature_inputs_load).
 
-    people: verified, education_level, work_email_verified, vehicle_owned, vehicle_value,
-        property_owned, property_mortgaged, provident_fund_months, income_band,
-        address_years, completion, consent_utility_bills, consent_social_connections;
-        and, for real people, `declared` (the profile fields answered but not verified, a
-        frozenset) and `completion_verified` (completion counting verified answers only).
-        Without `declared` every answer counts as verified (the synthetic population).
+    people: see FeatureInputs
     repayments: user_id, due_date, days_overdue, paid
     accounts: user_id, kind, opened_on, closed_on, credit_limit, balance
     activity: user_id, month, spend, transactions, categories
@@ -207,72 +207,148 @@ class RawTables:
     friends: pd.DataFrame
 
 
-def _months_before(as_of: np.datetime64, dates: pd.Series) -> pd.Series:
-    return (as_of - dates).dt.days / DAYS_PER_MONTH
+# The windows the records are read over, in days before the scoring day.
+REPAYMENTS_WINDOW_DAYS = 730
+MICROLOANS_WINDOW_DAYS = 365
+ACTIVITY_WINDOW_DAYS = 365
+BILLS_WINDOW_DAYS = 365
+WEALTH_WINDOW_DAYS = 92
+
+# Per person aggregates of their records, what the features are computed from; NaN where
+# the person has no such record. Instalments and bills count when due before the day
+# (one due today is not late yet) and within their window.
+FACT_COLUMNS = (
+    "rp_count",  # instalments due in the last 24 months
+    "rp_on_time_rate",  # share of them paid with 0 days overdue
+    "rp_worst_overdue_days",
+    "rp_unpaid",  # of them, still unpaid
+    "rp_days_since_late",  # days since the last one due that was 30+ days late
+    "ac_count",  # credit accounts
+    "ac_oldest_days",  # days since the oldest was opened
+    "card_balance",  # open credit cards' balances, summed (NaN: no open card)
+    "card_limit",  # and their limits
+    "ac_new_microloans",  # microloans opened in the last 12 months (0: accounts, none)
+    "act_months",  # active months (a transaction or more) in the last 12
+    "act_spend_mean",  # over the active months
+    "act_spend_std",  # sample standard deviation, over the active months
+    "act_categories_mean",
+    "bills_on_time_rate",  # bills due in the last 12 months paid by their due date
+    "wealth_total",  # each product's latest statement in the last 92 days, summed
+    "fr_count",  # verified friends
+    "fr_score_mean",  # their latest scores before the run (those who have one)
+    "fr_court_share",  # share of them on the court list
+)
 
 
-def _credit_history(t: RawTables, out: pd.DataFrame, as_of: np.datetime64) -> None:
-    window = t.repayments[
-        # Due before today: an instalment due today is not late yet.
-        (t.repayments["due_date"] < as_of)
-        & (t.repayments["due_date"] > as_of - np.timedelta64(730, "D"))
+@dataclass
+class FeatureInputs:
+    """What features are computed from, for a set of people, both frames indexed by
+    user_id: `people` and `facts` (FACT_COLUMNS).
+
+    people: verified, education_level, work_email_verified, vehicle_owned, vehicle_value,
+        property_owned, property_mortgaged, provident_fund_months, income_band,
+        address_years, completion, consent_utility_bills, consent_social_connections;
+        and, for real people, `declared` (the profile fields answered but not verified, a
+        frozenset) and `completion_verified` (completion counting verified answers only).
+        Without `declared` every answer counts as verified (the synthetic population).
+    """
+
+    people: pd.DataFrame
+    facts: pd.DataFrame
+
+
+def _days_before(as_of: np.datetime64, dates: pd.Series) -> pd.Series:
+    return (as_of - dates).dt.days.astype(float)
+
+
+def facts_of_tables(t: RawTables, *, as_of: datetime.date) -> pd.DataFrame:
+    """FACT_COLUMNS from records held in memory (the synthetic population); the database
+    computes the same for real people (scoring.selectors.feature_inputs_load)."""
+    day = np.datetime64(as_of, "D")
+    facts = pd.DataFrame(index=t.people.index.copy())
+
+    repayments = t.repayments[
+        (t.repayments["due_date"] < day)
+        & (t.repayments["due_date"] > day - np.timedelta64(REPAYMENTS_WINDOW_DAYS, "D"))
     ]
-    by_user = window.groupby("user_id")
-    out["ch_on_time_rate"] = (window["days_overdue"] == 0).groupby(window["user_id"]).mean()
-    out["ch_worst_overdue_days"] = by_user["days_overdue"].max().astype(float)
-    unpaid = (~window["paid"].astype(bool)).groupby(window["user_id"]).sum().astype(float)
-    out["ch_overdue_unpaid"] = unpaid
-    late = window[window["days_overdue"] >= DELINQUENT_DAYS]
-    last_late = _months_before(as_of, late.groupby("user_id")["due_date"].max())
-    has_history = out.index.isin(by_user.size().index)
-    since = pd.Series(np.where(has_history, 25.0, np.nan), index=out.index)
-    since.loc[last_late.index.intersection(out.index)] = last_late.clip(upper=25.0)
-    out["ch_months_since_delinquency"] = since
+    user = repayments["user_id"]
+    facts["rp_count"] = repayments.groupby("user_id").size().astype(float)
+    facts["rp_on_time_rate"] = (repayments["days_overdue"] == 0).groupby(user).mean()
+    facts["rp_worst_overdue_days"] = (
+        repayments.groupby("user_id")["days_overdue"].max().astype(float)
+    )
+    facts["rp_unpaid"] = (~repayments["paid"].astype(bool)).groupby(user).sum().astype(float)
+    late = repayments[repayments["days_overdue"] >= DELINQUENT_DAYS]
+    facts["rp_days_since_late"] = _days_before(day, late.groupby("user_id")["due_date"].max())
 
     accounts = t.accounts
-    out["ch_oldest_account_months"] = _months_before(
-        as_of, accounts.groupby("user_id")["opened_on"].min()
-    )
+    facts["ac_count"] = accounts.groupby("user_id").size().astype(float)
+    facts["ac_oldest_days"] = _days_before(day, accounts.groupby("user_id")["opened_on"].min())
     cards = accounts[(accounts["kind"] == "credit_card") & accounts["closed_on"].isna()]
     totals = cards.groupby("user_id")[["balance", "credit_limit"]].sum()
-    totals = totals[totals["credit_limit"] > 0]
-    out["ch_card_utilisation"] = (totals["balance"] / totals["credit_limit"]).clip(0, 2)
-    recent_micro = accounts[
-        (accounts["kind"] == "microloan")
-        & (accounts["opened_on"] > as_of - np.timedelta64(365, "D"))
-    ]
-    micro = recent_micro.groupby("user_id").size().astype(float)
-    has_accounts = out.index.isin(accounts["user_id"].unique())
-    out["ch_new_microloans_12m"] = np.where(has_accounts, 0.0, np.nan)
-    out.loc[micro.index.intersection(out.index), "ch_new_microloans_12m"] = micro
+    facts["card_balance"] = totals["balance"]
+    facts["card_limit"] = totals["credit_limit"]
+    new_microloan = (accounts["kind"] == "microloan") & (
+        accounts["opened_on"] > day - np.timedelta64(MICROLOANS_WINDOW_DAYS, "D")
+    )
+    facts["ac_new_microloans"] = new_microloan.groupby(accounts["user_id"]).sum().astype(float)
 
-
-def _behaviour(t: RawTables, out: pd.DataFrame, as_of: np.datetime64) -> None:
     activity = t.activity[
-        (t.activity["month"] <= as_of)
-        & (t.activity["month"] > as_of - np.timedelta64(365, "D"))
+        (t.activity["month"] <= day)
+        & (t.activity["month"] > day - np.timedelta64(ACTIVITY_WINDOW_DAYS, "D"))
         & (t.activity["transactions"] > 0)
     ]
-    by_user = activity.groupby("user_id")
-    out["bh_active_months_12m"] = by_user.size().astype(float)
-    out["bh_active_months_12m"] = out["bh_active_months_12m"].fillna(0.0)
-    stats = by_user["spend"].agg(["mean", "std", "size"])
-    stats = stats[(stats["size"] >= 3) & (stats["mean"] > 0)]
-    out["bh_spend_volatility"] = (stats["std"] / stats["mean"]).clip(upper=3.0)
-    out["bh_categories_per_month"] = by_user["categories"].mean().astype(float)
+    stats = activity.groupby("user_id")["spend"].agg(["mean", "std", "size"])
+    facts["act_months"] = stats["size"].astype(float)
+    facts["act_spend_mean"] = stats["mean"]
+    facts["act_spend_std"] = stats["std"]
+    facts["act_categories_mean"] = activity.groupby("user_id")["categories"].mean().astype(float)
 
     bills = t.bills[
-        (t.bills["due_date"] < as_of) & (t.bills["due_date"] > as_of - np.timedelta64(365, "D"))
+        (t.bills["due_date"] < day)
+        & (t.bills["due_date"] > day - np.timedelta64(BILLS_WINDOW_DAYS, "D"))
     ]
     on_time = bills["paid_date"].notna() & (bills["paid_date"] <= bills["due_date"])
-    rate = on_time.groupby(bills["user_id"]).mean().astype(float)
-    out["bh_bills_on_time_rate"] = rate
-    allowed = t.people["consent_utility_bills"].reindex(out.index).fillna(False).astype(bool)
-    out.loc[~allowed, "bh_bills_on_time_rate"] = np.nan
+    facts["bills_on_time_rate"] = on_time.groupby(bills["user_id"]).mean().astype(float)
+
+    # Providers report holdings by statement date: count each product's latest only.
+    wealth = t.wealth[t.wealth["as_of"] > day - np.timedelta64(WEALTH_WINDOW_DAYS, "D")]
+    latest = wealth.sort_values("as_of").drop_duplicates(["user_id", "product"], keep="last")
+    facts["wealth_total"] = latest.groupby("user_id")["amount"].sum().astype(float)
+
+    friends = t.friends.groupby("user_id")
+    facts["fr_count"] = friends.size().astype(float)
+    facts["fr_score_mean"] = friends["friend_score"].mean().astype(float)
+    facts["fr_court_share"] = friends["friend_on_court_list"].mean().astype(float)
+    return facts[list(FACT_COLUMNS)].astype(float)
 
 
-def _capacity(t: RawTables, out: pd.DataFrame) -> None:
-    people = t.people.reindex(out.index)
+def _credit_history(facts: pd.DataFrame, out: pd.DataFrame) -> None:
+    out["ch_on_time_rate"] = facts["rp_on_time_rate"]
+    out["ch_worst_overdue_days"] = facts["rp_worst_overdue_days"]
+    out["ch_overdue_unpaid"] = facts["rp_unpaid"]
+    since = (facts["rp_days_since_late"] / DAYS_PER_MONTH).clip(upper=25.0)
+    # 25 when instalments were due but none was late; NaN when none was due.
+    none_late = np.where(facts["rp_count"].notna(), 25.0, np.nan)
+    out["ch_months_since_delinquency"] = since.where(since.notna(), none_late)
+    out["ch_oldest_account_months"] = facts["ac_oldest_days"] / DAYS_PER_MONTH
+    limit = facts["card_limit"].where(facts["card_limit"] > 0)
+    out["ch_card_utilisation"] = (facts["card_balance"] / limit).clip(0, 2)
+    out["ch_new_microloans_12m"] = facts["ac_new_microloans"]
+
+
+def _behaviour(people: pd.DataFrame, facts: pd.DataFrame, out: pd.DataFrame) -> None:
+    out["bh_active_months_12m"] = facts["act_months"].fillna(0.0)
+    mean = facts["act_spend_mean"]
+    steady = (facts["act_months"] >= 3) & (mean > 0)
+    out["bh_spend_volatility"] = (facts["act_spend_std"] / mean.where(steady)).clip(upper=3.0)
+    out["bh_categories_per_month"] = facts["act_categories_mean"]
+    allowed = people["consent_utility_bills"].reindex(out.index).fillna(False).astype(bool)
+    out["bh_bills_on_time_rate"] = facts["bills_on_time_rate"].where(allowed)
+
+
+def _capacity(people: pd.DataFrame, facts: pd.DataFrame, out: pd.DataFrame) -> None:
+    people = people.reindex(out.index)
     out["cp_income_rank"] = people["income_band"].map(INCOME_RANK).astype(float)
     property_points = np.select(
         [people["property_owned"] == True, people["property_owned"] == False],  # noqa: E712
@@ -288,14 +364,11 @@ def _capacity(t: RawTables, out: pd.DataFrame) -> None:
     assets = np.nan_to_num(property_points) + np.nan_to_num(vehicle_points)
     out["cp_assets"] = np.where(answered, assets, np.nan)
     out["cp_provident_fund_months"] = people["provident_fund_months"].astype(float)
-    # Providers report holdings by statement date: count each product's latest only.
-    latest = t.wealth.sort_values("as_of").drop_duplicates(["user_id", "product"], keep="last")
-    wealth = latest.groupby("user_id")["amount"].sum()
-    out["cp_wealth_log10"] = np.log10(1.0 + wealth.clip(lower=0)).astype(float)
+    out["cp_wealth_log10"] = np.log10(1.0 + facts["wealth_total"].clip(lower=0)).astype(float)
 
 
-def _identity(t: RawTables, out: pd.DataFrame) -> None:
-    people = t.people.reindex(out.index)
+def _identity(people: pd.DataFrame, out: pd.DataFrame) -> None:
+    people = people.reindex(out.index)
     out["id_verified"] = people["verified"].fillna(0).astype(float)
     out["id_profile_completion"] = people["completion"].fillna(0).astype(float)
     out["id_work_email_verified"] = people["work_email_verified"].fillna(0).astype(float)
@@ -303,27 +376,27 @@ def _identity(t: RawTables, out: pd.DataFrame) -> None:
     out["id_education_rank"] = people["education_level"].map(EDUCATION_RANK).astype(float)
 
 
-def _connections(t: RawTables, out: pd.DataFrame) -> None:
-    by_user = t.friends.groupby("user_id")
-    out["cn_verified_friends"] = by_user.size().astype(float)
-    out["cn_verified_friends"] = out["cn_verified_friends"].fillna(0.0)
-    out["cn_friends_mean_score"] = by_user["friend_score"].mean().astype(float)
-    out["cn_friends_court_list_share"] = by_user["friend_on_court_list"].mean().astype(float)
-    allowed = t.people["consent_social_connections"].reindex(out.index).fillna(False)
-    for name in ("cn_verified_friends", "cn_friends_mean_score", "cn_friends_court_list_share"):
-        out.loc[~allowed.astype(bool), name] = np.nan
+def _connections(people: pd.DataFrame, facts: pd.DataFrame, out: pd.DataFrame) -> None:
+    allowed = people["consent_social_connections"].reindex(out.index).fillna(False).astype(bool)
+    out["cn_verified_friends"] = facts["fr_count"].fillna(0.0).where(allowed)
+    out["cn_friends_mean_score"] = facts["fr_score_mean"].where(allowed)
+    out["cn_friends_court_list_share"] = facts["fr_court_share"].where(allowed)
 
 
-def features_compute(tables: RawTables, *, as_of: datetime.date) -> pd.DataFrame:
-    """One row of features per person in `tables.people`, in FEATURE_NAMES order."""
-    day = np.datetime64(as_of, "D")
-    out = pd.DataFrame(index=tables.people.index.copy())
+def features_compute(inputs: FeatureInputs | RawTables, *, as_of: datetime.date) -> pd.DataFrame:
+    """One row of features per person in `inputs.people`, in FEATURE_NAMES order: the one
+    definition of the features, from per-person facts (records held in memory are
+    aggregated first by facts_of_tables)."""
+    if isinstance(inputs, RawTables):
+        inputs = FeatureInputs(people=inputs.people, facts=facts_of_tables(inputs, as_of=as_of))
+    out = pd.DataFrame(index=inputs.people.index.copy())
     out.index.name = "user_id"
-    _credit_history(tables, out, day)
-    _behaviour(tables, out, day)
-    _capacity(tables, out)
-    _identity(tables, out)
-    _connections(tables, out)
+    facts = inputs.facts.reindex(out.index)
+    _credit_history(facts, out)
+    _behaviour(inputs.people, facts, out)
+    _capacity(inputs.people, facts, out)
+    _identity(inputs.people, out)
+    _connections(inputs.people, facts, out)
     return out[list(FEATURE_NAMES)].astype(float)
 
 
@@ -350,11 +423,11 @@ DECLARABLE_FEATURES = (
 )
 
 
-def features_verified_only(tables: RawTables, features: pd.DataFrame) -> pd.DataFrame | None:
+def features_verified_only(inputs: FeatureInputs, features: pd.DataFrame) -> pd.DataFrame | None:
     """`features` as they would be if the declared answers had not been given: what the
     verified data alone says, against which the declared answers' points are capped
     (scoring.ml.declared). None when the tables know of no declared answers."""
-    people = tables.people
+    people = inputs.people
     if "declared" not in people.columns:
         return None
     trimmed = people.copy()
@@ -363,7 +436,7 @@ def features_verified_only(tables: RawTables, features: pd.DataFrame) -> pd.Data
         trimmed[column] = trimmed[column].astype(object).where(~declared.astype(bool), None)
     trimmed["completion"] = people["completion_verified"]
     out = features.copy()
-    partial = replace(tables, people=trimmed)
-    _capacity(partial, out)
-    _identity(partial, out)
+    facts = inputs.facts.reindex(out.index)
+    _capacity(trimmed, facts, out)
+    _identity(trimmed, out)
     return out[list(FEATURE_NAMES)].astype(float)

@@ -24,7 +24,7 @@ from scoring.models import (
 )
 from scoring.population.generate import population_draw
 from scoring.population.store import population_save
-from scoring.selectors import model_active, tables_load
+from scoring.selectors import feature_inputs_load, model_active
 from scoring.services.scores import (
     model_version_train,
     score_recompute,
@@ -80,8 +80,8 @@ def demo_population_score() -> int:
         return 0
     now = timezone.now()
     day = timezone.localdate(now)
-    tables = tables_load(user_ids=user_ids, as_of=day, previous_before=now)
-    scored = scores_compute(model=model, features=features_compute(tables, as_of=day))
+    inputs = feature_inputs_load(user_ids=user_ids, as_of=day, previous_before=now)
+    scored = scores_compute(model=model, features=features_compute(inputs, as_of=day))
     return snapshots_write_and_follow_up(
         scored=scored, model_version_id=model.model_version_id, trigger="demo", computed_at=now
     )

@@ -19,7 +19,7 @@ from accounts.selectors import users_consenting_to_scoring
 from scoring.ml.features import features_compute, features_verified_only
 from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, RecomputeChunk, RecomputeRun
-from scoring.selectors import tables_load
+from scoring.selectors import feature_inputs_load
 from scoring.services.pending import pending_requeue
 from scoring.services.scores import scores_compute, snapshots_write_and_follow_up
 from scoring.signals import recompute_run_starting
@@ -95,10 +95,10 @@ def recompute_chunk_process(*, chunk_id: int) -> int:
     created = changed = 0
     if user_ids:
         day = timezone.localdate(run.started_at)
-        tables = tables_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
-        features = features_compute(tables, as_of=day)
+        inputs = feature_inputs_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
+        features = features_compute(inputs, as_of=day)
         scored = scores_compute(
-            model=model, features=features, verified=features_verified_only(tables, features)
+            model=model, features=features, verified=features_verified_only(inputs, features)
         )
         changed = snapshots_write_and_follow_up(
             scored=scored,

@@ -42,7 +42,7 @@ from scoring.ml.features import (
 )
 from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
-from scoring.selectors import RecordFacts, tables_load
+from scoring.selectors import RecordFacts, feature_inputs_load
 from scoring.signals import scores_written
 from sesame_portal.bulk import copy_insert, ids_lookup
 from sesame_portal.errors import ServiceError
@@ -141,9 +141,9 @@ def _features_for(
     """One user's features, and the same from verified data only."""
     now = timezone.now()
     day = as_of or timezone.localdate(now)
-    tables = tables_load(user_ids=[user.pk], as_of=day, previous_before=now)
-    features = features_compute(tables, as_of=day)
-    return features, features_verified_only(tables, features)
+    inputs = feature_inputs_load(user_ids=[user.pk], as_of=day, previous_before=now)
+    features = features_compute(inputs, as_of=day)
+    return features, features_verified_only(inputs, features)
 
 
 def score_recompute(*, user: User, trigger: str) -> ScoreSnapshot | None:

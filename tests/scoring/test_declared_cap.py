@@ -13,7 +13,7 @@ from accounts.services import profile_update
 from scoring.explain.breakdown import snapshot_breakdown
 from scoring.ml.declared import DECLARED_POINTS_CAP, points_capped
 from scoring.models import ScoreSnapshot
-from scoring.selectors import tables_load
+from scoring.selectors import feature_inputs_load
 from scoring.services.recompute import recompute_chunk_process, recompute_run_create
 from scoring.services.scores import score_recompute, score_what_if
 from tests.dates import today
@@ -154,7 +154,7 @@ def test_what_if_counts_a_declared_change_within_the_cap(newcomer):
 
 def test_the_people_table_says_which_answers_are_declared(newcomer):
     profile_update(user=newcomer, sections={"income": {"income_band": "gt50k"}})
-    tables = tables_load(user_ids=[newcomer.pk], as_of=today())
+    inputs = feature_inputs_load(user_ids=[newcomer.pk], as_of=today())
 
-    assert tables.people.loc[newcomer.pk, "declared"] == frozenset({"income_band"})
-    assert tables.people.loc[newcomer.pk, "completion_verified"] == 0
+    assert inputs.people.loc[newcomer.pk, "declared"] == frozenset({"income_band"})
+    assert inputs.people.loc[newcomer.pk, "completion_verified"] == 0
