@@ -96,10 +96,10 @@ MIDDLEWARE = [
     "sesame_portal.middleware.api_no_store_middleware",
     "sesame_portal.middleware.null_character_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # A session whose sign-in was revoked (devices page, log out everywhere, password
-    # change elsewhere) is logged out here, before any view sees it.
-    "accounts.web_sessions.sign_in_middleware",
+    # Django's, reading the user with the session's sign-in in one query: a session
+    # whose sign-in was revoked (devices page, log out everywhere, password change
+    # elsewhere) is logged out here, before any view sees it.
+    "accounts.web_sessions.SignInAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -124,7 +124,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.notifications",
             ],
-            "libraries": {"icons": "sesame_portal.templatetags.icons"},
+            "libraries": {
+                "icons": "sesame_portal.templatetags.icons",
+                "kept": "sesame_portal.templatetags.kept",
+            },
         },
     },
 ]
@@ -171,6 +174,18 @@ elif _cache_url:
     raise ImproperlyConfigured("CACHE_URL must be a redis:// URL.")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read from the cache and written through to the database when the cache is
+# shared by every process (Redis): one Redis read instead of a database query on every
+# logged-in request. Whether a session may go on is never taken from the cache: its
+# sign-in is read from the database with the user at every request
+# (accounts.web_sessions). A per-process memory cache would let one process serve
+# session data another has changed or ended, so without Redis sessions stay in the
+# database alone.
+SESSION_ENGINE = (
+    "sesame_portal.sessions"
+    if CACHES["default"]["BACKEND"].endswith("RedisCache")
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

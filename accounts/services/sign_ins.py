@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
@@ -95,21 +96,25 @@ def web_session_start(*, user: User, session_key: str, user_agent: str) -> SignI
     return sign_in
 
 
-def web_session_alive(*, user_id: str | int, session_key: str) -> bool:
-    """Whether this logged-in session may go on: its sign-in row exists and is the same
-    user's. Moves "last used" at most every few minutes (one read per request, rarely a
-    write)."""
-    now = timezone.now()
-    row = (
-        SignIn.objects.filter(session_key_hash=session_key_hash(session_key))
-        .values_list("pk", "user_id", "last_used_at")
+def web_session_user(*, user_id: str | int, session_key: str) -> User | None:
+    """The user of a logged-in web session, or None when the session may not go on: its
+    sign-in row is gone (ended from the devices page or the API, by "log out
+    everywhere", by a password change elsewhere) or is another user's. The one check of
+    a web session's sign-in, made on every request of a logged-in session
+    (accounts.web_sessions): the sign-in and the user in one query, always from the
+    database, so an ending is seen at the very next request in every process. Moves
+    "last used" at most every few minutes (rarely a write)."""
+    user = (
+        User.objects.filter(pk=user_id, sign_ins__session_key_hash=session_key_hash(session_key))
+        .annotate(sign_in_pk=F("sign_ins__pk"), sign_in_used_at=F("sign_ins__last_used_at"))
         .first()
     )
-    if row is None or str(row[1]) != str(user_id):
-        return False
-    if row[2] < now - LAST_USED_INTERVAL:
-        SignIn.objects.filter(pk=row[0]).update(last_used_at=now)
-    return True
+    if user is None:
+        return None
+    now = timezone.now()
+    if user.sign_in_used_at < now - LAST_USED_INTERVAL:
+        SignIn.objects.filter(pk=user.sign_in_pk).update(last_used_at=now)
+    return user
 
 
 def web_session_end(*, session_key: str) -> None:
