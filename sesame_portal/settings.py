@@ -134,6 +134,10 @@ TEMPLATES = [
 
 FORM_RENDERER = "sesame_portal.forms.PortalFormRenderer"
 
+# Connections are kept for a minute and checked (`SELECT 1`) at the first query of each
+# request that reuses one. The check costs a round trip per request; without it a
+# connection cut while idle (a PostgreSQL restart or failover, a pooler's or firewall's
+# idle timeout) fails the next request on it with a 500, since Django does not retry.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
