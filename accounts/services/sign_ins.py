@@ -130,8 +130,11 @@ def web_session_user(*, user_id: int, session_key: str) -> User | None:
     if not found:
         return None
     user = found[0]
+    used_at = user.sign_in_used_at  # not a field of the model: read as the database gives it
+    if timezone.is_naive(used_at):  # SQLite: in the connection's time zone (UTC)
+        used_at = timezone.make_aware(used_at, connection.timezone)
     now = timezone.now()
-    if user.sign_in_used_at < now - LAST_USED_INTERVAL:
+    if used_at < now - LAST_USED_INTERVAL:
         SignIn.objects.filter(pk=user.sign_in_pk).update(last_used_at=now)
     return user
 

@@ -6,6 +6,8 @@ CACHE_URL); the cached engine is forced here for both."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
@@ -13,6 +15,7 @@ from django.core.cache import cache, caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import SignIn, User, session_key_hash
@@ -193,3 +196,19 @@ def test_a_session_signed_with_a_retired_secret_key_stays_with_its_sign_in(owner
     row = SignIn.objects.get(user=owner, kind="session")
     assert row.session_key_hash == session_key_hash(new_key)
     assert logged_in(client)
+
+
+def test_a_web_sessions_last_used_moves_at_most_every_few_minutes(owner):
+    client = warm_login()
+    row = SignIn.objects.get(user=owner, kind="session")
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    SignIn.objects.filter(pk=row.pk).update(last_used_at=long_ago)
+
+    assert logged_in(client)
+    row.refresh_from_db()
+    moved = row.last_used_at
+    assert moved > long_ago
+
+    assert logged_in(client)
+    row.refresh_from_db()
+    assert row.last_used_at == moved
