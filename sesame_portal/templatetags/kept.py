@@ -8,6 +8,8 @@ newline is not part of the part (base.html places it)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -25,14 +27,14 @@ _kept = Recent(500)
 
 @register.simple_tag
 def kept(template_name: str, **values) -> SafeString:
-    key = repr(
-        (
-            template_name,
-            get_language(),
-            get_script_prefix(),
-            sorted((name, str(value)) for name, value in values.items()),
-        )
+    shown = (
+        template_name,
+        get_language(),
+        get_script_prefix(),
+        sorted((name, str(value)) for name, value in values.items()),
     )
+    # Hashed: a path may carry a token (an appeal's link), which no key should hold.
+    key = hashlib.sha256(repr(shown).encode()).hexdigest()
     html = None if settings.DEBUG else _kept.get(key)  # DEBUG: templates being edited
     if html is None:
         html = render_to_string(template_name, values).removesuffix("\n")
