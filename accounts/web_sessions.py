@@ -1,38 +1,88 @@
 """Web sessions as sign-ins: a row for each login (by signal), a check on each request
-that the row still exists (a middleware), and keeping the current session logged in
-when the password changes."""
+that the row still exists (the authentication middleware, with the user in the same
+query), and keeping the current session logged in when the password changes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.contrib.auth import SESSION_KEY, update_session_auth_hash
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    load_backend,
+    update_session_auth_hash,
+)
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
 
 from accounts import services
 from accounts.models import User
 
 
-def sign_in_middleware(
-    get_response: Callable[[HttpRequest], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
-    """Log out a session whose sign-in was revoked (from the devices page or the API, by
-    "log out everywhere" or by a password change elsewhere). Runs after the
-    authentication middleware; a request without a logged-in session costs nothing."""
+def session_user(request: HttpRequest) -> User | AnonymousUser:
+    """The user of the request's session: Django's `get_user` (the login's backend still
+    configured, the user still allowed to log in, the session's password hash still the
+    user's), with the user read together with the session's sign-in in one query
+    (`services.web_session_user`). A session whose sign-in has ended or whose password
+    hash no longer matches is flushed."""
+    session = request.session
+    try:
+        user_id = User._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except KeyError:
+        return AnonymousUser()
+    user = services.web_session_user(user_id=user_id, session_key=session.session_key)
+    if user is None:
+        session.flush()
+        return AnonymousUser()
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return AnonymousUser()
+    # ModelBackend's rule (an inactive user is out), as its get_user applies it; a
+    # backend without one logs nobody in here.
+    allowed = getattr(load_backend(backend_path), "user_can_authenticate", None)
+    if allowed is None or not allowed(user):
+        return AnonymousUser()
+    session_hash = session.get(HASH_SESSION_KEY)
+    auth_hash = user.get_session_auth_hash()
+    if session_hash and constant_time_compare(session_hash, auth_hash):
+        return user
+    if session_hash and any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    ):
+        # Signed with a retired SECRET_KEY: Django gives the session a new key and hash;
+        # its sign-in follows the key.
+        old_key = session.session_key
+        session.cycle_key()
+        session[HASH_SESSION_KEY] = auth_hash
+        services.web_session_rekey(old_key=old_key, new_key=session.session_key)
+        return user
+    session.flush()
+    return AnonymousUser()
 
-    def middleware(request: HttpRequest) -> HttpResponse:
-        session = getattr(request, "session", None)
-        logged_in = session is not None and session.session_key and SESSION_KEY in session
-        if logged_in and not services.web_session_alive(
-            user_id=session[SESSION_KEY], session_key=session.session_key
-        ):
-            session.flush()
-            request.user = AnonymousUser()
-        return get_response(request)
 
-    return middleware
+class SignInAuthenticationMiddleware(AuthenticationMiddleware):
+    """Django's authentication middleware, for a logged-in session eager and one query
+    (`session_user`): the user comes with the check that the session's sign-in still
+    stands, so a session ended elsewhere (the devices page or the API, "log out
+    everywhere", a password change) is logged out before any view sees it. A request
+    without a logged-in session costs nothing, as with Django's."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        session = request.session
+        if session.session_key and SESSION_KEY in session:
+            user = session_user(request)
+            # Where Django's lazy user keeps what it loaded (the request log reads it).
+            request.user = request._cached_user = user
+
+            async def auser() -> User | AnonymousUser:
+                return user
+
+            request.auser = auser
 
 
 def _logged_in(sender, request: HttpRequest | None, user: User, **kwargs) -> None:

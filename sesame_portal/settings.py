@@ -96,10 +96,10 @@ MIDDLEWARE = [
     "sesame_portal.middleware.api_no_store_middleware",
     "sesame_portal.middleware.null_character_middleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # A session whose sign-in was revoked (devices page, log out everywhere, password
-    # change elsewhere) is logged out here, before any view sees it.
-    "accounts.web_sessions.sign_in_middleware",
+    # Django's, reading the user with the session's sign-in in one query: a session
+    # whose sign-in was revoked (devices page, log out everywhere, password change
+    # elsewhere) is logged out here, before any view sees it.
+    "accounts.web_sessions.SignInAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -124,13 +124,20 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.notifications",
             ],
-            "libraries": {"icons": "sesame_portal.templatetags.icons"},
+            "libraries": {
+                "icons": "sesame_portal.templatetags.icons",
+                "kept": "sesame_portal.templatetags.kept",
+            },
         },
     },
 ]
 
 FORM_RENDERER = "sesame_portal.forms.PortalFormRenderer"
 
+# Connections are kept for a minute and checked (`SELECT 1`) at the first query of each
+# request that reuses one. The check costs a round trip per request; without it a
+# connection cut while idle (a PostgreSQL restart or failover, a pooler's or firewall's
+# idle timeout) fails the next request on it with a 500, since Django does not retry.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
@@ -171,6 +178,18 @@ elif _cache_url:
     raise ImproperlyConfigured("CACHE_URL must be a redis:// URL.")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read from the cache and written through to the database when the cache is
+# shared by every process (Redis): one Redis read instead of a database query on every
+# logged-in request. Whether a session may go on is never taken from the cache: its
+# sign-in is read from the database with the user at every request
+# (accounts.web_sessions). A per-process memory cache would let one process serve
+# session data another has changed or ended, so without Redis sessions stay in the
+# database alone.
+SESSION_ENGINE = (
+    "sesame_portal.sessions"
+    if CACHES["default"]["BACKEND"].endswith("RedisCache")
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

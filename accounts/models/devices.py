@@ -21,7 +21,7 @@ def session_key_hash(session_key: str) -> str:
 class SignIn(models.Model):
     """One live sign-in: an API token or a web session. Deleting the row ends it: a token
     row goes with its token; a session whose row is gone is logged out at its next request
-    (see accounts.middleware). A web session is known only by a hash of its key, so a
+    (see accounts.web_sessions). A web session is known only by a hash of its key, so a
     leaked table lets nobody take over a session."""
 
     class Kind(models.TextChoices):

@@ -26,10 +26,10 @@ from accounts.services.sign_ins import (
     password_change,
     sign_in_revoke,
     sign_out_everywhere,
-    web_session_alive,
     web_session_end,
     web_session_rekey,
     web_session_start,
+    web_session_user,
 )
 from accounts.services.verification import (
     section_verification_decide,
@@ -60,10 +60,10 @@ __all__ = [
     "sign_in_revoke",
     "sign_out_everywhere",
     "user_register",
-    "web_session_alive",
     "web_session_end",
     "web_session_rekey",
     "web_session_start",
+    "web_session_user",
     "work_email_challenge_start",
     "work_email_verify",
 ]

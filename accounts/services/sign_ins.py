@@ -4,11 +4,13 @@ at once (on request, or because the password changed), and announcing a new devi
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
@@ -95,21 +97,46 @@ def web_session_start(*, user: User, session_key: str, user_agent: str) -> SignI
     return sign_in
 
 
-def web_session_alive(*, user_id: str | int, session_key: str) -> bool:
-    """Whether this logged-in session may go on: its sign-in row exists and is the same
-    user's. Moves "last used" at most every few minutes (one read per request, rarely a
-    write)."""
+def _web_session_query(*, user_id: int, key_hash: str) -> QuerySet:
+    return User.objects.filter(pk=user_id, sign_ins__session_key_hash=key_hash).annotate(
+        sign_in_pk=F("sign_ins__pk"), sign_in_used_at=F("sign_ins__last_used_at")
+    )[:1]
+
+
+_STAND_INS = {"user_id": -1, "key_hash": "stand-in"}
+
+
+@functools.cache
+def _web_session_sql(vendor: str) -> str:
+    """The SQL of `_web_session_query`, built by the ORM once per process: building and
+    compiling it costs the ORM several times what the database takes to answer it, on
+    every logged-in request. Its values must come out in the order it is run with."""
+    sql, params = _web_session_query(**_STAND_INS).query.sql_with_params()
+    if list(params) != list(_STAND_INS.values()):
+        raise RuntimeError(f"unexpected parameters of the sign-in query: {params!r}")
+    return sql
+
+
+def web_session_user(*, user_id: int, session_key: str) -> User | None:
+    """The user of a logged-in web session, or None when the session may not go on: its
+    sign-in row is gone (ended from the devices page or the API, by "log out
+    everywhere", by a password change elsewhere) or is another user's. The one check of
+    a web session's sign-in, made on every request of a logged-in session
+    (accounts.web_sessions): the sign-in and the user in one query, always from the
+    database, so an ending is seen at the very next request in every process. Moves
+    "last used" at most every few minutes (rarely a write)."""
+    sql = _web_session_sql(connection.vendor)
+    found = list(User.objects.raw(sql, [user_id, session_key_hash(session_key)]))
+    if not found:
+        return None
+    user = found[0]
+    used_at = user.sign_in_used_at  # not a field of the model: read as the database gives it
+    if timezone.is_naive(used_at):  # SQLite: in the connection's time zone (UTC)
+        used_at = timezone.make_aware(used_at, connection.timezone)
     now = timezone.now()
-    row = (
-        SignIn.objects.filter(session_key_hash=session_key_hash(session_key))
-        .values_list("pk", "user_id", "last_used_at")
-        .first()
-    )
-    if row is None or str(row[1]) != str(user_id):
-        return False
-    if row[2] < now - LAST_USED_INTERVAL:
-        SignIn.objects.filter(pk=row[0]).update(last_used_at=now)
-    return True
+    if used_at < now - LAST_USED_INTERVAL:
+        SignIn.objects.filter(pk=user.sign_in_pk).update(last_used_at=now)
+    return user
 
 
 def web_session_end(*, session_key: str) -> None:

@@ -34,9 +34,10 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The queries of a warm score home: the session, the sign-in, the user, then the page's
-# own: everything that may change (one, with the nightly schedule), the offered benefits.
-WARM_QUERIES = 5
+# The queries of a warm score home: the session (none when sessions are read from Redis),
+# the sign-in with the user, then the page's own: everything that may change (one, with
+# the nightly schedule), the offered benefits.
+WARM_QUERIES = 4
 # The first request after a new score also reads the snapshot and its history to draw.
 COLD_QUERIES = WARM_QUERIES + 2
 
