@@ -507,9 +507,10 @@ def main(argv: list[str]) -> int:
         "",
         f"Server: gunicorn, {args.workers} sync workers, DEBUG off, on 127.0.0.1:{PORT}, "
         f"PostgreSQL (database `{DATABASE}`, created and dropped by the script) and the "
-        f"Redis cache `{REDIS}/{REDIS_DB}` (sessions stay in the database; the cache holds the "
-        f"rate limits). Data: `load_demo` (model, 9 partners, 9 benefits, 300 synthetic "
-        f"people) plus {args.people} verified people with the demo records and a score, "
+        f"Redis cache `{REDIS}/{REDIS_DB}` (sessions, written through to the database; the "
+        f"rate limits; the score home's drawings). Data: `load_demo` (model, 9 partners, "
+        f"9 benefits, 300 synthetic people) plus {args.people} verified people with the "
+        f"demo records and a score, "
         f"each with a logged-in session that wrk cycles through. Load: wrk, 2 threads, "
         f"{args.connections} connections, {args.seconds} s a case, {args.rounds} rounds "
         f"interleaved after a 2 s warm-up of each; wrk and PostgreSQL share the same 2 "
