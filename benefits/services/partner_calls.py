@@ -52,6 +52,7 @@ from benefits.selectors import (
 )
 from benefits.services.anomalies import identity_mismatches_flag
 from benefits.services.partner_access import PARTNER_ACCESS_VERSION
+from scoring.models import ScoreSnapshot
 from scoring.selectors import score_usable
 from sesame_portal.counters import (
     counter_subtract,
@@ -437,22 +438,29 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
         transaction.atomic(),
     ):
         authorization = _authorization(record, token, disclosure="score")
-        grant = authorization.grant
-        snapshot = score_usable(user=grant.user)
-        if snapshot is None:
-            raise ServiceError(
-                "score_unavailable", _("No score can be shared for this person."), status_code=404
-            )
-        answer = {
-            "score": snapshot.score,
-            "band": snapshot.band,
-            "computed_at": timezone.localtime(snapshot.computed_at),
-        }
-        if _refusal(authorization, "subscores") is None:
-            answer["dimensions"] = snapshot.dimensions
+        answer = _score_answer(record, authorization, score_usable(user=authorization.grant.user))
         _query_use(authorization)
-        record.fields_disclosed = sorted(answer)
         return answer
+
+
+def _score_answer(
+    record: CallRecord, authorization: PartnerAuthorization, snapshot: ScoreSnapshot | None
+) -> dict:
+    """The score as the authorisation's scope discloses it, named in the call's log row;
+    score_unavailable when there is no usable score."""
+    if snapshot is None:
+        raise ServiceError(
+            "score_unavailable", _("No score can be shared for this person."), status_code=404
+        )
+    answer = {
+        "score": snapshot.score,
+        "band": snapshot.band,
+        "computed_at": timezone.localtime(snapshot.computed_at),
+    }
+    if _refusal(authorization, "subscores") is None:
+        answer["dimensions"] = snapshot.dimensions
+    record.fields_disclosed = sorted(answer)
+    return answer
 
 
 def partner_score_fast(*, partner: Partner, api_key: PartnerApiKey | None, token: str) -> dict:
@@ -472,19 +480,7 @@ def partner_score_fast(*, partner: Partner, api_key: PartnerApiKey | None, token
         refusal = _refusal(found, "score")
         if refusal is not None:
             raise _refused(refusal)
-        snapshot = found.latest_score if found.scoring_consent else None
-        if snapshot is None:
-            raise ServiceError(
-                "score_unavailable", _("No score can be shared for this person."), status_code=404
-            )
-        answer = {
-            "score": snapshot.score,
-            "band": snapshot.band,
-            "computed_at": timezone.localtime(snapshot.computed_at),
-        }
-        if _refusal(found, "subscores") is None:
-            answer["dimensions"] = snapshot.dimensions
-        record.fields_disclosed = sorted(answer)
+        answer = _score_answer(record, found, found.latest_score if found.scoring_consent else None)
         record.counts_use = True
         return answer
 
