@@ -615,8 +615,15 @@ def score_history(*, user: User, limit: int | None = 60) -> QuerySet[ScoreSnapsh
 def score_recompute_status(*, user: User) -> str | None:
     """ "computing" while a per-user recompute is queued or running, "failed" once the
     worker gave up on it, None when nothing is waiting."""
-    pending = PendingRecompute.objects.filter(user_id=user.pk).values("failed_at").first()
-    return recompute_status_of(pending is not None, pending and pending["failed_at"])
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(**score_recompute_status_at(user=OuterRef("pk")))
+        .values("recompute_pending", "recompute_failed_at")
+        .first()
+    )
+    if row is None:
+        return None
+    return recompute_status_of(row["recompute_pending"], row["recompute_failed_at"])
 
 
 def recompute_status_of(pending: bool, failed_at: datetime.datetime | None) -> str | None:
