@@ -29,7 +29,7 @@ from benefits.models import (
     Voucher,
 )
 from scoring.models import ScoreSnapshot
-from scoring.selectors import court_listed_at, score_usable
+from scoring.selectors import court_listed_at, score_usable, snapshots_latest_first
 from sesame_portal.bulk import ids_lookup
 from sesame_portal.prepared import PreparedQuery
 
@@ -126,7 +126,7 @@ def _authorisations_with_score(*, prefix: str, at: datetime.datetime):
     person = OuterRef("grant__user_id")
     # The latest snapshot as score_latest_summary picks it: its score, band, time and
     # sub-scores (a compact row: the sub-scores are five numbers).
-    latest = ScoreSnapshot.objects.filter(user_id=person).order_by("-computed_at", "-id")
+    latest = snapshots_latest_first(person)
     return (
         PartnerAuthorization.objects.select_related("partner", "grant", "grant__revocation")
         .filter(prefix=prefix)
@@ -408,7 +408,7 @@ def qualifying_preview(
     thresholds = sorted(set(thresholds or []) | {benefit.min_score})
     consenting = sorted(set(users_consenting_to_scoring()))
     # Each user's latest snapshot as score_latest picks it (by computed_at, then id).
-    latest = ScoreSnapshot.objects.filter(user_id=OuterRef("pk")).order_by("-computed_at", "-id")
+    latest = snapshots_latest_first(OuterRef("pk"))
     # Judge everything but the score once (of people at the lowest threshold or above);
     # then count by score.
     lowest = min(thresholds)

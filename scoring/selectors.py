@@ -364,9 +364,19 @@ def _facts_load(
 
     # Each friend's latest score before the run and court listing: one probe each into
     # the (user, computed_at) index and the identity's, never a scan of either table.
-    previous = ScoreSnapshot.objects.filter(user_id=OuterRef("friend_id"))
+    # Their current snapshot, unless this run wrote it: then (rarely) the history's last.
+    friend = OuterRef("friend_id")
+    previous = snapshots_latest_first(friend)
     if previous_before is not None:
         previous = previous.filter(computed_at__lt=previous_before)
+        earlier = ScoreSnapshot.objects.filter(
+            user_id=friend, current=False, computed_at__lt=previous_before
+        ).order_by("-computed_at", "-id")
+        previous_score = Coalesce(
+            Subquery(previous.values("score")[:1]), Subquery(earlier.values("score")[:1])
+        )
+    else:
+        previous_score = Subquery(previous.values("score")[:1])
     listed = CourtListEntry.objects.filter(
         id_number_hash=Subquery(
             Identity.objects.filter(user_id=OuterRef(OuterRef("friend_id"))).values(
@@ -379,12 +389,7 @@ def _facts_load(
         {
             "n": Count("pk"),
             # A double's mean of whole numbers: their exact sum over their count.
-            "score_mean": Avg(
-                Cast(
-                    Subquery(previous.order_by("-computed_at").values("score")[:1]),
-                    FloatField(),
-                )
-            ),
+            "score_mean": Avg(Cast(previous_score, FloatField())),
             "listed": Count("pk", filter=Exists(listed)),
         },
     )
@@ -425,12 +430,19 @@ def feature_inputs_load(
 MODEL_VERSION_HEAVY = ("model_version__artifact", "model_version__card")
 
 
+def snapshots_latest_first(user: User | int | OuterRef) -> QuerySet[ScoreSnapshot]:
+    """The user's snapshots that may be their latest, latest first (by computed_at, then
+    id): the first is their score. Every reader of a latest score starts here. Only
+    current snapshots (scoring.services.snapshot_history): on PostgreSQL one partition,
+    however long the history."""
+    return ScoreSnapshot.objects.filter(user_id=user, current=True).order_by("-computed_at", "-id")
+
+
 def score_latest(*, user: User) -> ScoreSnapshot | None:
     return (
-        ScoreSnapshot.objects.filter(user=user)
+        snapshots_latest_first(user.pk)
         .select_related("model_version")
         .defer(*MODEL_VERSION_HEAVY)
-        .order_by("-computed_at", "-id")
         .first()
     )
 
@@ -551,10 +563,7 @@ def score_latest_summary(*, user_id: int) -> ScoreSnapshot | None:
     """The latest score with only its score, band, time and sub-scores: what a partner can
     be shown, without reading the reasons and features stored beside them."""
     return (
-        ScoreSnapshot.objects.filter(user_id=user_id)
-        .only("score", "band", "computed_at", "dimensions")
-        .order_by("-computed_at", "-id")
-        .first()
+        snapshots_latest_first(user_id).only("score", "band", "computed_at", "dimensions").first()
     )
 
 
@@ -652,7 +661,7 @@ def score_latest_at(*, user: OuterRef) -> dict:
     mine = ScoreSnapshot.objects.filter(user_id=user)
     counted = mine.order_by().values("user_id").annotate(n=Count("pk")).values("n")
     return {
-        "latest_id": Subquery(mine.order_by("-computed_at", "-id").values("id")[:1]),
+        "latest_id": Subquery(snapshots_latest_first(user).values("id")[:1]),
         "snapshots": Coalesce(Subquery(counted), 0, output_field=IntegerField()),
     }
 

@@ -26,6 +26,7 @@ from scoring.services.recompute import (
     recompute_run_create,
     recompute_stale_claim,
 )
+from scoring.services.snapshot_history import snapshot_history_maintain
 
 # Changes arriving within this many seconds ride on one recompute.
 RECOMPUTE_WINDOW_SECONDS = 3
@@ -83,7 +84,9 @@ def recompute_chunk(chunk_id: int) -> int:
 
 @shared_task(name="scoring.recompute_nightly", ignore_result=True)
 def recompute_nightly() -> int:
-    """Beat: everyone, every night."""
+    """Beat: everyone, every night; first the history's months ahead are made and those
+    past the retention dropped (scoring.services.snapshot_history)."""
+    snapshot_history_maintain()
     return recompute_run_start().pk
 
 

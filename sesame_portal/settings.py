@@ -243,6 +243,10 @@ CLIENT_IP_META_KEY = (
 
 # Days from a partner's approval to its next review (flagged in the admin once past).
 PARTNER_REVIEW_DAYS = env_int("PARTNER_REVIEW_DAYS", 365, minimum=1)
+# Months of score history kept: a superseded snapshot older than this goes with its
+# month (scoring.services.snapshot_history); a person's current score never does. 0 keeps
+# all. Three years cover the longest window a feature reads (24 months) with a year to spare.
+SCORE_HISTORY_MONTHS = env_int("SCORE_HISTORY_MONTHS", 36, minimum=0)
 
 # LocaleMiddleware: the language chosen with the header's switch (its cookie) first, then
 # the browser's first Chinese or English preference, then zh-Hans (LANGUAGE_CODE).

@@ -45,6 +45,7 @@ from scoring.models import (
     WealthHolding,
 )
 from scoring.services.scores import model_version_create
+from scoring.services.snapshot_history import snapshots_supersede
 from tests.dates import days_ago, in_days, month_starts, today
 
 # The password of the named users (owner, other, admin) tests sign in with.
@@ -174,6 +175,7 @@ class ScoreSnapshotFactory(DjangoModelFactory):
 
     class Meta:
         model = ScoreSnapshot
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     score = 650
@@ -193,6 +195,13 @@ class ScoreSnapshotFactory(DjangoModelFactory):
     )
     trigger = "test"
     computed_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def superseding(obj, create, extracted, **kwargs):
+        # As every write of a score does: the user's earlier snapshots become history.
+        if create:
+            snapshots_supersede(user_ids=[obj.user_id])
+            obj.refresh_from_db(fields=["current"])
 
 
 class CreditAccountFactory(DjangoModelFactory):

@@ -41,19 +41,16 @@ class ScoreSnapshot(models.Model):
     run = models.ForeignKey(
         "RecomputeRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"
     )
+    # False once a later snapshot of the user is written (scoring.services.snapshot_history
+    # .snapshots_supersede): a person's latest snapshot is always current. On PostgreSQL
+    # the table is partitioned on it, the history again by month (migration 0013), so
+    # reading a latest score probes one partition and old months can be dropped whole.
+    current = models.BooleanField(_("current"), default=True, db_default=True)
 
     class Meta:
         verbose_name = _("score snapshot")
         verbose_name_plural = _("score snapshots")
         indexes = [models.Index(fields=["user", "-computed_at"])]
-        constraints = [
-            # A chunk delivered twice (a worker killed mid-way) cannot score anyone twice.
-            models.UniqueConstraint(
-                fields=["user", "run"],
-                condition=models.Q(run__isnull=False),
-                name="one_snapshot_per_user_per_run",
-            ),
-        ]
         get_latest_by = "computed_at"
 
     def __str__(self) -> str:

@@ -1,10 +1,10 @@
 """The nightly recompute of everyone: a run split into chunks of user ids, each chunk
 read with a fixed number of queries, scored with one vectorised pass and written, with the
 notifications and benefit unlocks it causes, by the pipeline the per-user recompute shares
-(scoring.services.scores.snapshots_write_and_follow_up): bulk, a fixed number of queries. Chunks are
-idempotent (one snapshot per user per run, enforced by a unique constraint), so a chunk
-delivered twice after a worker died holding it scores nobody twice; the sweep re-queues
-chunks that went quiet, whatever the broker."""
+(scoring.services.scores.snapshots_write_and_follow_up): bulk, a fixed number of queries. A chunk
+is claimed and written in one transaction (see recompute_chunk_process), so a chunk
+delivered twice, or again after a worker died holding it, scores nobody twice; the sweep
+re-queues chunks that went quiet, whatever the broker."""
 
 from __future__ import annotations
 
@@ -85,37 +85,48 @@ def recompute_run_create(
 def recompute_chunk_process(*, chunk_id: int) -> int:
     """Score one chunk; return how many users were scored now (0 if it was done). Only
     the users whose score changed get a new snapshot (see snapshots_write_and_follow_up);
-    the chunk, once done, records that the others were checked."""
+    the chunk, once done, records that the others were checked.
+
+    Exactly once: the chunk is claimed (done_at set where it was empty) at the start of
+    the transaction that writes its snapshots. A second delivery waits on the claimed row
+    and then finds it done; a worker that dies mid-way rolls the claim back with
+    everything else. No unique index is needed for it, which the monthly partitions of
+    the snapshot table could not enforce per run (their keys must hold the month).
+    """
     chunk = RecomputeChunk.objects.select_related("run", "run__model_version").get(pk=chunk_id)
     if chunk.done_at is not None or chunk.run.model_version is None:
         return 0
     run = chunk.run
     model = model_verified(run.model_version)
-    user_ids = _consenting_user_ids(chunk.first_user_id, chunk.last_user_id)
-    created = changed = 0
-    if user_ids:
-        day = timezone.localdate(run.started_at)
-        inputs = feature_inputs_load(user_ids=user_ids, as_of=day, previous_before=run.started_at)
-        features = features_compute(inputs, as_of=day)
-        scored = scores_compute(
-            model=model, features=features, verified=features_verified_only(inputs, features)
-        )
-        changed = snapshots_write_and_follow_up(
-            scored=scored,
-            model_version_id=model.model_version_id,
-            trigger=f"{run.kind}_run",
-            computed_at=timezone.now(),
-            run_id=run.pk,
-            only_changes=True,
-        )
-        created = len(scored)
     with transaction.atomic():
-        # Compare-and-set: only the first delivery to finish counts the chunk as done.
         claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(
-            done_at=timezone.now(), users_done=created
+            done_at=timezone.now()
         )
         if not claimed:
             return 0
+        user_ids = _consenting_user_ids(chunk.first_user_id, chunk.last_user_id)
+        created = changed = 0
+        if user_ids:
+            day = timezone.localdate(run.started_at)
+            inputs = feature_inputs_load(
+                user_ids=user_ids, as_of=day, previous_before=run.started_at
+            )
+            features = features_compute(inputs, as_of=day)
+            scored = scores_compute(
+                model=model, features=features, verified=features_verified_only(inputs, features)
+            )
+            changed = snapshots_write_and_follow_up(
+                scored=scored,
+                model_version_id=model.model_version_id,
+                trigger=f"{run.kind}_run",
+                computed_at=timezone.now(),
+                run_id=run.pk,
+                only_changes=True,
+            )
+            created = len(scored)
+        RecomputeChunk.objects.filter(pk=chunk.pk).update(
+            done_at=timezone.now(), users_done=created
+        )
         RecomputeRun.objects.filter(pk=run.pk).update(
             chunks_done=F("chunks_done") + 1,
             users_done=F("users_done") + created,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, IntegerField, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +43,7 @@ from scoring.ml.features import (
 from scoring.ml.health import model_usable, model_verified
 from scoring.models import ModelVersion, ScoreSnapshot
 from scoring.selectors import RecordFacts, feature_inputs_load
+from scoring.services.snapshot_history import snapshots_supersede
 from scoring.signals import scores_written
 from sesame_portal.bulk import copy_insert, ids_lookup
 from sesame_portal.errors import ServiceError
@@ -194,8 +195,8 @@ def snapshots_insert(
     computed_at: datetime.datetime,
     run_id: int | None,
 ) -> None:
-    """Insert a snapshot for every scored row; a run's snapshot for a user who already has
-    one in that run (a chunk delivered again) is left out.
+    """Insert a snapshot for every scored row (a run's chunk is written once: see
+    scoring.services.recompute.recompute_chunk_process).
 
     Streamed with COPY on PostgreSQL (see sesame_portal.bulk.copy_insert), straight from
     the arrays: each row's points and values are bytes of the score's arrays.
@@ -218,15 +219,14 @@ def snapshots_insert(
             strict=False,
         ),
         json_columns=_SNAPSHOT_JSON,
-        ignore_conflicts=run_id is not None,
     )
 
 
 class _Latest(NamedTuple):
+    snapshot_id: int
     score: int
     model_version_id: int
     points: bytes | memoryview | None
-    run_id: int | None
     by_email: bool
 
 
@@ -237,18 +237,20 @@ def _latest_snapshots(user_ids: list[int]) -> dict[int, _Latest]:
     if connection.vendor == "postgresql":
         # The models' own tables, never input.
         sql = (
-            "SELECT s.user_id, s.score, s.model_version_id, s.feature_points, s.run_id, "  # noqa: S608
+            "SELECT s.user_id, s.id, s.score, s.model_version_id, s.feature_points, "  # noqa: S608
             f"EXISTS (SELECT 1 FROM {NotificationPreference._meta.db_table} p "
             "WHERE p.user_id = s.user_id AND p.by_email) "
             "FROM unnest(%s::bigint[]) AS u(id) CROSS JOIN LATERAL ("
-            "SELECT user_id, score, model_version_id, feature_points, run_id "
-            f"FROM {ScoreSnapshot._meta.db_table} WHERE user_id = u.id "
+            "SELECT id, user_id, score, model_version_id, feature_points "
+            f"FROM {ScoreSnapshot._meta.db_table} WHERE user_id = u.id AND current "
             "ORDER BY computed_at DESC, id DESC LIMIT 1) s"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [list(user_ids)])
             return {row[0]: _Latest(*row[1:]) for row in cursor.fetchall()}
-    latest = ScoreSnapshot.objects.filter(user_id=OuterRef("pk")).order_by("-computed_at", "-id")
+    latest = ScoreSnapshot.objects.filter(user_id=OuterRef("pk"), current=True).order_by(
+        "-computed_at", "-id"
+    )
     ids = (
         User.objects.filter(**ids_lookup(user_ids, "pk"))
         .annotate(latest=Subquery(latest.values("id")[:1]))
@@ -261,7 +263,7 @@ def _latest_snapshots(user_ids: list[int]) -> dict[int, _Latest]:
                 NotificationPreference.objects.filter(user_id=OuterRef("user_id"), by_email=True)
             )
         )
-        .values_list("user_id", "score", "model_version_id", "feature_points", "run_id", "by_email")
+        .values_list("user_id", "id", "score", "model_version_id", "feature_points", "by_email")
     )
     wanted = set(user_ids)
     return {row[0]: _Latest(*row[1:]) for row in rows if row[0] in wanted}
@@ -306,30 +308,35 @@ class _Written(NamedTuple):
 
 
 def _snapshots_written(
-    *, user_ids: list[int], computed_at: datetime.datetime, run_id: int | None
+    *,
+    user_ids: list[int],
+    computed_at: datetime.datetime,
+    run_id: int | None,
+    latest: dict[int, _Latest] | None = None,
 ) -> list[_Written]:
-    """The snapshots this call wrote (none for users whose snapshot in the run an earlier
-    delivery wrote: those carry its moment), each with the user's previous snapshot,
-    whether they want email and whether a newer snapshot supersedes it. One query: each
-    user's snapshots are probes into the (user, computed_at) index."""
+    """The snapshots this call wrote, each with the user's previous snapshot (from
+    `latest`, their latest as read before the write, when given), whether they want email
+    and whether a newer snapshot supersedes it (it is not current). One query: each user's
+    snapshots are probes into the (user, computed_at) index."""
     previous = ScoreSnapshot.objects.filter(
         user_id=OuterRef("user_id"), computed_at__lt=OuterRef("computed_at")
     ).order_by("-computed_at", "-id")
+    before = {
+        "previous_id": Subquery(previous.values("id")[:1]),
+        "previous_score": Subquery(previous.values("score")[:1]),
+    }
+    if latest is not None:
+        # Known already: each probe above would visit every month of the history.
+        before = {name: Value(None, IntegerField()) for name in before}
     rows = (
         # The run is checked below, not in SQL: PostgreSQL's statistics cannot know a run
         # that started tonight, so it would scan the run's index, ever longer as the
         # night goes on, instead of probing the users' own index.
         ScoreSnapshot.objects.filter(user_id__in=user_ids, computed_at=computed_at)
         .annotate(
-            previous_id=Subquery(previous.values("id")[:1]),
-            previous_score=Subquery(previous.values("score")[:1]),
+            **before,
             by_email=Exists(
                 NotificationPreference.objects.filter(user_id=OuterRef("user_id"), by_email=True)
-            ),
-            superseded=Exists(
-                ScoreSnapshot.objects.filter(
-                    user_id=OuterRef("user_id"), computed_at__gt=OuterRef("computed_at")
-                )
             ),
         )
         .values_list(
@@ -339,11 +346,19 @@ def _snapshots_written(
             "id",
             "score",
             "by_email",
-            "superseded",
+            "current",
             "run_id",
         )
     )
-    return [_Written(*row[:7]) for row in rows if row[7] == run_id]
+    written = [_Written(*row[:6], not row[6]) for row in rows if row[7] == run_id]
+    if latest is None:
+        return written
+    return [
+        row._replace(previous_id=known.snapshot_id, previous_score=known.score)
+        if (known := latest.get(row.user_id))
+        else row
+        for row in written
+    ]
 
 
 def snapshots_write_and_follow_up(
@@ -362,9 +377,9 @@ def snapshots_write_and_follow_up(
     who asked for email. The one pipeline
     from scores to writes, for a nightly chunk and for one user (a batch of one).
 
-    One transaction, so a chunk delivered again finds all of it written or none; a fixed
-    number of queries for any number of rows (COPY on PostgreSQL). Idempotent within a
-    run: a user already scored in the run is neither written nor followed up again. A
+    One transaction (a chunk's is the one that claims it), so a chunk delivered again
+    finds all of it written or none; a fixed number of queries for any number of rows
+    (COPY on PostgreSQL). A
     snapshot that a newer one, committed meanwhile by another recompute, supersedes is
     stored as history but followed up by nobody: the newer score's notification and
     unlocks stand. Returns how many snapshots this call wrote, or with `instances` the
@@ -383,6 +398,7 @@ def snapshots_write_and_follow_up(
     with transaction.atomic(savepoint=False):
         checked: dict[int, _Latest] = {}
         writing = scored
+        latest = None
         if only_changes:
             latest = _latest_snapshots(scored.user_ids)
             unchanged = scores_unchanged(scored, latest=latest, model_version_id=model_version_id)
@@ -398,10 +414,11 @@ def snapshots_write_and_follow_up(
             computed_at=computed_at,
             run_id=run_id,
         )
+        snapshots_supersede(user_ids=writing.user_ids)
         written = {
             row.user_id: row
             for row in _snapshots_written(
-                user_ids=writing.user_ids, computed_at=computed_at, run_id=run_id
+                user_ids=writing.user_ids, computed_at=computed_at, run_id=run_id, latest=latest
             )
         }
         current = [row for row in written.values() if not row.superseded]
@@ -430,10 +447,7 @@ def snapshots_write_and_follow_up(
         if emailed and (notified or any(changes for _receiver, changes in followed)):
             notification_emails_queue(user_ids=emailed, at=computed_at)
     if not instances:
-        # A chunk delivered again finds its first delivery's snapshots unchanged: they
-        # still count as written by the run.
-        again = sum(1 for row in checked.values() if run_id is not None and row.run_id == run_id)
-        return len(written) + again
+        return len(written)
     saved = []
     dimensions = scored.dimensions_by_row()
     for row, user_id in enumerate(scored.user_ids):

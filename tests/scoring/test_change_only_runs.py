@@ -140,10 +140,10 @@ def test_unchanged_means_the_same_model_score_and_points():
     same = np.array([1.0, 2.0], dtype=ARRAY_DTYPE).tobytes()
     other = np.array([2.0, 1.0], dtype=ARRAY_DTYPE).tobytes()
     latest = {
-        1: _Latest(600, 7, same, None, False),  # the same
-        2: _Latest(600, 8, same, None, False),  # another model version
-        3: _Latest(601, 7, same, None, False),  # another score
-        4: _Latest(600, 7, other, None, False),  # the same total from other points
+        1: _Latest(11, 600, 7, same, False),  # the same
+        2: _Latest(12, 600, 8, same, False),  # another model version
+        3: _Latest(13, 601, 7, same, False),  # another score
+        4: _Latest(14, 600, 7, other, False),  # the same total from other points
         # 5: no snapshot yet
     }
 
