@@ -43,17 +43,39 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 
 
 def _sizes() -> dict:
+    """Rows and bytes of the snapshot table, its partitions summed (the partitioned
+    table itself holds none), and the current scores among the rows."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), pg_table_size('scoring_scoresnapshot'),"
-            " pg_indexes_size('scoring_scoresnapshot'),"
-            " pg_total_relation_size('scoring_scoresnapshot')"
-            " FROM scoring_scoresnapshot"
+            "SELECT sum(pg_table_size(relid)), sum(pg_indexes_size(relid)),"
+            " sum(pg_total_relation_size(relid))"
+            " FROM pg_partition_tree('scoring_scoresnapshot')"
         )
-        rows, table, indexes, total = cursor.fetchone()
-    return {"rows": rows, "table": table, "indexes": indexes, "total": total}
+        table, indexes, total = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE current) FROM scoring_scoresnapshot"
+        )
+        rows, current = cursor.fetchone()
+    return {"rows": rows, "current": current, "table": table, "indexes": indexes, "total": total}
+
+
+def _partitions() -> list[tuple[str, int, int]]:
+    """Each partition holding rows (of the current scores, a month of history, or the
+    history's default): its name, rows and bytes with its indexes."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relid::regclass::text, pg_total_relation_size(relid)"
+            " FROM pg_partition_tree('scoring_scoresnapshot') WHERE isleaf ORDER BY 1"
+        )
+        found = []
+        for name, size in cursor.fetchall():
+            cursor.execute(f"SELECT count(*) FROM {name}")  # noqa: S608
+            found.append((name, cursor.fetchone()[0], size))
+    return found
 
 
 def _wal_lsn() -> str:
@@ -76,10 +98,13 @@ def night(day: datetime.datetime, chunk_size: int) -> dict:
     """One nightly run dated `day`, every chunk processed here, as one worker would."""
     from scoring.models import RecomputeRun
     from scoring.services.recompute import recompute_chunk_process
+    from scoring.services.snapshot_history import snapshot_history_maintain
     from scoring.tasks import recompute_run_start
 
     lsn = _wal_lsn()
     t0 = time.perf_counter()
+    # As the nightly task begins: the history's months ahead made, those past kept time gone.
+    snapshot_history_maintain(today=day.date())
     run = recompute_run_start(chunk_size=chunk_size)
     RecomputeRun.objects.filter(pk=run.pk).update(started_at=day)
     scored = 0
@@ -149,6 +174,18 @@ def section(args, context: dict, nights: list[dict]) -> str:
         f"{statistics.median(r['wal'] for r in rest) / mb:,.1f} MB of WAL a night "
         f"(per 1,000,000 people: "
         f"{statistics.median(r['wal'] for r in rest) / args.users * 1_000_000 / mb:,.0f} MB).",
+        f"Current scores after night {len(rest)}: {last['current']:,}; history: "
+        f"{last['rows'] - last['current']:,} snapshots.",
+        "",
+        "Partitions holding rows after the last night (rows; bytes with indexes):",
+        "",
+        "| Partition | Rows | Size |",
+        "|---|---:|---:|",
+        *(
+            f"| `{name}` | {rows:,} | {size / mb:,.1f} MB |"
+            for name, rows, size in context["partitions"]
+            if rows
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -195,6 +232,7 @@ def main(argv: list[str]) -> int:
                 f"{row['total'] / 1024 / 1024:,.1f} MB"
             )
         context["load_end"] = os.getloadavg()[0]
+        context["partitions"] = _partitions()
         text = section(args, context, nights)
         print(text)
         if args.write:
