@@ -5,7 +5,9 @@ visible; a new score reaching the target tells the person once; the goal is expo
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,7 +45,7 @@ def scored(active_model):
 def _api(user):
     from rest_framework.test import APIClient
 
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_authenticate(user)
     return client
 
@@ -165,20 +167,25 @@ def test_a_goal_met_already_when_set_announces_nothing_later(scored):
     assert not Notification.objects.filter(kind=Notification.Kind.GOAL_REACHED).exists()
 
 
-def test_the_follow_up_reads_goals_in_one_query_for_a_chunk(
-    django_assert_num_queries, partner, model_version
-):
-    users = [make_user(f"chunk{n}") for n in range(6)]
+def test_the_follow_up_takes_the_same_queries_for_any_number_of_users(partner, model_version):
     benefit = make_benefit(partner, 600)
-    for n, user in enumerate(users):
-        Goal.objects.create(user=user, target_score=600 + n) if n % 2 else Goal.objects.create(
-            user=user, benefit=benefit
-        )
-    scores = [(user.pk, 650, {}) for user in users]
-    # One read, one update, one insert: the same for any number of users.
-    with django_assert_num_queries(3):
-        told = goals_follow_scores(scores=scores, at=timezone.now())
-    assert told == 6
+
+    def follow(users) -> int:
+        for n, user in enumerate(users):
+            if n % 2:
+                Goal.objects.create(user=user, target_score=600 + n)
+            else:
+                Goal.objects.create(user=user, benefit=benefit)
+        with CaptureQueriesContext(connection) as queries:
+            told = goals_follow_scores(
+                scores=[(user.pk, 650, {}) for user in users], at=timezone.now()
+            )
+        assert told == len(users)
+        return len(queries)
+
+    few = follow([make_user(f"few{n}") for n in range(2)])
+    many = follow([make_user(f"many{n}") for n in range(12)])
+    assert few == many
 
 
 def test_the_goal_is_in_my_data_export(scored):
