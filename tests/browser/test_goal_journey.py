@@ -51,7 +51,7 @@ def test_a_goal_and_its_dated_plan_in_both_languages(page, live_server, screensh
     page.check("input[name=levers][value=card_utilisation]")
     page.click(SAVE)
 
-    expect(page.locator("main")).to_contain_text("免押金租车：需要 880 分。")
+    expect(page.locator("main")).to_contain_text("免押金租车：需要 880 分。")  # noqa: RUF001
     expect(page.locator("#todo-title")).to_have_text("要做的事")
     todo = page.locator("main section[aria-labelledby=todo-title] ul.lever-list > li")
     expect(todo.filter(has_text="已承诺")).to_have_count(1)
