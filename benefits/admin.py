@@ -21,6 +21,7 @@ from benefits.forms import JSONField
 from benefits.models import (
     Benefit,
     BenefitUnlock,
+    Goal,
     Partner,
     PartnerAnomaly,
     PartnerApiKey,
@@ -425,6 +426,16 @@ class PartnerQueryAdmin(ReadOnlyAdmin):
     search_fields = ["partner__name", "purpose", "outcome"]
     list_select_related = ["partner", "user"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Goal)
+class GoalAdmin(ReadOnlyAdmin):
+    """People's goals, read-only: a goal is the person's own to set."""
+
+    list_display = ["user", "benefit", "target_score", "reached_at", "updated_at"]
+    list_filter = ["reached_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user", "benefit"]
 
 
 @admin.register(PartnerAnomaly)

@@ -13,5 +13,7 @@ urlpatterns = [
     ),
     path("me/vouchers/", api.VoucherListApi.as_view(), name="api-vouchers"),
     path("me/queries/", api.QueryListApi.as_view(), name="api-queries"),
+    path("me/goals/", api.GoalsApi.as_view(), name="api-goals"),
+    path("me/goal/", api.GoalApi.as_view(), name="api-goal"),
     path("me/consents/", api.ConsentListApi.as_view(), name="api-consents"),
 ]

@@ -15,7 +15,7 @@ class BenefitsConfig(AppConfig):
         from accounts.models import ConsentPurpose
         from accounts.signals import consent_revoked
         from benefits.notifications import notification_kinds_register
-        from benefits.services import unlocks
+        from benefits.services import goals, unlocks
         from scoring.signals import court_listed, recompute_run_starting, scores_written
 
         def on_court_listed(sender, *, user_ids, **kwargs) -> None:
@@ -24,6 +24,9 @@ class BenefitsConfig(AppConfig):
 
         def on_scores_written(sender, *, scores, at, **kwargs) -> int:
             return sum(unlocks.unlocks_apply(scores=scores, now=at))
+
+        def on_scores_written_goals(sender, *, scores, at, **kwargs) -> int:
+            return goals.goals_follow_scores(scores=scores, at=at)
 
         def on_recompute_run_starting(sender, **kwargs) -> None:
             unlocks.unlocks_close_without_consent()
@@ -36,6 +39,7 @@ class BenefitsConfig(AppConfig):
         notification_kinds_register()
         court_listed.connect(on_court_listed, weak=False, dispatch_uid="court_list_unlocks_close")
         scores_written.connect(on_scores_written, weak=False, dispatch_uid="unlocks_apply")
+        scores_written.connect(on_scores_written_goals, weak=False, dispatch_uid="goals_follow")
         recompute_run_starting.connect(
             on_recompute_run_starting, weak=False, dispatch_uid="unlocks_close_without_consent"
         )

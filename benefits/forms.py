@@ -7,12 +7,15 @@ from django.core.validators import MaxValueValidator
 from django.forms.fields import InvalidJSONInput
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.validators import validate_no_control_characters
 from benefits.models import MAX_QUERIES_LIMIT, Benefit, ConsentScope, Partner, UseLimitChoice
 from benefits.selectors import SCOPE_DISCLOSES, benefits_offered
 from benefits.services.partner_access import PARTNER_SHARING_MAX_DAYS, STATED_PURPOSE_MAX_LENGTH
+from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from sesame_portal.forms import TickBoxField
+from sesame_portal.i18n import format_when_shown
 
 
 class JSONField(forms.JSONField):
@@ -202,3 +205,53 @@ class PartnerConsentForm(forms.Form):
         """The end of the chosen day in the portal's time zone."""
         day = self.cleaned_data["expires_on"] + datetime.timedelta(days=1)
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+# The plan's actions (scoring.services.outlook.PLAN_LEVERS) as a person reads them.
+PLAN_LEVER_LABELS = {
+    "repay_overdue": _("Repay what is overdue"),
+    "bills_paid_on_time": _("Pay every utility bill on time"),
+    "card_utilisation": _("Bring credit card use under 30% of the limits"),
+    "work_email_verified": _("Verify a work email"),
+    "complete_profile": _("Complete my profile"),
+}
+
+
+class GoalForm(forms.Form):
+    """A goal: a benefit on offer (its minimum score) or a score, and the actions the
+    person commits to. The service checks the rest (benefits_offered, the score range)."""
+
+    benefit = forms.TypedChoiceField(
+        label=_("A benefit"), required=False, coerce=int, empty_value=None
+    )
+    target_score = forms.IntegerField(
+        label=_("Or a score"),
+        required=False,
+        min_value=SCORE_MIN,
+        max_value=SCORE_MAX,
+        help_text=format_when_shown(
+            ngettext_lazy("From %(min)d to %(max)d.", "From %(min)d to %(max)d.", "max"),
+            {"min": SCORE_MIN, "max": SCORE_MAX},
+        ),
+    )
+    levers = forms.MultipleChoiceField(
+        label=_("I will"),
+        required=False,
+        choices=list(PLAN_LEVER_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, benefits=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["benefit"].choices = [
+            ("", _("None: I choose a score")),
+            *((b.pk, f"{b.title} ({b.min_score})") for b in benefits),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("benefit") is None) == (cleaned.get("target_score") is None):
+            raise forms.ValidationError(
+                _("Choose either a benefit or a score as your goal, not both.")
+            )
+        return cleaned

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
 from accounts.models import Notification
 from accounts.notifications import notification_kind_register
@@ -34,7 +36,29 @@ def benefits_changed_text(notification: Notification, context: Any = None) -> st
     return sentence % {"titles": (", " if english else "、").join(titles)}
 
 
+def goal_reached_text(notification: Notification, context: Any = None) -> str:
+    """The goal reached: the benefit by its title, or the score."""
+    params = notification.params or {}
+    english = (get_language() or "").startswith("en")
+    title = (params.get("title_en") if english else None) or params.get("title_zh")
+    if title:
+        return _(
+            "Goal reached: your score of %(score)s meets the %(target)s that %(title)s needs."
+        ) % {"score": params.get("score"), "target": params.get("target"), "title": title}
+    return _(
+        "Goal reached: your score is now %(score)s, at or above your target of %(target)s."
+    ) % {
+        "score": params.get("score"),
+        "target": params.get("target"),
+    }
+
+
+def goal_url(notification: Notification) -> str:
+    return reverse("benefits:goal")
+
+
 def notification_kinds_register() -> None:
     # No link: the inbox is where they are read (as before).
     for kind in (Notification.Kind.BENEFIT_UNLOCKED, Notification.Kind.BENEFIT_LOCKED):
         notification_kind_register(kind, text=benefits_changed_text)
+    notification_kind_register(Notification.Kind.GOAL_REACHED, text=goal_reached_text, url=goal_url)

@@ -23,6 +23,7 @@ from benefits.models import (
     Benefit,
     ConsentScope,
     ConsentUseLimit,
+    Goal,
     Partner,
     PartnerAuthorization,
     PartnerQuery,
@@ -30,6 +31,7 @@ from benefits.models import (
 )
 from scoring.models import ScoreSnapshot
 from scoring.selectors import court_listed_at, score_usable, snapshots_latest_first
+from scoring.services.outlook import Outlook, score_outlook
 from sesame_portal.bulk import ids_lookup
 from sesame_portal.prepared import PreparedQuery
 
@@ -451,8 +453,10 @@ def queries_for_user(*, user: User, limit: int = 200) -> QuerySet[PartnerQuery]:
 
 
 def benefits_export(*, user: User) -> dict:
-    """benefits' part of "download my data": unlocks, vouchers and the partners' queries."""
+    """benefits' part of "download my data": unlocks, vouchers, the partners' queries
+    and the goal."""
     return {
+        "goal": goal_export(user=user),
         "benefit_unlocks": list(
             user.benefit_unlocks.order_by("unlocked_at", "id").values(
                 "benefit_id",
@@ -481,3 +485,66 @@ def benefits_export(*, user: User) -> dict:
             )
         ),
     }
+
+
+@dataclass(frozen=True)
+class GoalPlan:
+    """A goal with its dated plan (scoring.services.outlook.Outlook), computed on read
+    from the latest score: it follows every new score without being stored."""
+
+    goal: Goal
+    score_needed: int
+    outlook: Outlook
+    reached: bool
+    points_to_go: int | None  # None without a score
+    expected_on: datetime.date | None  # the first month the estimate reaches the target
+    benefit_on_offer: bool
+    benefit_needs_more: bool  # the benefit asks more than a score (sub-scores, age, region)
+
+
+def goal_for_user(*, user: User) -> Goal | None:
+    return Goal.objects.filter(user=user).select_related("benefit__partner").first()
+
+
+def goal_plan(*, user: User, today: datetime.date | None = None) -> GoalPlan | None:
+    """The person's goal and its plan; None without a goal."""
+    goal = goal_for_user(user=user)
+    if goal is None:
+        return None
+    outlook = score_outlook(user=user, committed=goal.levers, today=today)
+    needed = goal.score_needed
+    score = outlook.score if outlook.available else None
+    reached = score is not None and score >= needed
+    expected_on = None
+    if score is not None and not reached:
+        expected_on = next((m.month for m in outlook.months if m.score >= needed), None)
+    benefit = goal.benefit
+    return GoalPlan(
+        goal=goal,
+        score_needed=needed,
+        outlook=outlook,
+        reached=reached,
+        points_to_go=None if score is None else max(0, needed - score),
+        expected_on=expected_on,
+        benefit_on_offer=benefit is None or benefits_offered().filter(pk=benefit.pk).exists(),
+        benefit_needs_more=benefit is not None
+        and bool(benefit.min_subscores or benefit.min_age or benefit.regions),
+    )
+
+
+def goal_export(*, user: User) -> dict | None:
+    """The goal as "download my data" holds it (the plan is computed, not held)."""
+    return (
+        Goal.objects.filter(user=user)
+        .values(
+            "benefit_id",
+            "benefit__title_zh",
+            "benefit__title_en",
+            "target_score",
+            "levers",
+            "created_at",
+            "updated_at",
+            "reached_at",
+        )
+        .first()
+    )

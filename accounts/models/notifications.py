@@ -32,6 +32,9 @@ class Notification(models.Model):
             "profile_verification_decided",
             _("Profile verification decided"),
         )
+        # A new score reached the person's goal. params: {"score": score, "target": score,
+        # "benefit_id": id or None, "title_zh": ..., "title_en": ...}
+        GOAL_REACHED = "goal_reached", _("Goal reached")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

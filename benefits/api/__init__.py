@@ -13,6 +13,7 @@ from benefits.api.catalogue import (
     VoucherSerializer,
 )
 from benefits.api.consents import TERMS_READ_BLANK, ConsentListApi, ConsentOutputSerializer
+from benefits.api.goals import GoalApi, GoalOutputSerializer, GoalsApi
 from benefits.api.queries import QueryListApi, QuerySerializer
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "ClaimedVoucherSerializer",
     "ConsentListApi",
     "ConsentOutputSerializer",
+    "GoalApi",
+    "GoalOutputSerializer",
+    "GoalsApi",
     "QueryListApi",
     "QuerySerializer",
     "VoucherListApi",

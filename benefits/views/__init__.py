@@ -10,6 +10,7 @@ from benefits.views.authorisation import (
     partner_authorize,
 )
 from benefits.views.catalogue import catalogue, claim, voucher, vouchers
+from benefits.views.goals import goal, goal_remove
 from benefits.views.queries import DISCLOSED_LABELS, OUTCOME_LABELS, queries
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "authorized_redirect",
     "catalogue",
     "claim",
+    "goal",
+    "goal_remove",
     "partner_authorize",
     "queries",
     "voucher",

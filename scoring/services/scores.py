@@ -631,6 +631,21 @@ def score_what_if(*, user: User, changes: dict[str, Any]) -> dict[str, Any]:
     if model is None:
         raise ServiceError("no_model", _("Scores are not available right now."), status_code=503)
     features, verified = _features_for(user)
+    return what_if_scored(model=model, features=features, verified=verified, changes=changes)
+
+
+def what_if_scored(
+    *,
+    model: LoadedModel,
+    features: pd.DataFrame,
+    verified: pd.DataFrame | None,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """What-if on one person's features (a frame of one row, and the same from verified
+    data only): the score now, with the changes, and with each change alone. The one
+    place levers are applied and scored; score_what_if reads the features as they are
+    today, the goal planner (scoring.services.outlook) as they will be when late records
+    leave their windows."""
     proposed = features.copy()
     proposed.iloc[0] = _apply_levers(features.iloc[0], changes)
     card = model.scorecard

@@ -834,6 +834,8 @@ MINE = {
     "benefits/": ("", 200),
     "benefits/vouchers/": ("", 200),
     "benefits/queries/": ("", 200),
+    "benefits/goal/": ("", 200),
+    "benefits/goal/remove/": ("", 405),
     "api/v1/me/": ("", 405),
     "api/v1/me/export/": ("", 200),
     "api/v1/me/password/": ("", 405),
@@ -849,6 +851,8 @@ MINE = {
     "api/v1/me/benefits/": ("", 200),
     "api/v1/me/vouchers/": ("", 200),
     "api/v1/me/queries/": ("", 200),
+    "api/v1/me/goal/": ("", 404),
+    "api/v1/me/goals/": ("", 200),
 }
 
 
