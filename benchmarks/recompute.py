@@ -499,7 +499,12 @@ def chunk_phases(chunk_size: int, repeat: int) -> tuple[dict, str]:
         (
             scoring.services.scores,
             "snapshots_insert",
-            "`snapshots_insert` (COPY of the arrays into a temp table, `INSERT … ON CONFLICT`)",
+            "`snapshots_insert` (COPY of the arrays straight into the table)",
+        ),
+        (
+            scoring.services.scores,
+            "snapshots_supersede",
+            "`snapshots_supersede` (the earlier snapshots to the history: 1 UPDATE)",
         ),
         (
             scoring.services.scores,
