@@ -287,6 +287,9 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 ADMINS = [("", address) for address in env_list("ADMINS", [])]
 # The portal's public address, for links in emails (requests build their own).
 PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000")
+# A TrueType font (.ttf or .ttc, first face) with Chinese glyphs for the printed credit
+# statement; empty: the first of the usual Debian CJK fonts found (fonts-wqy-microhei).
+STATEMENT_FONT = env_str("STATEMENT_FONT", "")
 
 # Security headers. HTTPS-only flags follow PRODUCTION so a plain-HTTP local run works.
 SESSION_COOKIE_SECURE = PRODUCTION
