@@ -85,10 +85,17 @@ def _answer_line(answer: ProofAnswer) -> Callable[[], str]:
                 "high": answer.band_high,
             }
         )
-    return lambda: "{} {}".format(
+    return lambda: "{}{}{}".format(
         _("Score at least %(n)s:") % {"n": answer.proof.threshold},
+        "" if translation.get_language().startswith("zh") else " ",  # after a full-width colon
         _("Yes") if answer.meets else _("No"),
     )
+
+
+def _drawable(text: str) -> str:
+    """The person's own text with control and formatting characters (tabs, bidi
+    overrides, zero widths) as spaces: the font has no glyph for them."""
+    return "".join(char if char.isprintable() or char == "\n" else " " for char in text)
 
 
 class _Page(FPDF):
@@ -158,7 +165,7 @@ def statement_pdf(answer: ProofAnswer, *, link: str) -> bytes:
         pdf.pair(lambda: _("Personal statement"), size=12)
         pdf.set_text_color(*INK)
         pdf.set_font(FONT, size=11)
-        pdf.multi_cell(0, 6, answer.statement, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.multi_cell(0, 6, _drawable(answer.statement), new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.ln(1.5)
         pdf.pair(lambda: _("Written by the holder; Sesame Portal has not checked it."), size=9)
 

@@ -425,6 +425,11 @@ LOGGING = {
     "loggers": {
         # django-guid says at INFO whether each request brought an id: noise.
         "django_guid": {"level": "WARNING"},
+        # Drawing the printed statement: fontTools narrates its font subsetting at INFO,
+        # and fpdf2 names at WARNING the characters its font lacks, which would put
+        # pieces of a personal statement in the logs.
+        "fontTools": {"level": "WARNING"},
+        "fpdf": {"level": "ERROR"},
         # What strangers send (a forged Host, an oversized body) is a WARNING on the
         # console and never reaches Django's mail to ADMINS on the "django" logger.
         "django.security": {"handlers": ["console"], "propagate": False},

@@ -5,6 +5,7 @@ is not allowed or the font is missing, and never reaching another person's data.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -264,3 +265,18 @@ def test_the_export_lists_the_statements_made_not_their_pdf(holder):
     assert exported[0]["origin"] == "statement"
     assert exported[0]["show_statement"] is False
     assert "pdf" not in str(exported).lower()
+
+
+def test_characters_the_font_lacks_give_a_pdf_and_stay_out_of_the_logs(holder, caplog):
+    user, _snapshot = holder
+    statement_set(user=user, text="Moved house \U0001f3e0 in 2026\u202e, all repaid.")
+    caplog.set_level(logging.DEBUG)
+
+    text = _text(_statement(user, show_statement=True))
+
+    assert squeezed("Moved house") in text
+    assert "allrepaid." in text
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "\U0001f3e0" not in logged
+    assert "1f3e0" not in logged.lower()
+    assert "Moved house" not in logged
