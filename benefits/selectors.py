@@ -30,16 +30,28 @@ from benefits.models import (
     Voucher,
 )
 from scoring.models import ScoreSnapshot
-from scoring.selectors import court_listed_at, score_usable, snapshots_latest_first
+from scoring.selectors import (
+    court_listed_at,
+    personal_statement_of,
+    score_usable,
+    snapshots_latest_first,
+)
 from scoring.services.outlook import Outlook, score_outlook
 from sesame_portal.bulk import ids_lookup
 from sesame_portal.prepared import PreparedQuery
 
 # What each partner scope discloses; a call asking for a disclosure must be covered. A
-# score also tells whether the person qualifies for a benefit and how far they are from it.
+# score also tells whether the person qualifies for a benefit and how far they are from it,
+# and comes with the person's personal statement (本人声明), when they wrote one.
 SCOPE_DISCLOSES = {
-    ConsentScope.SCORE: {"score", "eligibility", "points_away"},
-    ConsentScope.SCORE_AND_SUBSCORES: {"score", "subscores", "eligibility", "points_away"},
+    ConsentScope.SCORE: {"score", "personal_statement", "eligibility", "points_away"},
+    ConsentScope.SCORE_AND_SUBSCORES: {
+        "score",
+        "personal_statement",
+        "subscores",
+        "eligibility",
+        "points_away",
+    },
     ConsentScope.ELIGIBILITY: {"eligibility"},
 }
 # What a partner may ask beyond a scope: an identity check (the person's own tick) and
@@ -138,6 +150,7 @@ def _authorisations_with_score(*, prefix: str, at: datetime.datetime):
             latest_band=Subquery(latest.values("band")[:1]),
             latest_computed_at=Subquery(latest.values("computed_at")[:1]),
             latest_dimensions=Subquery(latest.values("dimensions")[:1]),
+            latest_statement=Subquery(personal_statement_of(user_id=person).values("text")[:1]),
         )
         .order_by("pk")
     )
@@ -155,7 +168,8 @@ def authorisation_with_score(*, prefix: str, at: datetime.datetime) -> PartnerAu
     `scoring_consent` (whether the person consents to scoring at `at`, as
     users_consenting_to_scoring answers it) and `latest_score` (the person's latest
     snapshot as score_latest_summary reads it: its score, band, time and sub-scores;
-    None without one)."""
+    None without one) and `latest_statement` (the person's personal statement; None
+    without one)."""
     found = _authorisation_with_score.first(prefix=prefix, at=at)
     if found is not None:
         found.latest_score = (

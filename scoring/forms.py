@@ -89,12 +89,25 @@ class ProofForm(forms.Form):
         initial="1d",
     )
     show_name = TickBoxField(label=_("Also show my name, masked (like 李*龙)"), required=False)
+    show_statement = TickBoxField(label=_("Also show my personal statement"), required=False)
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("shows") == ScoreProof.Shows.AT_LEAST and cleaned.get("threshold") is None:
             self.add_error("threshold", _("Say which score the merchant asks for."))
         return cleaned
+
+
+class CreditStatementForm(ProofForm):
+    """What a printed statement carries: the same choices as a proof (its QR code is one),
+    valid for a month by default (a visa or a lease takes time)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shows"].label = _("What the reader sees")
+        self.fields["threshold"].help_text = _("The reader sees only yes or no, never your score.")
+        self.fields["lifetime"].label = _("The QR code verifies it for")
+        self.fields["lifetime"].initial = "30d"
 
 
 class DisputeForm(forms.Form):

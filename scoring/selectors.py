@@ -55,6 +55,7 @@ from scoring.models import (
     Friendship,
     ModelVersion,
     PendingRecompute,
+    PersonalStatement,
     RecomputeChunk,
     RecomputeRun,
     Repayment,
@@ -575,6 +576,16 @@ def score_usable(*, user: User) -> ScoreSnapshot | None:
     return score_latest_summary(user_id=user.pk)
 
 
+def personal_statement_text(*, user: User) -> str | None:
+    """The person's personal statement (本人声明); None if they have not written one."""
+    return personal_statement_of(user_id=user.pk).values_list("text", flat=True).first()
+
+
+def personal_statement_of(*, user_id) -> QuerySet[PersonalStatement]:
+    """The personal statement of `user_id` (an id, or an OuterRef in an annotation)."""
+    return PersonalStatement.objects.filter(user_id=user_id)
+
+
 def score_checked_at_at(*, user: OuterRef) -> dict:
     """When a run of everyone last scored the user at `user` of an outer query again, as
     an annotation (`checked_by_run_at`, null if none did). A run writes a snapshot only
@@ -719,7 +730,14 @@ def score_export(*, user: User) -> dict:
         ),
         "score_proofs": list(
             user.score_proofs.order_by("created_at", "id").values(
-                "shows", "threshold", "show_name", "created_at", "expires_at", "revoked_at"
+                "shows",
+                "threshold",
+                "show_name",
+                "show_statement",
+                "origin",
+                "created_at",
+                "expires_at",
+                "revoked_at",
             )
         ),
     }

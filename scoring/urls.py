@@ -20,6 +20,7 @@ urlpatterns = [
         name="dispute_attachment",
     ),
     path("proofs/", views.proof_list, name="proofs"),
+    path("proofs/statement/", views.credit_statement, name="credit_statement"),
     path("proofs/<int:proof_id>/", views.proof_detail, name="proof"),
     path("proofs/<int:proof_id>/revoke/", views.proof_revoke, name="proof_revoke"),
 ]

@@ -291,6 +291,9 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 ADMINS = [("", address) for address in env_list("ADMINS", [])]
 # The portal's public address, for links in emails (requests build their own).
 PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000")
+# A TrueType font (.ttf or .ttc, first face) with Chinese glyphs for the printed credit
+# statement; empty: the first of the usual Debian CJK fonts found (fonts-wqy-microhei).
+STATEMENT_FONT = env_str("STATEMENT_FONT", "")
 
 # Security headers. HTTPS-only flags follow PRODUCTION so a plain-HTTP local run works.
 SESSION_COOKIE_SECURE = PRODUCTION
@@ -426,6 +429,11 @@ LOGGING = {
     "loggers": {
         # django-guid says at INFO whether each request brought an id: noise.
         "django_guid": {"level": "WARNING"},
+        # Drawing the printed statement: fontTools narrates its font subsetting at INFO,
+        # and fpdf2 names at WARNING the characters its font lacks, which would put
+        # pieces of a personal statement in the logs.
+        "fontTools": {"level": "WARNING"},
+        "fpdf": {"level": "ERROR"},
         # What strangers send (a forged Host, an oversized body) is a WARNING on the
         # console and never reaches Django's mail to ADMINS on the "django" logger.
         "django.security": {"handlers": ["console"], "propagate": False},

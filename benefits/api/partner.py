@@ -153,6 +153,11 @@ class PartnerScoreSerializer(serializers.Serializer):
         required=False,
         help_text="Only when the authorisation's scope is score_and_subscores.",
     )
+    personal_statement = serializers.CharField(
+        required=False,
+        help_text="The person's own statement about their record (本人声明, at most 300 "
+        "characters, not checked by the portal): only when they wrote one.",
+    )
 
 
 class PartnerScoreApi(PartnerApiView):

@@ -53,7 +53,7 @@ from benefits.selectors import (
 from benefits.services.anomalies import identity_mismatches_flag
 from benefits.services.partner_access import PARTNER_ACCESS_VERSION
 from scoring.models import ScoreSnapshot
-from scoring.selectors import score_usable
+from scoring.selectors import personal_statement_text, score_usable
 from sesame_portal.counters import (
     counter_subtract,
     counters_add,
@@ -438,16 +438,23 @@ def partner_score(*, partner: Partner, api_key: PartnerApiKey | None, token: str
         transaction.atomic(),
     ):
         authorization = _authorization(record, token, disclosure="score")
-        answer = _score_answer(record, authorization, score_usable(user=authorization.grant.user))
+        user = authorization.grant.user
+        answer = _score_answer(
+            record, authorization, score_usable(user=user), personal_statement_text(user=user)
+        )
         _query_use(authorization)
         return answer
 
 
 def _score_answer(
-    record: CallRecord, authorization: PartnerAuthorization, snapshot: ScoreSnapshot | None
+    record: CallRecord,
+    authorization: PartnerAuthorization,
+    snapshot: ScoreSnapshot | None,
+    statement: str | None,
 ) -> dict:
-    """The score as the authorisation's scope discloses it, named in the call's log row;
-    score_unavailable when there is no usable score."""
+    """The score as the authorisation's scope discloses it, with the person's personal
+    `statement` when they wrote one, named in the call's log row; score_unavailable when
+    there is no usable score."""
     if snapshot is None:
         raise ServiceError(
             "score_unavailable", _("No score can be shared for this person."), status_code=404
@@ -459,6 +466,8 @@ def _score_answer(
     }
     if _refusal(authorization, "subscores") is None:
         answer["dimensions"] = snapshot.dimensions
+    if statement and _refusal(authorization, "personal_statement") is None:
+        answer["personal_statement"] = statement
     record.fields_disclosed = sorted(answer)
     return answer
 
@@ -480,7 +489,12 @@ def partner_score_fast(*, partner: Partner, api_key: PartnerApiKey | None, token
         refusal = _refusal(found, "score")
         if refusal is not None:
             raise _refused(refusal)
-        answer = _score_answer(record, found, found.latest_score if found.scoring_consent else None)
+        answer = _score_answer(
+            record,
+            found,
+            found.latest_score if found.scoring_consent else None,
+            found.latest_statement,
+        )
         record.counts_use = True
         return answer
 

@@ -19,12 +19,21 @@ class ScoreProof(models.Model):
         BAND = "band", _("My score band")
         AT_LEAST = "at_least", _("Whether my score is at least a number")
 
+    class Origin(models.TextChoices):
+        LINK = "link", _("A link to share")
+        STATEMENT = "statement", _("A printed statement")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score_proofs"
     )
     shows = models.CharField(_("shows"), max_length=10, choices=Shows.choices)
     threshold = models.PositiveSmallIntegerField(_("at least"), null=True, blank=True)
     show_name = models.BooleanField(_("shows the masked name"), default=False)
+    show_statement = models.BooleanField(_("shows the personal statement"), default=False)
+    # A printed statement (PDF) carries its own proof, whose QR code verifies it.
+    origin = models.CharField(
+        _("made for"), max_length=10, choices=Origin.choices, default=Origin.LINK
+    )
     # Signed into the link together with the id: a link for a deleted proof that is
     # re-created under the same id does not come back to life.
     nonce = models.CharField(max_length=32)

@@ -22,7 +22,7 @@ from accounts.selectors import consent_allows, identity_for_user, identity_full_
 from scoring.ml.bands import BANDS
 from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
 from scoring.models import ScoreProof, ScoreProofOpening, ScoreSnapshot
-from scoring.selectors import score_usable
+from scoring.selectors import personal_statement_text, score_usable
 from sesame_portal.errors import ServiceError
 
 SALT = "scoring.proof"
@@ -50,8 +50,18 @@ def _token_data(token: str) -> dict:
 
 
 def proof_create(
-    *, user: User, shows: str, threshold: int | None, lifetime: str, show_name: bool
+    *,
+    user: User,
+    shows: str,
+    threshold: int | None,
+    lifetime: str,
+    show_name: bool,
+    show_statement: bool = False,
+    origin: str = ScoreProof.Origin.LINK,
 ) -> ScoreProof:
+    """A proof that discloses only what the person chose (shows, threshold, show_name,
+    show_statement): the one place those choices are judged, for links and printed
+    statements alike."""
     if not consent_allows(user=user, purpose=ConsentPurpose.SCORING):
         raise ServiceError(
             "consent_required", _("A proof needs your consent to scoring."), status_code=403
@@ -71,6 +81,11 @@ def proof_create(
         threshold = None
     if lifetime not in LIFETIMES:
         raise ServiceError("lifetime", _("Choose how long the proof stays valid."))
+    if show_statement and personal_statement_text(user=user) is None:
+        raise ServiceError(
+            "no_statement",
+            _("Write your personal statement first, or leave it out."),
+        )
     now = timezone.now()
     live = ScoreProof.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
     if live.count() >= MAX_OPEN_PROOFS:
@@ -82,6 +97,8 @@ def proof_create(
         shows=shows,
         threshold=threshold,
         show_name=show_name,
+        show_statement=show_statement,
+        origin=origin,
         nonce=secrets.token_hex(16),
         created_at=now,
         expires_at=now + LIFETIMES[lifetime],
@@ -127,6 +144,7 @@ class ProofAnswer:
     band_high: int = 0
     meets: bool | None = None  # for "at least N"
     name: str = ""
+    statement: str = ""  # the personal statement, when the person chose to show it
     checked_at: datetime.datetime | None = None
 
     @property
@@ -145,14 +163,16 @@ def proof_open(token: str) -> ProofAnswer:
     proof = ScoreProof.objects.select_related("user").filter(pk=proof_id, nonce=nonce).first()
     if proof is None:
         return ProofAnswer("not_genuine")
-    answer = _answer(proof, now)
+    answer = proof_answer(proof, now)
     ScoreProofOpening.objects.create(
         proof=proof, opened_at=now, outcome=answer.status, answer=_logged(answer)
     )
     return answer
 
 
-def _answer(proof: ScoreProof, now: datetime.datetime) -> ProofAnswer:
+def proof_answer(proof: ScoreProof, now: datetime.datetime) -> ProofAnswer:
+    """What the proof discloses as of `now`: only what the person chose when creating it
+    (the verification page and the printed statement both show this answer)."""
     if proof.revoked_at is not None:
         return ProofAnswer("revoked", proof)
     if proof.expires_at <= now:
@@ -165,6 +185,7 @@ def _answer(proof: ScoreProof, now: datetime.datetime) -> ProofAnswer:
     if proof.show_name:
         identity = identity_for_user(user=user)
         name = _masked(identity_full_name(identity)) if identity else ""
+    statement = (personal_statement_text(user=user) or "") if proof.show_statement else ""
     if proof.shows == ScoreProof.Shows.BAND:
         low, high = _band_range(snapshot.band)
         return ProofAnswer(
@@ -175,10 +196,16 @@ def _answer(proof: ScoreProof, now: datetime.datetime) -> ProofAnswer:
             band_low=low,
             band_high=high,
             name=name,
+            statement=statement,
             checked_at=now,
         )
     return ProofAnswer(
-        "shown", proof, meets=snapshot.score >= proof.threshold, name=name, checked_at=now
+        "shown",
+        proof,
+        meets=snapshot.score >= proof.threshold,
+        name=name,
+        statement=statement,
+        checked_at=now,
     )
 
 

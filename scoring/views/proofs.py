@@ -1,5 +1,6 @@
-"""Score proofs: the person's list, one proof with its link and QR code, revoking, and
-the public page a merchant opens (no login)."""
+"""Score proofs: the person's list, one proof with its link and QR code, revoking, the
+printed statement (a PDF carrying a proof), and the public page a merchant opens (no
+login)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from scoring.forms import ProofForm
+from scoring.forms import CreditStatementForm, ProofForm
+from scoring.selectors import personal_statement_text
 from scoring.services import proofs
+from scoring.services.credit_statements import CreditStatement, credit_statement_create
 from sesame_portal.errors import ServiceError
 from sesame_portal.qr import qr_svg
+
+# The form field each of proof_create's refusals is about.
+PROOF_ERROR_FIELDS = {
+    "threshold": "threshold",
+    "lifetime": "lifetime",
+    "no_statement": "show_statement",
+}
 
 
 @login_required
@@ -26,7 +36,7 @@ def proof_list(request: HttpRequest) -> HttpResponse:
         try:
             proof = proofs.proof_create(user=request.user, **form.cleaned_data)
         except ServiceError as error:
-            field = error.code if error.code in ("threshold", "lifetime") else None
+            field = PROOF_ERROR_FIELDS.get(error.code)
             form.add_error(field, error.message)
         else:
             messages.success(request, _("Your proof is ready. Share the link or the QR code."))
@@ -79,3 +89,37 @@ def proof_public(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def statement_response(statement: CreditStatement) -> HttpResponse:
+    """The statement's PDF as a download (the page's and the API's answer)."""
+    response = HttpResponse(statement.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{statement.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def credit_statement(request: HttpRequest) -> HttpResponse:
+    """Choose what the printed statement carries, then download it."""
+    form = CreditStatementForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            statement = credit_statement_create(
+                user=request.user,
+                **form.cleaned_data,
+                link_for=lambda token: request.build_absolute_uri(
+                    reverse("proof_public", args=[token])
+                ),
+            )
+        except ServiceError as error:
+            form.add_error(PROOF_ERROR_FIELDS.get(error.code), error.message)
+        else:
+            return statement_response(statement)
+    return render(
+        request,
+        "scoring/credit_statement.html",
+        {"form": form, "personal_statement": personal_statement_text(user=request.user)},
+        status=400 if form.errors else 200,
+    )

@@ -302,6 +302,7 @@ def test_the_read_built_once_gives_what_the_orm_gives(scored_owner, partner, rev
                 found.latest_band,
                 found.latest_computed_at,
                 found.latest_dimensions,
+                found.latest_statement,
             )
 
         assert seen(prepared) == seen(orm)
