@@ -14,4 +14,11 @@ urlpatterns = [
     path("me/vouchers/", api.VoucherListApi.as_view(), name="api-vouchers"),
     path("me/queries/", api.QueryListApi.as_view(), name="api-queries"),
     path("me/consents/", api.ConsentListApi.as_view(), name="api-consents"),
+    path("me/partners/", api.MyPartnerListApi.as_view(), name="api-partners"),
+    path("me/partners/<int:partner_id>/", api.MyPartnerDetailApi.as_view(), name="api-partner"),
+    path(
+        "me/partners/<int:partner_id>/erasure/",
+        api.MyPartnerErasureApi.as_view(),
+        name="api-partner-erasure",
+    ),
 ]

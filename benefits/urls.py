@@ -12,6 +12,8 @@ urlpatterns = [
     path("vouchers/", views.vouchers, name="vouchers"),
     path("vouchers/<int:voucher_id>/", views.voucher, name="voucher"),
     path("queries/", views.queries, name="queries"),
+    path("partners/<int:partner_id>/", views.partner_page, name="partner"),
+    path("partners/<int:partner_id>/erasure/", views.partner_erasure, name="partner_erasure"),
     path("partners/<int:partner_id>/authorize/", views.partner_authorize, name="authorize"),
     path("authorized/<int:grant_id>/", views.authorized, name="authorized"),
 ]

@@ -243,6 +243,9 @@ CLIENT_IP_META_KEY = (
 
 # Days from a partner's approval to its next review (flagged in the admin once past).
 PARTNER_REVIEW_DAYS = env_int("PARTNER_REVIEW_DAYS", 365, minimum=1)
+# Days a partner has to erase a person's data after their erasure request (PIPL art. 47);
+# an unacknowledged request is overdue after that.
+ERASURE_DEADLINE_DAYS = env_int("ERASURE_DEADLINE_DAYS", 15, minimum=1)
 
 # LocaleMiddleware: the language chosen with the header's switch (its cookie) first, then
 # the browser's first Chinese or English preference, then zh-Hans (LANGUAGE_CODE).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, Voucher
+from benefits.models.erasure import ErasureRequest, erasure_due
 from benefits.models.partner_api import (
     MAX_QUERIES_LIMIT,
     ConsentScope,
@@ -23,6 +24,7 @@ __all__ = [
     "BenefitUnlock",
     "ConsentScope",
     "ConsentUseLimit",
+    "ErasureRequest",
     "Partner",
     "PartnerAnomaly",
     "PartnerApiKey",
@@ -32,4 +34,5 @@ __all__ = [
     "PartnerStatusChange",
     "UseLimitChoice",
     "Voucher",
+    "erasure_due",
 ]

@@ -1,5 +1,6 @@
 """Pages for benefits, one module per area: the catalogue and vouchers, a partner's
-authorisation screen, and who checked my score; urls.py imports them from here."""
+authorisation screen, who checked my score and what each partner knows about me; urls.py
+imports them from here."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from benefits.views.authorisation import (
     partner_authorize,
 )
 from benefits.views.catalogue import catalogue, claim, voucher, vouchers
+from benefits.views.partners import partner_erasure, partner_page
 from benefits.views.queries import DISCLOSED_LABELS, OUTCOME_LABELS, queries
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "catalogue",
     "claim",
     "partner_authorize",
+    "partner_erasure",
+    "partner_page",
     "queries",
     "voucher",
     "vouchers",
