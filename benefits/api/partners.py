@@ -114,7 +114,7 @@ class MyPartnerErasureApi(APIView):
             **error_responses(401),
             404: OpenApiResponse(
                 ErrorSerializer,
-                description="partner_not_found: no such partner, or one that has received "
+                description="not_found: no such partner, or one that has received "
                 "nothing of yours",
             ),
         },

@@ -31,7 +31,7 @@ def erasure_request_create(
     partner = partner_known_to_user(user=user, partner_id=partner_id)
     if partner is None:
         raise ServiceError(
-            "partner_not_found", _("This partner has received nothing of yours."), status_code=404
+            "not_found", _("This partner has received nothing of yours."), status_code=404
         )
     at = at or timezone.now()
     existing = ErasureRequest.objects.open().filter(user=user, partner=partner).first()

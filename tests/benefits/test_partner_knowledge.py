@@ -170,7 +170,7 @@ def test_a_partner_that_knows_nothing_cannot_be_asked(scored_owner, stranger):
     with pytest.raises(ServiceError) as refused:
         erasure_request_create(user=scored_owner, partner_id=stranger.pk)
 
-    assert refused.value.code == "partner_not_found"
+    assert refused.value.code == "not_found"
     assert refused.value.status_code == 404
     assert not ErasureRequest.objects.exists()
 
@@ -352,7 +352,7 @@ def test_api_scope_another_person_gets_404_with_a_code(other_api, scored_owner, 
     assert detail.json()["code"] == "not_found"
     erase = other_api.post(f"{api_url(partner.pk)}erasure/")
     assert erase.status_code == 404
-    assert erase.json()["code"] == "partner_not_found"
+    assert erase.json()["code"] == "not_found"
     assert not ErasureRequest.objects.exists()
 
 
