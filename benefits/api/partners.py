@@ -114,8 +114,7 @@ class MyPartnerErasureApi(APIView):
             **error_responses(401),
             404: OpenApiResponse(
                 ErrorSerializer,
-                description="not_found: no such partner, or one that has received "
-                "nothing of yours",
+                description="not_found: no such partner, or one that has received nothing of yours",
             ),
         },
         summary="Ask this partner to erase what it received about me (PIPL)",
