@@ -21,6 +21,7 @@ from benefits.forms import JSONField
 from benefits.models import (
     Benefit,
     BenefitUnlock,
+    ErasureRequest,
     Goal,
     Partner,
     PartnerAnomaly,
@@ -448,6 +449,40 @@ class PartnerAnomalyAdmin(NoAdd, admin.ModelAdmin):
     @admin.action(description=_("Mark selected anomalies resolved"), permissions=["change"])
     def resolve(self, request, queryset):
         queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+
+
+class ErasureOverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("open", _("Open")), ("done", _("Done"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        if self.value() == "open":
+            return queryset.open()
+        if self.value() == "done":
+            return queryset.filter(done_at__isnull=False)
+        return queryset
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ReadOnlyAdmin):
+    """Evidence of what a partner was asked and when it answered: the partner closes a
+    request through its API, never staff by hand. Never the person's token ids."""
+
+    list_display = ["created_at", "partner", "user", "due_at", "overdue", "done_at"]
+    list_filter = [ErasureOverdueFilter, "partner"]
+    list_select_related = ["partner", "user"]
+    search_fields = ["partner__name", "user__username"]
+    date_hierarchy = "created_at"
+    exclude = ["token_ids"]
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def overdue(self, obj) -> bool:
+        return obj.is_overdue()
 
 
 # The consent ledger's admin, with each sharing grant's partner and terms: accounts' own

@@ -16,4 +16,11 @@ urlpatterns = [
     path("me/goals/", api.GoalsApi.as_view(), name="api-goals"),
     path("me/goal/", api.GoalApi.as_view(), name="api-goal"),
     path("me/consents/", api.ConsentListApi.as_view(), name="api-consents"),
+    path("me/partners/", api.MyPartnerListApi.as_view(), name="api-partners"),
+    path("me/partners/<int:partner_id>/", api.MyPartnerDetailApi.as_view(), name="api-partner"),
+    path(
+        "me/partners/<int:partner_id>/erasure/",
+        api.MyPartnerErasureApi.as_view(),
+        name="api-partner-erasure",
+    ),
 ]

@@ -36,3 +36,9 @@ def credential_prefix(value: str, kind: str) -> str | None:
 
 def credential_matches(value: str, stored_hash: str) -> bool:
     return hmac.compare_digest(credential_hash(value), stored_hash)
+
+
+def token_id(prefix: str) -> str:
+    """The public start of an authorisation token (`au_<id>`), by which its partner knows
+    the person without the secret: what an erasure request names the person by."""
+    return f"{TOKEN_KIND}_{prefix}"

@@ -1,6 +1,6 @@
 """How benefit notifications read: the benefits unlocked or locked again, listed by their
-titles in the reader's language. Registered with accounts' notifications from
-BenefitsConfig.ready()."""
+titles in the reader's language, and erasure requests done or overdue. Registered with
+accounts' notifications from BenefitsConfig.ready()."""
 
 from __future__ import annotations
 
@@ -57,8 +57,26 @@ def goal_url(notification: Notification) -> str:
     return reverse("benefits:goal")
 
 
+def erasure_text(notification: Notification, context: Any = None) -> str:
+    """An erasure request done by the partner, or overdue."""
+    partner = (notification.params or {}).get("partner", "")
+    if notification.kind == Notification.Kind.PARTNER_ERASURE_DONE:
+        return _("%(partner)s says it has erased your data, as you asked.") % {"partner": partner}
+    return _(
+        "%(partner)s has not confirmed erasing your data in time. We have flagged it to our staff."
+    ) % {"partner": partner}
+
+
+def erasure_url(notification: Notification) -> str | None:
+    partner_id = (notification.params or {}).get("partner_id")
+    return reverse("benefits:partner", args=[partner_id]) if partner_id else None
+
+
 def notification_kinds_register() -> None:
     # No link: the inbox is where they are read (as before).
     for kind in (Notification.Kind.BENEFIT_UNLOCKED, Notification.Kind.BENEFIT_LOCKED):
         notification_kind_register(kind, text=benefits_changed_text)
     notification_kind_register(Notification.Kind.GOAL_REACHED, text=goal_reached_text, url=goal_url)
+    # An erasure request leads to the partner's page, where it is shown.
+    for kind in (Notification.Kind.PARTNER_ERASURE_DONE, Notification.Kind.PARTNER_ERASURE_OVERDUE):
+        notification_kind_register(kind, text=erasure_text, url=erasure_url)

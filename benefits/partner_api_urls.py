@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from benefits.api import partner as api
+from benefits.api import partner_erasure
 
 urlpatterns = [
     path(
@@ -27,4 +28,14 @@ urlpatterns = [
         name="partner-voucher-redeem",
     ),
     path("identity-check/", api.PartnerIdentityCheckApi.as_view(), name="partner-identity-check"),
+    path(
+        "erasure-requests/",
+        partner_erasure.PartnerErasureRequestListApi.as_view(),
+        name="partner-erasure-requests",
+    ),
+    path(
+        "erasure-requests/<int:request_id>/done/",
+        partner_erasure.PartnerErasureRequestDoneApi.as_view(),
+        name="partner-erasure-request-done",
+    ),
 ]

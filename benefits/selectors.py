@@ -23,6 +23,7 @@ from benefits.models import (
     Benefit,
     ConsentScope,
     ConsentUseLimit,
+    ErasureRequest,
     Goal,
     Partner,
     PartnerAuthorization,
@@ -466,9 +467,132 @@ def queries_for_user(*, user: User, limit: int = 200) -> QuerySet[PartnerQuery]:
     )
 
 
+# --- What each partner knows about me -----------------------------------------------------------
+
+# A disclosure is a call the partner got an answer to that showed it something of the
+# person's (a decision the partner reports shows it nothing).
+DISCLOSURES_SHOWN = 200
+
+
+def disclosures_for_user(*, user: User) -> QuerySet[PartnerQuery]:
+    """Every call that disclosed something of the person to a partner: answered, and not
+    the partner's own report of its decision."""
+    return (
+        PartnerQuery.objects.filter(user=user, outcome="ok")
+        .exclude(kind=PartnerQuery.Kind.DECISION)
+        .order_by("-created_at", "-id")
+    )
+
+
+def _known_to(user: User) -> Q:
+    """Partners the person authorised (ever) or that received a disclosure of theirs."""
+    partner = OuterRef("pk")
+    return Q(Exists(PartnerAuthorization.objects.filter(grant__user=user, partner_id=partner))) | Q(
+        Exists(disclosures_for_user(user=user).filter(partner_id=partner))
+    )
+
+
+@dataclass(frozen=True)
+class PartnerSummary:
+    partner: Partner
+    disclosures: int
+    last_disclosed_at: datetime.datetime | None
+    authorised: bool  # an authorisation of the person's is current
+    erasure_open: ErasureRequest | None
+
+
+def partners_for_user(*, user: User, at: datetime.datetime | None = None) -> list[PartnerSummary]:
+    """The partners that know something about the person (an authorisation, past or
+    present, or a disclosure), by name: two queries however many."""
+    at = at or timezone.now()
+    mine = disclosures_for_user(user=user).filter(partner_id=OuterRef("pk")).order_by()
+    partners = (
+        Partner.objects.filter(_known_to(user))
+        .annotate(
+            disclosures_total=Subquery(
+                mine.values("partner_id").annotate(n=Count("pk")).values("n")[:1]
+            ),
+            last_disclosed_at=Subquery(
+                mine.order_by("-created_at", "-id").values("created_at")[:1]
+            ),
+            authorised_now=Exists(
+                PartnerAuthorization.objects.filter(
+                    partner_id=OuterRef("pk"),
+                    grant__in=ConsentGrant.objects.current(at).filter(user=user),
+                )
+            ),
+        )
+        .order_by("name", "pk")
+    )
+    open_requests = {
+        request.partner_id: request for request in ErasureRequest.objects.open().filter(user=user)
+    }
+    return [
+        PartnerSummary(
+            partner=partner,
+            disclosures=partner.disclosures_total or 0,
+            last_disclosed_at=partner.last_disclosed_at,
+            authorised=partner.authorised_now,
+            erasure_open=open_requests.get(partner.pk),
+        )
+        for partner in partners
+    ]
+
+
+def partner_known_to_user(*, user: User, partner_id: int) -> Partner | None:
+    """The partner when it knows something about the person (partners_for_user's), else
+    None: another partner's page is not found, like another person's."""
+    if not user.pk:
+        return None
+    return Partner.objects.filter(_known_to(user), pk=partner_id).first()
+
+
+@dataclass(frozen=True)
+class PartnerKnowledge:
+    """What one partner knows about the person: for their page and their API."""
+
+    partner: Partner
+    disclosures: list[PartnerQuery]  # newest first, at most DISCLOSURES_SHOWN
+    disclosures_total: int
+    grants: list[ConsentGrant]  # sharing grants with this partner, each with its terms
+    erasure_requests: list[ErasureRequest]  # newest first
+    erasure_open: ErasureRequest | None
+    erasure_overdue: bool
+
+
+def partner_knowledge(
+    *, user: User, partner: Partner, at: datetime.datetime | None = None
+) -> PartnerKnowledge:
+    """Every disclosure to the partner, the authorisations past and present (with their
+    status, purpose, scope and expiry) and the erasure requests: a fixed number of
+    queries however long the history."""
+    at = at or timezone.now()
+    disclosed = disclosures_for_user(user=user).filter(partner=partner)
+    requests = list(ErasureRequest.objects.filter(user=user, partner=partner))
+    erasure_open = next((request for request in requests if not request.is_done), None)
+    return PartnerKnowledge(
+        partner=partner,
+        disclosures=list(disclosed.select_related("authorization__benefit")[:DISCLOSURES_SHOWN]),
+        disclosures_total=disclosed.count(),
+        grants=list(
+            consent_grants_with_partners(user=user).filter(
+                purpose=ConsentPurpose.PARTNER_SHARING, authorization__partner=partner
+            )
+        ),
+        erasure_requests=requests,
+        erasure_open=erasure_open,
+        erasure_overdue=erasure_open is not None and erasure_open.is_overdue(at),
+    )
+
+
+def erasure_requests_open_for_partner(*, partner: Partner) -> QuerySet[ErasureRequest]:
+    """The partner's own open erasure requests, oldest first (what it must act on)."""
+    return ErasureRequest.objects.open().filter(partner=partner).order_by("created_at", "id")
+
+
 def benefits_export(*, user: User) -> dict:
-    """benefits' part of "download my data": unlocks, vouchers, the partners' queries
-    and the goal."""
+    """benefits' part of "download my data": unlocks, vouchers, the partners' queries,
+    the erasure requests made to partners and the goal."""
     return {
         "goal": goal_export(user=user),
         "benefit_unlocks": list(
@@ -496,6 +620,16 @@ def benefits_export(*, user: User) -> dict:
                 "detail",
                 "outcome",
                 "created_at",
+            )
+        ),
+        "erasure_requests": list(
+            user.erasure_requests.order_by("created_at", "id").values(
+                "partner__name",
+                "created_at",
+                "due_at",
+                "done_at",
+                "partner_note",
+                "overdue_notified_at",
             )
         ),
     }

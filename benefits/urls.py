@@ -14,6 +14,8 @@ urlpatterns = [
     path("goal/", views.goal, name="goal"),
     path("goal/remove/", views.goal_remove, name="goal_remove"),
     path("queries/", views.queries, name="queries"),
+    path("partners/<int:partner_id>/", views.partner_page, name="partner"),
+    path("partners/<int:partner_id>/erasure/", views.partner_erasure, name="partner_erasure"),
     path("partners/<int:partner_id>/authorize/", views.partner_authorize, name="authorize"),
     path("authorized/<int:grant_id>/", views.authorized, name="authorized"),
 ]

@@ -247,6 +247,9 @@ PARTNER_REVIEW_DAYS = env_int("PARTNER_REVIEW_DAYS", 365, minimum=1)
 # month (scoring.services.snapshot_history); a person's current score never does. 0 keeps
 # all. Three years cover the longest window a feature reads (24 months) with a year to spare.
 SCORE_HISTORY_MONTHS = env_int("SCORE_HISTORY_MONTHS", 36, minimum=0)
+# Days a partner has to erase a person's data after their erasure request (PIPL art. 47);
+# an unacknowledged request is overdue after that.
+ERASURE_DEADLINE_DAYS = env_int("ERASURE_DEADLINE_DAYS", 15, minimum=1)
 
 # LocaleMiddleware: the language chosen with the header's switch (its cookie) first, then
 # the browser's first Chinese or English preference, then zh-Hans (LANGUAGE_CODE).

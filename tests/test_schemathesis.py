@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import User
 from benefits.models import Partner, Voucher
 from benefits.services import voucher_claim
+from benefits.services.erasure import erasure_request_create
 from benefits.services.partner_calls import partner_score
 from scoring import selectors as scoring_selectors
 from sesame_portal.wsgi import application
@@ -103,7 +104,8 @@ def scored_person(username: str, model_version) -> User:
 def world(in_process, recompute_calls, settings, active_model):
     """An approved partner with a key (limits high enough not to get in the way), two
     verified, scored people who authorised it (scores with sub-scores; one benefit),
-    vouchers valid and expired, a call in the query log, and a user API token."""
+    vouchers valid and expired, a call in the query log, an erasure request, and a user
+    API token."""
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -128,22 +130,29 @@ def world(in_process, recompute_calls, settings, active_model):
     Voucher.objects.filter(pk=lapsed.pk).update(expires_at=in_days(-1))
     partner_score(partner=partner, api_key=None, token=score_token)  # a row in the query log
     _instance, knox_token = AuthToken.objects.create(user=person)
+    erasure, _created = erasure_request_create(user=neighbour, partner_id=partner.pk)
     return {
         "api_key": make_api_key(partner),
         "token": [score_token, eligibility_token],
         "benefit_id": [bikes.pk, reach.pk],
         "code": [*codes, lapsed.code],
         "knox": knox_token,
+        "partner_id": [partner.pk],
+        "request_id": [erasure.pk],
     }
 
 
-def _with_real_identifiers(case, world) -> None:
+PARTNER_IDENTIFIERS = ("token", "benefit_id", "code", "request_id")
+USER_IDENTIFIERS = ("partner_id",)
+
+
+def _with_real_identifiers(case, world, names=PARTNER_IDENTIFIERS) -> None:
     """Three cases in four (chosen by a hash of what was generated, so runs repeat) call
     with a real token, benefit or voucher code in place of the generated ones."""
     generated = zlib.crc32(repr(sorted(case.path_parameters.items())).encode())
     if generated % 4 == 0:
         return
-    for name in ("token", "benefit_id", "code"):
+    for name in names:
         if name in case.path_parameters:
             choices = world[name]
             case.path_parameters[name] = choices[generated // 4 % len(choices)]
@@ -163,4 +172,6 @@ def test_partner_api_conforms_to_its_schema(case, world):
 @BOUNDED
 def test_user_api_conforms_to_its_schema(case, world):
     """Every user operation, called with the knox token of a verified, scored person."""
+    if case.path_parameters:
+        _with_real_identifiers(case, world, USER_IDENTIFIERS)
     case.call_and_validate(headers={"Authorization": f"Token {world['knox']}"}, checks=CHECKS)

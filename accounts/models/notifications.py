@@ -35,6 +35,10 @@ class Notification(models.Model):
         # A new score reached the person's goal. params: {"score": score, "target": score,
         # "benefit_id": id or None, "title_zh": ..., "title_en": ...}
         GOAL_REACHED = "goal_reached", _("Goal reached")
+        # To the person who asked a partner to erase their data. params: {"partner": name,
+        # "partner_id": id, "request_id": id}
+        PARTNER_ERASURE_DONE = "partner_erasure_done", _("Partner erased my data")
+        PARTNER_ERASURE_OVERDUE = "partner_erasure_overdue", _("Erasure request overdue")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

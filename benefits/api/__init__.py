@@ -1,5 +1,6 @@
 """The person's API for benefits, one module per area: the catalogue, claims and vouchers,
-who checked my score, and the consents list composed with the partner authorisations;
+who checked my score, the consents list composed with the partner authorisations, and
+what each partner knows about me;
 api_urls.py imports them from here. The partner API is in partner.py."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from benefits.api.catalogue import (
 )
 from benefits.api.consents import TERMS_READ_BLANK, ConsentListApi, ConsentOutputSerializer
 from benefits.api.goals import GoalApi, GoalOutputSerializer, GoalsApi
+from benefits.api.partners import MyPartnerDetailApi, MyPartnerErasureApi, MyPartnerListApi
 from benefits.api.queries import QueryListApi, QuerySerializer
 
 __all__ = [
@@ -27,6 +29,9 @@ __all__ = [
     "GoalApi",
     "GoalOutputSerializer",
     "GoalsApi",
+    "MyPartnerDetailApi",
+    "MyPartnerErasureApi",
+    "MyPartnerListApi",
     "QueryListApi",
     "QuerySerializer",
     "VoucherListApi",

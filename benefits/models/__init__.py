@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, Voucher
+from benefits.models.erasure import ErasureRequest, erasure_due
 from benefits.models.goals import Goal
 from benefits.models.partner_api import (
     MAX_QUERIES_LIMIT,
@@ -24,6 +25,7 @@ __all__ = [
     "BenefitUnlock",
     "ConsentScope",
     "ConsentUseLimit",
+    "ErasureRequest",
     "Goal",
     "Partner",
     "PartnerAnomaly",
@@ -34,4 +36,5 @@ __all__ = [
     "PartnerStatusChange",
     "UseLimitChoice",
     "Voucher",
+    "erasure_due",
 ]

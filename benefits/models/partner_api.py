@@ -143,6 +143,7 @@ class PartnerQuery(models.Model):
         VOUCHER_REDEEM = "voucher_redeem", _("Voucher redemption")
         IDENTITY_CHECK = "identity_check", _("Identity check")
         DECISION = "decision", _("Decision reported")
+        ERASURE = "erasure_requests", _("Erasure requests")
 
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="queries", verbose_name=_("partner")

@@ -1,5 +1,6 @@
 """Pages for benefits, one module per area: the catalogue and vouchers, a partner's
-authorisation screen, and who checked my score; urls.py imports them from here."""
+authorisation screen, who checked my score and what each partner knows about me; urls.py
+imports them from here."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from benefits.views.authorisation import (
 )
 from benefits.views.catalogue import catalogue, claim, voucher, vouchers
 from benefits.views.goals import goal, goal_remove
+from benefits.views.partners import partner_erasure, partner_page
 from benefits.views.queries import DISCLOSED_LABELS, OUTCOME_LABELS, queries
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "goal",
     "goal_remove",
     "partner_authorize",
+    "partner_erasure",
+    "partner_page",
     "queries",
     "voucher",
     "vouchers",

@@ -34,6 +34,8 @@ def queries(request: HttpRequest) -> HttpResponse:
                 }
                 for query in selectors.queries_for_user(user=request.user)
             ],
+            # Each partner that knows something about the person, to its own page.
+            "partners": selectors.partners_for_user(user=request.user),
             # Openings of the person's shareable proofs are checks of their score too.
             "openings": proof_openings_for_user(user=request.user),
         },

@@ -135,6 +135,8 @@ EXCLUDED_PARAMETERISED = {
     "refused as duplicate; anyone else gets 404 (tests/accounts/test_appeals.py)",
     "api/v1/partner/authorizations/<str:token>/decisions/": "partner API (tests/security/"
     "test_partner_credentials.py, tests/benefits/test_partner_limits.py)",
+    "api/v1/partner/erasure-requests/<int:request_id>/done/": "partner API: another "
+    "partner's request is not found (tests/benefits/test_partner_erasure.py)",
 }
 
 # Routes without arguments that are no person's own data: public, or the way in.
@@ -153,6 +155,8 @@ EXCLUDED_UNPARAMETERISED = {
     "api/schema/": "public: the OpenAPI schema",
     "api/docs/": "public: the API docs",
     "api/v1/partner/identity-check/": "partner API (tests/security/test_partner_credentials.py)",
+    "api/v1/partner/erasure-requests/": "partner API: its own requests only "
+    "(tests/benefits/test_partner_erasure.py)",
     "api/v1/auth/logout/": "ends the token used for the call only",
     "api/v1/auth/logout-all/": "ends the requester's own tokens and sessions only "
     "(tests/accounts/test_sign_ins.py)",
@@ -517,6 +521,39 @@ CROSS_USER = [
         control=200,
     ),
     Case(
+        # A partner that knows only them: to anyone else its page is not found.
+        "their-partner-page",
+        "benefits/partners/<int:partner_id>/",
+        ("GET",),
+        lambda w: {"partner_id": w.partner.pk},
+        control=200,
+    ),
+    Case(
+        "ask-their-partner-to-erase",
+        "benefits/partners/<int:partner_id>/erasure/",
+        ("POST",),
+        lambda w: {"partner_id": w.partner.pk},
+        control=302,
+        changes=True,
+    ),
+    Case(
+        "api-their-partner",
+        "api/v1/me/partners/<int:partner_id>/",
+        ("GET",),
+        lambda w: {"partner_id": w.partner.pk},
+        control=200,
+        api=True,
+    ),
+    Case(
+        "api-ask-their-partner-to-erase",
+        "api/v1/me/partners/<int:partner_id>/erasure/",
+        ("POST",),
+        lambda w: {"partner_id": w.partner.pk},
+        control=201,
+        changes=True,
+        api=True,
+    ),
+    Case(
         "their-voucher",
         "benefits/vouchers/<int:voucher_id>/",
         ("GET",),
@@ -855,6 +892,7 @@ MINE = {
     "api/v1/me/queries/": ("", 200),
     "api/v1/me/goal/": ("", 404),
     "api/v1/me/goals/": ("", 200),
+    "api/v1/me/partners/": ("", 200),
 }
 
 
@@ -909,6 +947,7 @@ def test_the_export_holds_only_my_rows(world, owner):
     assert [row["score"] for row in exported["scores"]] == [612]
     assert exported["vouchers"] == []
     assert exported["partner_queries"] == []
+    assert exported["erasure_requests"] == []
     assert exported["disputes"] == []
     assert exported["identity"]["full_name"] == "张伟"
 
