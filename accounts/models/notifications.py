@@ -32,6 +32,10 @@ class Notification(models.Model):
             "profile_verification_decided",
             _("Profile verification decided"),
         )
+        # params: {"partner": name, "decision": PartnerDecision value, "receipt_id": id}
+        PARTNER_DECISION_REPORTED = "partner_decision_reported", _("Partner decision reported")
+        # params: {"partner": name, "outcome": "upheld"|"not_upheld", "report_id": id}
+        HONOUR_REPORT_ANSWERED = "honour_report_answered", _("Honour report answered")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

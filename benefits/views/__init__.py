@@ -11,6 +11,7 @@ from benefits.views.authorisation import (
 )
 from benefits.views.catalogue import catalogue, claim, voucher, vouchers
 from benefits.views.queries import DISCLOSED_LABELS, OUTCOME_LABELS, queries
+from benefits.views.receipts import decision_dispute, honour_reports, partner_card
 
 __all__ = [
     "DISCLOSED_LABELS",
@@ -20,7 +21,10 @@ __all__ = [
     "authorized_redirect",
     "catalogue",
     "claim",
+    "decision_dispute",
+    "honour_reports",
     "partner_authorize",
+    "partner_card",
     "queries",
     "voucher",
     "vouchers",

@@ -40,7 +40,7 @@ from accounts.models import (
 from accounts.profile_sections import SECTION_KEYS
 from accounts.resident_id import mask_id_number
 from accounts.services import profile_update
-from benefits.models import Benefit, Partner, Voucher
+from benefits.models import Benefit, DecisionReceipt, Partner, Voucher
 from benefits.services import voucher_claim
 from scoring.models import (
     Dispute,
@@ -135,6 +135,10 @@ EXCLUDED_PARAMETERISED = {
     "refused as duplicate; anyone else gets 404 (tests/accounts/test_appeals.py)",
     "api/v1/partner/authorizations/<str:token>/decisions/": "partner API (tests/security/"
     "test_partner_credentials.py, tests/benefits/test_partner_limits.py)",
+    "benefits/partners/<int:partner_id>/card/": "public card of an approved partner: "
+    "aggregates only, nothing about any person (tests/benefits/test_partner_cards.py)",
+    "api/v1/partners/<int:partner_id>/card/": "public card of an approved partner: "
+    "aggregates only, nothing about any person (tests/benefits/test_partner_cards.py)",
 }
 
 # Routes without arguments that are no person's own data: public, or the way in.
@@ -184,6 +188,7 @@ class World:
     snapshot: ScoreSnapshot
     id_number: str
     work_code: str
+    receipt: DecisionReceipt | None = None  # the partner's decision after its query
 
     @property
     def markers(self) -> tuple[str, ...]:
@@ -247,7 +252,15 @@ def world(owner, other_user) -> World:
     voucher = voucher_claim(user=other_user, benefit_id=benefit.pk)
     partner_grant, token = authorize(other_user, partner, "score", purpose=THEIR_PURPOSE)
     # The partner reads their score once: a row in their "who checked my score".
-    assert partner_client(make_api_key(partner)).get(score_url(token)).status_code == 200
+    partner_api = partner_client(make_api_key(partner))
+    assert partner_api.get(score_url(token)).status_code == 200
+    # The partner reports its decision: a receipt beside that query.
+    decided = partner_api.post(
+        f"/api/v1/partner/authorizations/{token}/decisions/",
+        {"decision": "declined", "reason_code": "score_below_policy"},
+        format="json",
+    )
+    assert decided.status_code == 201, decided.content
     loan = add_account(other_user, opened_on=days_ago(400))
     repayment = add_repayment(loan, due=days_ago(60), days_overdue=12)
     bill = add_bill(other_user, due=days_ago(20), paid_on=None, kind="water")
@@ -320,6 +333,7 @@ def world(owner, other_user) -> World:
         snapshot=snapshot,
         id_number=number,
         work_code=work_code,
+        receipt=DecisionReceipt.objects.get(user=other_user),
     )
 
 
@@ -552,6 +566,22 @@ CROSS_USER = [
         lambda w: {"proof_id": w.proof.pk},
         control=302,
         changes=True,
+    ),
+    Case(
+        # Their own empty form: back to the queries page, nothing added.
+        "dispute-their-decision",
+        "benefits/decisions/<int:receipt_id>/dispute/",
+        ("POST",),
+        lambda w: {"receipt_id": w.receipt.pk},
+        control=302,
+    ),
+    Case(
+        "api-dispute-their-decision",
+        "api/v1/me/decisions/<int:receipt_id>/dispute/",
+        ("POST",),
+        lambda w: {"receipt_id": w.receipt.pk},
+        control=400,
+        api=True,
     ),
 ]
 
@@ -834,6 +864,7 @@ MINE = {
     "benefits/": ("", 200),
     "benefits/vouchers/": ("", 200),
     "benefits/queries/": ("", 200),
+    "benefits/honour-reports/": ("", 200),
     "api/v1/me/": ("", 405),
     "api/v1/me/export/": ("", 200),
     "api/v1/me/password/": ("", 405),
@@ -849,6 +880,8 @@ MINE = {
     "api/v1/me/benefits/": ("", 200),
     "api/v1/me/vouchers/": ("", 200),
     "api/v1/me/queries/": ("", 200),
+    "api/v1/me/decisions/": ("", 200),
+    "api/v1/me/honour-reports/": ("", 200),
 }
 
 
@@ -903,6 +936,8 @@ def test_the_export_holds_only_my_rows(world, owner):
     assert [row["score"] for row in exported["scores"]] == [612]
     assert exported["vouchers"] == []
     assert exported["partner_queries"] == []
+    assert exported["partner_decisions"] == []
+    assert exported["honour_reports"] == []
     assert exported["disputes"] == []
     assert exported["identity"]["full_name"] == "张伟"
 
