@@ -131,7 +131,11 @@ class HonourReportListApi(APIView):
     def post(self, request):
         data = HonourReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.honour_report_file(user=request.user, **data.validated_data)
+        report = services.honour_report_file(
+            user=request.user,
+            benefit_id=data.validated_data["benefit"],
+            what_happened=data.validated_data["what_happened"],
+        )
         return Response(HonourReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 

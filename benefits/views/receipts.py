@@ -49,7 +49,11 @@ def honour_reports(request: HttpRequest) -> HttpResponse:
     form = HonourReportForm(request.POST or None, benefits=benefits)
     if request.method == "POST" and form.is_valid():
         try:
-            services.honour_report_file(user=request.user, **form.cleaned_data)
+            services.honour_report_file(
+                user=request.user,
+                benefit_id=form.cleaned_data["benefit"],
+                what_happened=form.cleaned_data["what_happened"],
+            )
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
