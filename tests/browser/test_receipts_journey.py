@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from benefits.models import DecisionReceipt, HonourReport
 from benefits.services.unlocks import unlocks_apply
+from scoring.services.disputes import dispute_file
 from tests.browser.helpers import (
     DIMENSIONS,
     SCORE,
@@ -29,7 +30,15 @@ from tests.browser.helpers import (
     snapshot_store,
     url_pattern,
 )
-from tests.factories import authorize, make_api_key, make_benefit, make_id_number, make_partner
+from tests.dates import days_ago
+from tests.factories import (
+    add_bill,
+    authorize,
+    make_api_key,
+    make_benefit,
+    make_id_number,
+    make_partner,
+)
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}
 WHAT = "门店说没有免押金这项权益。收了我200元押金。"
@@ -110,6 +119,20 @@ def test_receipts_journey(
     expect(beside).to_contain_text(_t(lang, "Score"))
     _phone_layout(page)
     screenshot(page, f"receipts-{lang}-1-decision")
+
+    # With a dispute of theirs still open, they add the decision to it.
+    bill = add_bill(user, due=days_ago(40), paid_on=None, kind="water")
+    dispute = dispute_file(
+        user=user, kind="bill", record_id=bill.pk, field="", statement="已缴清。"
+    )
+    page.reload()
+    decision = page.locator(f"#decision-{receipt.pk}")
+    expect(decision.locator("select[name=dispute]")).to_have_value(str(dispute.pk))
+    _phone_layout(page)
+    screenshot(page, f"receipts-{lang}-1b-dispute-offer")
+    decision.get_by_role("button", name=_t(lang, "Dispute this decision")).click()
+    expect(page).to_have_url(url_pattern(live_server, f"/score/disputes/{dispute.pk}/"))
+    expect(page.locator("main ol.steps")).to_contain_text(outcome)
 
     # The notification leads there too.
     page.goto(live_server.url + "/accounts/notifications/")
