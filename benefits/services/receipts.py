@@ -47,7 +47,9 @@ def decision_receipt_record(
     404 query_not_found without such a query; 409 decision_already_reported when that
     query has its decision already."""
     query = (
+        # Through the person's own queries (indexed by user and time): a handful of rows.
         PartnerQuery.objects.filter(
+            user_id=authorization.grant.user_id,
             authorization=authorization,
             partner_id=authorization.partner_id,
             kind__in=DECIDED_KINDS,
@@ -56,7 +58,7 @@ def decision_receipt_record(
         .order_by("-created_at", "-id")
         .first()
     )
-    if query is None or query.user_id is None:
+    if query is None:
         raise ServiceError(
             "query_not_found",
             _("Report a decision after an answered score or eligibility query."),
