@@ -531,3 +531,7 @@ class ConsentGrantAdmin(LedgerAdmin):
     def authorization_scope(self, obj):
         authorization = getattr(obj, "authorization", None)
         return authorization.get_scope_display() if authorization else None
+
+
+# Decision receipts and honour reports have their own admin module.
+from benefits import admin_receipts  # noqa: E402, F401

@@ -15,6 +15,9 @@ class BenefitsConfig(AppConfig):
         from accounts.models import ConsentPurpose
         from accounts.signals import consent_revoked
         from benefits.notifications import notification_kinds_register
+        from benefits.notifications_receipts import (
+            notification_kinds_register as receipt_kinds_register,
+        )
         from benefits.services import goals, unlocks
         from scoring.signals import court_listed, recompute_run_starting, scores_written
 
@@ -37,6 +40,7 @@ class BenefitsConfig(AppConfig):
                 unlocks.unlocks_close_all(users=[user])
 
         notification_kinds_register()
+        receipt_kinds_register()
         court_listed.connect(on_court_listed, weak=False, dispatch_uid="court_list_unlocks_close")
         scores_written.connect(on_scores_written, weak=False, dispatch_uid="unlocks_apply")
         scores_written.connect(on_scores_written_goals, weak=False, dispatch_uid="goals_follow")

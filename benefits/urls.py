@@ -18,4 +18,7 @@ urlpatterns = [
     path("partners/<int:partner_id>/erasure/", views.partner_erasure, name="partner_erasure"),
     path("partners/<int:partner_id>/authorize/", views.partner_authorize, name="authorize"),
     path("authorized/<int:grant_id>/", views.authorized, name="authorized"),
+    path("decisions/<int:receipt_id>/dispute/", views.decision_dispute, name="decision_dispute"),
+    path("honour-reports/", views.honour_reports, name="honour_reports"),
+    path("partners/<int:partner_id>/card/", views.partner_card, name="partner_card"),
 ]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import accounts_export
 from benefits.selectors import NO_PARTNER_TERMS, benefits_export, partner_terms_by_grant
+from benefits.selectors_receipts import receipts_export
 from scoring.selectors import score_export
 
 
@@ -22,6 +23,7 @@ def account_export(*, user: User) -> dict:
         **accounts_part,
         **score_export(user=user),
         **benefits_export(user=user),
+        **receipts_export(user=user),
     }
 
 

@@ -54,6 +54,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
     path("api/v1/", include("benefits.api_urls")),
+    path("api/v1/", include("benefits.receipt_api_urls")),
     path("api/v1/partner/", include("benefits.partner_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -39,6 +39,10 @@ class Notification(models.Model):
         # "partner_id": id, "request_id": id}
         PARTNER_ERASURE_DONE = "partner_erasure_done", _("Partner erased my data")
         PARTNER_ERASURE_OVERDUE = "partner_erasure_overdue", _("Erasure request overdue")
+        # params: {"partner": name, "decision": PartnerDecision value, "receipt_id": id}
+        PARTNER_DECISION_REPORTED = "partner_decision_reported", _("Partner decision reported")
+        # params: {"partner": name, "outcome": "upheld"|"not_upheld", "report_id": id}
+        HONOUR_REPORT_ANSWERED = "honour_report_answered", _("Honour report answered")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

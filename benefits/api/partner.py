@@ -18,7 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.common import ErrorSerializer
-from benefits.models import Partner, PartnerApiKey, PartnerDecision, PartnerQuery
+from benefits.models import (
+    DecisionReason,
+    Partner,
+    PartnerApiKey,
+    PartnerDecision,
+    PartnerQuery,
+)
 from benefits.services import partner_calls
 from sesame_portal.api import exception_handler
 from sesame_portal.errors import ServiceError
@@ -398,10 +404,10 @@ class PartnerIdentityCheckApi(PartnerApiView):
 
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=PartnerDecision.choices)
-    reason_code = serializers.RegexField(
-        r"^[A-Za-z0-9_.-]{1,64}$",
-        max_length=64,
-        help_text="Your own code for the reason (letters, digits, _ . -), shown to the person.",
+    reason_code = serializers.ChoiceField(
+        choices=DecisionReason.choices,
+        help_text="Why, from the documented list (shown to the person in their language): "
+        + "; ".join(f"`{value}`: {label}" for value, label in DecisionReason.choices),
     )
     limit = serializers.IntegerField(
         required=False,
@@ -429,19 +435,32 @@ class PartnerDecisionApi(PartnerApiView):
             400: OpenApiResponse(ErrorSerializer, description="invalid"),
             **ERRORS,
             **TOKEN_ERRORS,
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description="authorization_not_found (an unknown token and another partner's "
+                "alike); query_not_found (you made no answered score or eligibility query "
+                "with this authorisation)",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="decision_already_reported: your latest answered query on this "
+                "authorisation has its decision (one decision per query)",
+            ),
         },
         summary="Report the decision you took with this authorisation",
-        description="Shown to the person beside your queries. It ends an authorisation "
+        description="The decision is about your latest answered score or eligibility query "
+        "on this authorisation, one decision per query, and is shown to the person beside "
+        "that query (they are notified). It ends an authorisation "
         "limited until one decision (later calls: 403 authorization_used); on one limited "
         "to a number of queries it is still taken once the queries are used up.",
         examples=[
             OpenApiExample(
                 "a credit limit",
-                value={"decision": "limit", "reason_code": "score_band_b", "limit": 5000},
+                value={"decision": "limit", "reason_code": "limit_by_band", "limit": 5000},
             ),
             OpenApiExample(
                 "deposit waived",
-                value={"decision": "deposit_waived", "reason_code": "score_above_650"},
+                value={"decision": "deposit_waived", "reason_code": "score_above_policy"},
             ),
         ],
     )

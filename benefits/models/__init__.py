@@ -17,16 +17,26 @@ from benefits.models.partner_api import (
     UseLimitChoice,
 )
 from benefits.models.partners import Partner, PartnerStatusChange
+from benefits.models.receipts import (
+    HONOUR_ANSWER_WITHIN,
+    DecisionReason,
+    DecisionReceipt,
+    HonourReport,
+)
 
 __all__ = [
+    "HONOUR_ANSWER_WITHIN",
     "MAX_QUERIES_LIMIT",
     "Benefit",
     "BenefitCategory",
     "BenefitUnlock",
     "ConsentScope",
     "ConsentUseLimit",
+    "DecisionReason",
+    "DecisionReceipt",
     "ErasureRequest",
     "Goal",
+    "HonourReport",
     "Partner",
     "PartnerAnomaly",
     "PartnerApiKey",

@@ -52,6 +52,7 @@ from benefits.selectors import (
 )
 from benefits.services.anomalies import identity_mismatches_flag
 from benefits.services.partner_access import PARTNER_ACCESS_VERSION
+from benefits.services.receipts import decision_receipt_record
 from scoring.models import ScoreSnapshot
 from scoring.selectors import personal_statement_text, score_usable
 from sesame_portal.counters import (
@@ -694,6 +695,10 @@ def partner_decision(
         detail = {"decision": decision, "reason_code": reason_code}
         if limit is not None:
             detail["limit"] = limit
+        # The receipt beside the query it decides (one per query), and the person told.
+        decision_receipt_record(
+            authorization=authorization, outcome=decision, reason_code=reason_code, limit=limit
+        )
         if authorization.use_limit == ConsentUseLimit.DECISION:
             consent_used_up(grant=authorization.grant)
         record.detail = detail

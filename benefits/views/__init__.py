@@ -14,6 +14,7 @@ from benefits.views.catalogue import catalogue, claim, voucher, vouchers
 from benefits.views.goals import goal, goal_remove
 from benefits.views.partners import partner_erasure, partner_page
 from benefits.views.queries import DISCLOSED_LABELS, OUTCOME_LABELS, queries
+from benefits.views.receipts import decision_dispute, honour_reports, partner_card
 
 __all__ = [
     "DISCLOSED_LABELS",
@@ -23,9 +24,12 @@ __all__ = [
     "authorized_redirect",
     "catalogue",
     "claim",
+    "decision_dispute",
     "goal",
     "goal_remove",
+    "honour_reports",
     "partner_authorize",
+    "partner_card",
     "partner_erasure",
     "partner_page",
     "queries",

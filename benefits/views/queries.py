@@ -14,16 +14,21 @@ from benefits.models import (
     PartnerDecision,
     PartnerQuery,
 )
+from benefits.selectors_receipts import disputes_open_for_user, receipts_by_query
 from scoring.services.proofs import proof_openings_for_user
 
 
 @login_required
 @require_GET
 def queries(request: HttpRequest) -> HttpResponse:
+    rows = list(selectors.queries_for_user(user=request.user))
+    # The decision a partner reported about a query, beside it (one read for the page).
+    receipts = receipts_by_query(user=request.user, query_ids=[query.pk for query in rows])
     return render(
         request,
         "benefits/queries.html",
         {
+            "disputes_open": disputes_open_for_user(user=request.user) if receipts else [],
             "queries": [
                 {
                     "query": query,
@@ -31,8 +36,9 @@ def queries(request: HttpRequest) -> HttpResponse:
                     "why": OUTCOME_LABELS.get(query.outcome, query.outcome),
                     "answered": _answered(query),
                     "decision": _decision(query),
+                    "receipt": receipts.get(query.pk),
                 }
-                for query in selectors.queries_for_user(user=request.user)
+                for query in rows
             ],
             # Each partner that knows something about the person, to its own page.
             "partners": selectors.partners_for_user(user=request.user),

@@ -40,7 +40,7 @@ from accounts.models import (
 from accounts.profile_sections import SECTION_KEYS
 from accounts.resident_id import mask_id_number
 from accounts.services import profile_update
-from benefits.models import Benefit, Partner, Voucher
+from benefits.models import Benefit, DecisionReceipt, Partner, Voucher
 from benefits.services import voucher_claim
 from scoring.models import (
     Dispute,
@@ -137,6 +137,10 @@ EXCLUDED_PARAMETERISED = {
     "test_partner_credentials.py, tests/benefits/test_partner_limits.py)",
     "api/v1/partner/erasure-requests/<int:request_id>/done/": "partner API: another "
     "partner's request is not found (tests/benefits/test_partner_erasure.py)",
+    "benefits/partners/<int:partner_id>/card/": "public card of an approved partner: "
+    "aggregates only, nothing about any person (tests/benefits/test_partner_cards.py)",
+    "api/v1/partners/<int:partner_id>/card/": "public card of an approved partner: "
+    "aggregates only, nothing about any person (tests/benefits/test_partner_cards.py)",
 }
 
 # Routes without arguments that are no person's own data: public, or the way in.
@@ -188,6 +192,7 @@ class World:
     snapshot: ScoreSnapshot
     id_number: str
     work_code: str
+    receipt: DecisionReceipt | None = None  # the partner's decision after its query
 
     @property
     def markers(self) -> tuple[str, ...]:
@@ -251,7 +256,15 @@ def world(owner, other_user) -> World:
     voucher = voucher_claim(user=other_user, benefit_id=benefit.pk)
     partner_grant, token = authorize(other_user, partner, "score", purpose=THEIR_PURPOSE)
     # The partner reads their score once: a row in their "who checked my score".
-    assert partner_client(make_api_key(partner)).get(score_url(token)).status_code == 200
+    partner_api = partner_client(make_api_key(partner))
+    assert partner_api.get(score_url(token)).status_code == 200
+    # The partner reports its decision: a receipt beside that query.
+    decided = partner_api.post(
+        f"/api/v1/partner/authorizations/{token}/decisions/",
+        {"decision": "declined", "reason_code": "score_below_policy"},
+        format="json",
+    )
+    assert decided.status_code == 201, decided.content
     loan = add_account(other_user, opened_on=days_ago(400))
     repayment = add_repayment(loan, due=days_ago(60), days_overdue=12)
     bill = add_bill(other_user, due=days_ago(20), paid_on=None, kind="water")
@@ -324,6 +337,7 @@ def world(owner, other_user) -> World:
         snapshot=snapshot,
         id_number=number,
         work_code=work_code,
+        receipt=DecisionReceipt.objects.get(user=other_user),
     )
 
 
@@ -589,6 +603,22 @@ CROSS_USER = [
         lambda w: {"proof_id": w.proof.pk},
         control=302,
         changes=True,
+    ),
+    Case(
+        # Their own empty form: back to the queries page, nothing added.
+        "dispute-their-decision",
+        "benefits/decisions/<int:receipt_id>/dispute/",
+        ("POST",),
+        lambda w: {"receipt_id": w.receipt.pk},
+        control=302,
+    ),
+    Case(
+        "api-dispute-their-decision",
+        "api/v1/me/decisions/<int:receipt_id>/dispute/",
+        ("POST",),
+        lambda w: {"receipt_id": w.receipt.pk},
+        control=400,
+        api=True,
     ),
 ]
 
@@ -874,6 +904,7 @@ MINE = {
     "benefits/queries/": ("", 200),
     "benefits/goal/": ("", 200),
     "benefits/goal/remove/": ("", 405),
+    "benefits/honour-reports/": ("", 200),
     "api/v1/me/": ("", 405),
     "api/v1/me/export/": ("", 200),
     "api/v1/me/password/": ("", 405),
@@ -893,6 +924,8 @@ MINE = {
     "api/v1/me/goal/": ("", 404),
     "api/v1/me/goals/": ("", 200),
     "api/v1/me/partners/": ("", 200),
+    "api/v1/me/decisions/": ("", 200),
+    "api/v1/me/honour-reports/": ("", 200),
 }
 
 
@@ -948,6 +981,8 @@ def test_the_export_holds_only_my_rows(world, owner):
     assert exported["vouchers"] == []
     assert exported["partner_queries"] == []
     assert exported["erasure_requests"] == []
+    assert exported["partner_decisions"] == []
+    assert exported["honour_reports"] == []
     assert exported["disputes"] == []
     assert exported["identity"]["full_name"] == "张伟"
 
