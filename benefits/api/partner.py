@@ -404,9 +404,11 @@ class PartnerIdentityCheckApi(PartnerApiView):
 
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=PartnerDecision.choices)
-    reason_code = serializers.ChoiceField(
-        choices=DecisionReason.choices,
-        help_text="Why, from the documented list (shown to the person in their language): "
+    reason_code = serializers.RegexField(
+        r"^[A-Za-z0-9_.-]{1,64}$",
+        max_length=64,
+        help_text="Your own code for the reason (letters, digits, _ . -), shown to the person; "
+        "these read to them in words: "
         + "; ".join(f"`{value}`: {label}" for value, label in DecisionReason.choices),
     )
     limit = serializers.IntegerField(
@@ -435,22 +437,12 @@ class PartnerDecisionApi(PartnerApiView):
             400: OpenApiResponse(ErrorSerializer, description="invalid"),
             **ERRORS,
             **TOKEN_ERRORS,
-            404: OpenApiResponse(
-                ErrorSerializer,
-                description="authorization_not_found (an unknown token and another partner's "
-                "alike); query_not_found (you made no answered score or eligibility query "
-                "with this authorisation)",
-            ),
-            409: OpenApiResponse(
-                ErrorSerializer,
-                description="decision_already_reported: your latest answered query on this "
-                "authorisation has its decision (one decision per query)",
-            ),
         },
         summary="Report the decision you took with this authorisation",
         description="The decision is about your latest answered score or eligibility query "
-        "on this authorisation, one decision per query, and is shown to the person beside "
-        "that query (they are notified). It ends an authorisation "
+        "on this authorisation and is shown to the person beside that query (they are "
+        "notified); a decision reported again for the same query replaces it. It ends an "
+        "authorisation "
         "limited until one decision (later calls: 403 authorization_used); on one limited "
         "to a number of queries it is still taken once the queries are used up.",
         examples=[

@@ -58,7 +58,8 @@ class DecisionReceipt(models.Model):
     )
     outcome = models.CharField(_("decision"), max_length=20, choices=PartnerDecision.choices)
     limit = models.PositiveIntegerField(_("limit (yuan)"), null=True, blank=True)
-    reason_code = models.CharField(_("reason"), max_length=40, choices=DecisionReason.choices)
+    # The partner's own code (letters, digits, _ . -); the documented ones read in words.
+    reason_code = models.CharField(_("reason"), max_length=64, choices=DecisionReason.choices)
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
     # The person's open dispute they added this decision to, and when.
     dispute = models.ForeignKey(

@@ -2,14 +2,14 @@
 
 A partner reports the decision it took with a score (partner_calls.partner_decision calls
 decision_receipt_record in its transaction): the receipt is about the partner's latest
-answered score or eligibility query on that authorisation, one per query, and the person
-is told. The person may add a receipt to a dispute of theirs that is still open. A person
-reports a partner that did not honour a benefit they unlocked; admins answer within
-HONOUR_ANSWER_WITHIN and the person is told the answer."""
+answered score or eligibility query on that authorisation (the latest decision for it),
+and the person is told. The person may add a receipt to a dispute of theirs that is
+still open. A person reports a partner that did not honour a benefit they unlocked;
+admins answer within HONOUR_ANSWER_WITHIN and the person is told the answer."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -41,11 +41,12 @@ def decision_receipt_record(
     outcome: str,
     reason_code: str,
     limit: int | None = None,
-) -> DecisionReceipt:
+) -> DecisionReceipt | None:
     """The receipt of a decision about the partner's latest answered query on this
-    authorisation (run in the partner call's transaction, on the locked authorisation).
-    404 query_not_found without such a query; 409 decision_already_reported when that
-    query has its decision already."""
+    authorisation (run in the partner call's transaction, on the locked authorisation),
+    and the person told. A decision reported again for that query replaces the receipt's
+    (a partner may revise it); without an answered query there is no receipt, and the
+    decision stays in the call log as before."""
     query = (
         # Through the person's own queries (indexed by user and time): a handful of rows.
         PartnerQuery.objects.filter(
@@ -59,25 +60,18 @@ def decision_receipt_record(
         .first()
     )
     if query is None:
-        raise ServiceError(
-            "query_not_found",
-            _("Report a decision after an answered score or eligibility query."),
-            status_code=404,
-        )
-    if DecisionReceipt.objects.filter(query=query).exists():
-        raise _already_reported()
-    try:
-        with transaction.atomic():
-            receipt = DecisionReceipt.objects.create(
-                query=query,
-                partner_id=authorization.partner_id,
-                user_id=query.user_id,
-                outcome=outcome,
-                reason_code=reason_code,
-                limit=limit,
-            )
-    except IntegrityError:  # the same query decided at the same moment
-        raise _already_reported() from None
+        return None
+    receipt, _created = DecisionReceipt.objects.update_or_create(
+        query=query,
+        defaults={
+            "partner_id": authorization.partner_id,
+            "user_id": query.user_id,
+            "outcome": outcome,
+            "reason_code": reason_code,
+            "limit": limit,
+            "reported_at": timezone.now(),
+        },
+    )
     Notification.objects.create(
         user_id=query.user_id,
         kind=Notification.Kind.PARTNER_DECISION_REPORTED,
@@ -89,14 +83,6 @@ def decision_receipt_record(
         },
     )
     return receipt
-
-
-def _already_reported() -> ServiceError:
-    return ServiceError(
-        "decision_already_reported",
-        _("A decision was already reported for your latest query."),
-        status_code=409,
-    )
 
 
 def decision_dispute_add(*, user: User, receipt_id: int, dispute_id: int) -> DecisionReceipt:

@@ -69,30 +69,33 @@ def test_a_decision_is_recorded_beside_the_partners_latest_answered_query(
         assert "决定" in notification_text(notice)
 
 
-def test_a_second_decision_on_the_same_query_is_409_and_a_new_query_takes_one(queried, partner_api):
+def test_a_decision_reported_again_replaces_the_receipt_and_a_new_query_takes_one(
+    queried, partner_api
+):
     assert decide(partner_api, queried).status_code == 201
 
-    assert_error(decide(partner_api, queried, "approved"), 409, "decision_already_reported")
+    assert decide(partner_api, queried, "approved", "score_above_policy").status_code == 201
     assert DecisionReceipt.objects.count() == 1
-    assert DecisionReceipt.objects.get().outcome == "declined"
+    assert DecisionReceipt.objects.get().outcome == "approved"
+    assert Notification.objects.filter(kind="partner_decision_reported").count() == 2
 
     assert partner_api.get(score_url(queried)).status_code == 200
-    assert decide(partner_api, queried, "approved", "score_above_policy").status_code == 201
+    assert decide(partner_api, queried, "declined").status_code == 201
     assert DecisionReceipt.objects.count() == 2
 
 
-def test_a_decision_without_an_answered_query_is_404_and_does_not_use_the_authorisation(
+def test_a_decision_without_an_answered_query_is_logged_without_a_receipt(
     scored_owner, partner, partner_api
 ):
     _grant, token = authorize(scored_owner, partner, "score", use_limit="decision")
 
-    assert_error(decide(partner_api, token), 404, "query_not_found")
+    assert decide(partner_api, token).status_code == 201
 
     assert not DecisionReceipt.objects.exists()
     assert not Notification.objects.filter(kind="partner_decision_reported").exists()
-    # Nothing was decided, so the authorisation limited until one decision still answers.
-    assert partner_api.get(score_url(token)).status_code == 200
-    assert decide(partner_api, token).status_code == 201
+    assert PartnerQuery.objects.filter(kind="decision", outcome="ok").count() == 1
+    # A decision is a decision: the authorisation limited until one decision has ended.
+    assert_error(partner_api.get(score_url(token)), 403, "authorization_used")
 
 
 def test_another_partner_cannot_report_on_my_query(queried, scored_owner):
@@ -102,12 +105,25 @@ def test_another_partner_cannot_report_on_my_query(queried, scored_owner):
     assert_error(decide(other_api, queried), 404, "authorization_not_found")
     # With a token of its own on the same person, its decision is about its own query only.
     _grant, own = authorize(scored_owner, other, "score")
-    assert_error(decide(other_api, own), 404, "query_not_found")
+    assert decide(other_api, own).status_code == 201
     assert not DecisionReceipt.objects.exists()
 
 
-@pytest.mark.parametrize("reason_code", ["score_band_b", "", "SCORE_ABOVE_POLICY"])
-def test_a_reason_code_outside_the_documented_list_is_400(queried, partner_api, reason_code):
+def test_a_partners_own_reason_code_is_kept_and_a_documented_one_reads_in_words(
+    queried, partner_api, scored_owner
+):
+    assert decide(partner_api, queried, reason_code="score_band_b").status_code == 201
+    receipt = DecisionReceipt.objects.get()
+    assert receipt.reason_code == "score_band_b"
+    assert receipt.get_reason_code_display() == "score_band_b"
+    assert decide(partner_api, queried, reason_code="score_below_policy").status_code == 201
+    receipt.refresh_from_db()
+    with translation.override("en"):
+        assert receipt.get_reason_code_display() == "The score was below the partner's threshold"
+
+
+@pytest.mark.parametrize("reason_code", ["", "a reason with spaces", "x" * 65])
+def test_a_reason_code_that_is_not_a_code_is_400(queried, partner_api, reason_code):
     response = decide(partner_api, queried, reason_code=reason_code)
 
     assert response.status_code == 400, response.content
