@@ -52,6 +52,7 @@ from scoring.models import (
     ActivityMonth,
     CourtListEntry,
     CreditAccount,
+    Dispute,
     Friendship,
     ModelVersion,
     PendingRecompute,
@@ -62,6 +63,7 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
+from scoring.models.disputes import UNCOUNTED
 from sesame_portal.bulk import IN_LIST_MAX, ids_lookup
 
 _cache: dict[tuple[int, str], LoadedModel] = {}
@@ -238,6 +240,15 @@ def _grouped(queryset: QuerySet, columns: dict) -> tuple[np.ndarray, np.ndarray]
     return table[:, 0].astype(np.int64), table[:, 1:]
 
 
+def _counted(records: QuerySet, kind: str) -> QuerySet:
+    """These repayments or bills less those under a dispute that passed its deadline
+    unanswered (UNCOUNTED): an anti-join against the few such disputes (a partial index
+    holds just them), not a query per person."""
+    return records.filter(
+        ~Exists(Dispute.objects.filter(UNCOUNTED, kind=kind, record_id=OuterRef("pk")))
+    )
+
+
 def _facts_load(
     ids: list[int], *, as_of: datetime.date, previous_before: datetime.datetime | None
 ) -> pd.DataFrame:
@@ -258,8 +269,11 @@ def _facts_load(
         return as_of - datetime.timedelta(days=n)
 
     user_ids, rp = _grouped(
-        Repayment.objects.filter(
-            **ids_lookup(ids), due_date__gt=days(REPAYMENTS_WINDOW_DAYS), due_date__lt=as_of
+        _counted(
+            Repayment.objects.filter(
+                **ids_lookup(ids), due_date__gt=days(REPAYMENTS_WINDOW_DAYS), due_date__lt=as_of
+            ),
+            Dispute.Kind.REPAYMENT,
         ),
         {
             "n": Count("pk"),
@@ -336,8 +350,11 @@ def _facts_load(
     )
 
     user_ids, bills = _grouped(
-        UtilityBill.objects.filter(
-            **ids_lookup(ids), due_date__gt=days(BILLS_WINDOW_DAYS), due_date__lt=as_of
+        _counted(
+            UtilityBill.objects.filter(
+                **ids_lookup(ids), due_date__gt=days(BILLS_WINDOW_DAYS), due_date__lt=as_of
+            ),
+            Dispute.Kind.BILL,
         ),
         {
             "n": Count("pk"),
@@ -403,7 +420,9 @@ def feature_inputs_load(
 ) -> FeatureInputs:
     """What the features of these users are computed from: their people rows and their
     records aggregated per user by the database, a fixed number of queries for any number
-    of users; the nightly chunk and a single user's recompute both read this.
+    of users; the nightly chunk and a single user's recompute both read this. A repayment
+    or bill under a dispute that passed its deadline unanswered is left out until the
+    dispute is answered (UNCOUNTED, scoring.services.dispute_notices).
 
     Friends' scores are the latest computed before `previous_before` (the start of the
     current run), so a run never feeds on its own results.

@@ -32,6 +32,10 @@ class Notification(models.Model):
             "profile_verification_decided",
             _("Profile verification decided"),
         )
+        # A dispute of a record was received, reviewed, answered or passed its deadline.
+        # params: {"dispute_id": id, "status": a dispute status or "overdue", "due": date,
+        # "reason": text (rejected), "uncounted": bool (overdue: the record left the score)}
+        DISPUTE_UPDATED = "dispute_updated", _("Dispute updated")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
