@@ -689,6 +689,7 @@ def _disputes_export(user: User) -> list[dict]:
             "resolution",
             "created_at",
             "due_at",
+            "overdue_at",
             "resolved_at",
         )
     )

@@ -14,12 +14,13 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Notification
 from accounts.notifications import notification_email_set, notifications_page
 from scoring.models import Dispute, PendingRecompute, Repayment, ScoreSnapshot, UtilityBill
 from scoring.models.disputes import ANSWER_WITHIN
-from scoring.selectors import feature_inputs_load
+from scoring.selectors import feature_inputs_load, score_export
 from scoring.services.disputes import dispute_file, dispute_transition
 from scoring.services.scores import score_recompute
 from scoring.tasks import disputes_overdue, score_recompute_user
@@ -399,8 +400,6 @@ def test_the_dispute_page_shows_the_deadline_and_that_the_record_does_not_count(
 
 
 def test_the_api_lists_my_disputes_with_deadline_and_overdue_flag(overdue, bystander):
-    from rest_framework.test import APIClient
-
     user, dispute = overdue
     api = APIClient()
     assert api.get("/api/v1/me/disputes/").status_code == 401
@@ -417,9 +416,13 @@ def test_the_api_lists_my_disputes_with_deadline_and_overdue_flag(overdue, bysta
     assert api.get("/api/v1/me/disputes/").json() == []
 
 
-def test_in_time_the_api_says_not_overdue(person):
-    from rest_framework.test import APIClient
+def test_the_export_says_when_the_deadline_passed(overdue):
+    user, dispute = overdue
+    exported = score_export(user=user)["disputes"]
+    assert [row["overdue_at"] for row in exported] == [dispute.overdue_at]
 
+
+def test_in_time_the_api_says_not_overdue(person):
     user, late, _bill = person
     _file(user, late)
     api = APIClient()
