@@ -240,13 +240,16 @@ def _grouped(queryset: QuerySet, columns: dict) -> tuple[np.ndarray, np.ndarray]
     return table[:, 0].astype(np.int64), table[:, 1:]
 
 
-def _counted(records: QuerySet, kind: str) -> QuerySet:
-    """These repayments or bills less those under a dispute that passed its deadline
-    unanswered (UNCOUNTED): an anti-join against the few such disputes (a partial index
-    holds just them), not a query per person."""
-    return records.filter(
-        ~Exists(Dispute.objects.filter(UNCOUNTED, kind=kind, record_id=OuterRef("pk")))
-    )
+def _counted(records: QuerySet, kind: str, ids: list[int]) -> QuerySet:
+    """These repayments or bills of these users less those under a dispute that passed
+    its deadline unanswered (UNCOUNTED). NOT IN a small subquery: PostgreSQL runs it once
+    and probes a hash of its ids (a "hashed SubPlan"), whatever its row estimates say,
+    where a NOT EXISTS could be planned as a nested loop over every record; the
+    subquery reads only the chunk's range of the partial index that holds just them."""
+    uncounted = Dispute.objects.filter(
+        UNCOUNTED, **ids_lookup(ids), kind=kind, record_id__isnull=False
+    ).values("record_id")
+    return records.exclude(pk__in=uncounted)
 
 
 def _facts_load(
@@ -274,6 +277,7 @@ def _facts_load(
                 **ids_lookup(ids), due_date__gt=days(REPAYMENTS_WINDOW_DAYS), due_date__lt=as_of
             ),
             Dispute.Kind.REPAYMENT,
+            ids,
         ),
         {
             "n": Count("pk"),
@@ -355,6 +359,7 @@ def _facts_load(
                 **ids_lookup(ids), due_date__gt=days(BILLS_WINDOW_DAYS), due_date__lt=as_of
             ),
             Dispute.Kind.BILL,
+            ids,
         ),
         {
             "n": Count("pk"),

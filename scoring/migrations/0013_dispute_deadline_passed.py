@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='dispute',
-            index=models.Index(condition=models.Q(('overdue_at__isnull', False), ('status__in', ['received', 'under_review'])), fields=['kind', 'record_id'], name='dispute_uncounted'),
+            index=models.Index(condition=models.Q(('overdue_at__isnull', False), ('status__in', ['received', 'under_review'])), fields=['kind', 'user', 'record_id'], name='dispute_uncounted'),
         ),
         migrations.RunPython(schedule, unschedule),
     ]

@@ -67,9 +67,10 @@ class Dispute(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["user", "kind"]),
-            # The score's loader anti-joins its records against these few rows.
+            # The score's loader leaves out the records of these few rows, a chunk's
+            # range of users at a time.
             models.Index(
-                fields=["kind", "record_id"],
+                fields=["kind", "user", "record_id"],
                 condition=Q(status__in=["received", "under_review"], overdue_at__isnull=False),
                 name="dispute_uncounted",
             ),
