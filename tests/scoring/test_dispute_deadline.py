@@ -14,6 +14,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
 from accounts.models import ConsentPurpose, Notification
@@ -24,6 +25,7 @@ from scoring.selectors import feature_inputs_load, score_export
 from scoring.services.disputes import dispute_file, dispute_transition
 from scoring.services.scores import score_recompute
 from scoring.tasks import disputes_overdue, score_recompute_user
+from sesame_portal.celery import app
 from tests.dates import days_ago
 from tests.factories import add_account, add_bill, add_repayment, grant, make_user, solid_file
 
@@ -106,6 +108,13 @@ def _statuses(user) -> list[str]:
 
 
 # --- The deadline task ---------------------------------------------------------------------
+
+
+def test_the_deadline_task_is_on_the_beat_schedule():
+    scheduled = PeriodicTask.objects.get(task="scoring.disputes_overdue_mark")
+    assert scheduled.enabled
+    assert (scheduled.interval.every, scheduled.interval.period) == (15, "minutes")
+    assert app.tasks["scoring.disputes_overdue_mark"].name == disputes_overdue.name
 
 
 def test_the_deadline_is_twenty_days_from_filing(person):
