@@ -139,6 +139,7 @@ def test_an_unanswered_dispute_stops_counting_after_its_deadline(
     disputes = page.locator("section[aria-labelledby=disputes-title]")
     expect(disputes).to_contain_text(words["meanwhile"])
     assert_no_horizontal_scroll(page)
+    screenshot(page, f"dispute-deadline-{lang}-records")
 
     # Told in the inbox, leading to the dispute.
     page.goto(live_server.url + "/accounts/notifications/")
