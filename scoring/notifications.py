@@ -12,6 +12,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Notification
 from accounts.notifications import notification_kind_register
@@ -154,5 +155,8 @@ def notification_kinds_register() -> None:
         context=score_snapshots_for,
     )
     notification_kind_register(
-        Notification.Kind.DISPUTE_UPDATED, text=dispute_updated_text, url=dispute_updated_url
+        Notification.Kind.DISPUTE_UPDATED,
+        text=dispute_updated_text,
+        url=dispute_updated_url,
+        subject=gettext_lazy("Sesame Portal: news of your dispute"),
     )

@@ -369,6 +369,7 @@ def test_every_status_change_is_told_and_mailed_to_who_asked(
     # One email per change, to the person only, never naming the record.
     assert len(mail.outbox) == 6
     assert {tuple(message.to) for message in mail.outbox} == {("me@example.cn",)}
+    assert {message.subject for message in mail.outbox} == {"Sesame Portal: news of your dispute"}
     assert "Paid late." in mail.outbox[2].body
     assert all("water" not in message.body.lower() for message in mail.outbox)
     assert not Notification.objects.filter(user=bystander[0]).exists()
