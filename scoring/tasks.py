@@ -166,8 +166,10 @@ def recompute_run_start(
 def disputes_overdue_queue() -> int:
     """Mark the disputes that just passed their deadline unanswered (their owners are
     told) and recompute the people whose disputed record thereby leaves their score, with
-    the trigger that says so in their history. Returns how many people were queued."""
-    return score_recompute_queue_many(user_ids=disputes_overdue_mark(), trigger=TRIGGER_OVERDUE)
+    the trigger that says so in their history. Returns how many people were queued.
+    One transaction: a dispute is never marked without its recompute asked for."""
+    with transaction.atomic():
+        return score_recompute_queue_many(user_ids=disputes_overdue_mark(), trigger=TRIGGER_OVERDUE)
 
 
 def recompute_stale_requeue(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
