@@ -147,11 +147,14 @@ class KindHandlers:
     """How notifications of one kind read: `text(notification, context)` is one sentence in
     the active language, `url(notification)` where it leads (None: nowhere), and
     `context(notifications)` loads, in a fixed number of queries, what the texts of these
-    notifications of the kind need (passed to `text` as `context`; None when not loaded)."""
+    notifications of the kind need (passed to `text` as `context`; None when not loaded);
+    `subject` is an email's subject when every notification in it is of such a kind
+    (lazy; None: the general one)."""
 
     text: Callable[[Notification, Any], str]
     url: Callable[[Notification], str | None] | None = None
     context: Callable[[Sequence[Notification]], Any] | None = None
+    subject: Any = None
 
 
 _KINDS: dict[str, KindHandlers] = {}
@@ -163,9 +166,10 @@ def notification_kind_register(
     text: Callable[[Notification, Any], str],
     url: Callable[[Notification], str | None] | None = None,
     context: Callable[[Sequence[Notification]], Any] | None = None,
+    subject: Any = None,
 ) -> None:
     """Say how notifications of `kind` read; called from the owning app's AppConfig.ready()."""
-    _KINDS[kind] = KindHandlers(text=text, url=url, context=context)
+    _KINDS[kind] = KindHandlers(text=text, url=url, context=context, subject=subject)
 
 
 def notification_contexts(notifications: Sequence[Notification]) -> dict[str, Any]:
@@ -328,7 +332,15 @@ def _email_message(
             )
             % {"url": inbox}
         )
-        subject = _("Sesame Portal: your score or benefits changed")
+        subjects = {
+            handlers.subject if (handlers := _KINDS.get(n.kind)) is not None else None
+            for n in notifications
+        }
+        subject = (
+            str(next(iter(subjects)))
+            if len(subjects) == 1 and None not in subjects
+            else _("Sesame Portal: your score or benefits changed")
+        )
     return EmailMessage(
         subject=subject,
         body="\n".join(lines),

@@ -28,6 +28,7 @@ from scoring.models import (
     RecomputeRun,
     ScoreSnapshot,
 )
+from scoring.models.disputes import UNCOUNTED
 from scoring.services.court_list import court_list_import, csv_text
 from scoring.services.disputes import dispute_transition, dispute_transition_check
 from scoring.services.scores import model_version_activate
@@ -188,13 +189,42 @@ class DisputeEventInline(NoAdd, NoChange, admin.TabularInline):
     readonly_fields = ["at", "status", "note"]
 
 
+class DisputeDeadlineFilter(admin.SimpleListFilter):
+    """Overdue: past the deadline and still unanswered (their record does not count)."""
+
+    title = _("deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", _("Overdue, unanswered")),
+            ("answered_late", _("Answered after the deadline")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.filter(UNCOUNTED)
+        if self.value() == "answered_late":
+            return queryset.filter(overdue_at__isnull=False).exclude(status__in=Dispute.OPEN)
+        return queryset
+
+
 @admin.register(Dispute)
 class DisputeAdmin(NoAdd, admin.ModelAdmin):
     """People file disputes; admins answer them."""
 
     form = DisputeAnswerForm
-    list_display = ["id", "user", "kind", "record_summary", "status", "due_at", "days_left"]
-    list_filter = ["status", "kind"]
+    list_display = [
+        "id",
+        "user",
+        "kind",
+        "record_summary",
+        "status",
+        "due_at",
+        "days_left",
+        "overdue",
+    ]
+    list_filter = [DisputeDeadlineFilter, "status", "kind"]
     search_fields = ["user__username", "record_summary"]
     ordering = ["due_at"]
     readonly_fields = [
@@ -208,6 +238,7 @@ class DisputeAdmin(NoAdd, admin.ModelAdmin):
         "evidence_openings",
         "created_at",
         "due_at",
+        "overdue_at",
         "resolved_at",
         "resolution",
     ]
@@ -221,6 +252,10 @@ class DisputeAdmin(NoAdd, admin.ModelAdmin):
         if not obj.is_open:
             return None
         return (obj.due_at - timezone.now()).days
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def overdue(self, obj: Dispute) -> bool:
+        return obj.is_overdue
 
     @admin.display(description=_("evidence"))
     def evidence(self, obj: Dispute):

@@ -9,4 +9,5 @@ urlpatterns = [
     path("me/score/history/", api.ScoreHistoryApi.as_view(), name="api-score-history"),
     path("me/score/what-if/", api.WhatIfApi.as_view(), name="api-score-what-if"),
     path("me/statement/", api.CreditStatementApi.as_view(), name="api-statement"),
+    path("me/disputes/", api.DisputeListApi.as_view(), name="api-disputes"),
 ]

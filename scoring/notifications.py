@@ -1,18 +1,24 @@
-"""How score notifications read: the change with its main reason in the reader's language,
-leading to its explanation in the history. Registered with accounts' notifications from
-ScoringConfig.ready()."""
+"""How scoring's notifications read: a score change with its main reason in the reader's
+language, leading to its explanation in the history; a dispute's news (received, under
+review, answered, deadline passed), leading to the dispute. Registered with accounts'
+notifications from ScoringConfig.ready()."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
+from typing import Any
 
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Notification
 from accounts.notifications import notification_kind_register
 from scoring.explain.changes import Part, base_points_of, change_between
-from scoring.models import ScoreSnapshot
+from scoring.models import Dispute, ScoreSnapshot
+from scoring.services.dispute_notices import OVERDUE
 
 Snapshots = dict[int, ScoreSnapshot]
 # A score notification's context: its two snapshots and their models' base points.
@@ -94,10 +100,63 @@ def score_changed_url(notification: Notification) -> str | None:
     return f"{reverse('scoring:history')}?at={snapshot_id}#change"
 
 
+def _due(params: dict) -> str:
+    try:
+        return date_format(datetime.date.fromisoformat(params.get("due", "")))
+    except (TypeError, ValueError):
+        return ""
+
+
+def dispute_updated_text(notification: Notification, context: Any = None) -> str:
+    """The dispute's news in one sentence (no record details: an email is not the place)."""
+    params = notification.params or {}
+    status, values = params.get("status"), {"due": _due(params)}
+    if status == Dispute.Status.RECEIVED:
+        return _("We received your dispute of a record and will answer by %(due)s.") % values
+    if status == Dispute.Status.UNDER_REVIEW:
+        return _("Your dispute is under review. We will answer by %(due)s.") % values
+    if status == Dispute.Status.CORRECTED:
+        return _("Your dispute was upheld: the record is corrected and your score recomputed.")
+    if status == Dispute.Status.REJECTED:
+        return _("Your dispute was rejected. Reason: %(reason)s") % {
+            "reason": params.get("reason", "")
+        }
+    if status == OVERDUE and params.get("uncounted"):
+        return (
+            _(
+                "We did not answer your dispute by %(due)s. Until we do, the disputed record "
+                "does not count in your score, which is recomputed without it."
+            )
+            % values
+        )
+    if status == OVERDUE:
+        return (
+            _(
+                "We did not answer your dispute by %(due)s. We are sorry: we will answer it as "
+                "soon as we can."
+            )
+            % values
+        )
+    return str(notification.get_kind_display())
+
+
+def dispute_updated_url(notification: Notification) -> str | None:
+    dispute_id = (notification.params or {}).get("dispute_id")
+    if not isinstance(dispute_id, int):
+        return None
+    return reverse("scoring:dispute", args=[dispute_id])
+
+
 def notification_kinds_register() -> None:
     notification_kind_register(
         Notification.Kind.SCORE_CHANGED,
         text=score_changed_text,
         url=score_changed_url,
         context=score_snapshots_for,
+    )
+    notification_kind_register(
+        Notification.Kind.DISPUTE_UPDATED,
+        text=dispute_updated_text,
+        url=dispute_updated_url,
+        subject=gettext_lazy("Sesame Portal: news of your dispute"),
     )

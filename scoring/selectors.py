@@ -52,6 +52,7 @@ from scoring.models import (
     ActivityMonth,
     CourtListEntry,
     CreditAccount,
+    Dispute,
     Friendship,
     ModelVersion,
     PendingRecompute,
@@ -63,6 +64,7 @@ from scoring.models import (
     UtilityBill,
     WealthHolding,
 )
+from scoring.models.disputes import UNCOUNTED
 from sesame_portal.bulk import IN_LIST_MAX, ids_lookup
 
 _cache: dict[tuple[int, str], LoadedModel] = {}
@@ -239,6 +241,18 @@ def _grouped(queryset: QuerySet, columns: dict) -> tuple[np.ndarray, np.ndarray]
     return table[:, 0].astype(np.int64), table[:, 1:]
 
 
+def _counted(records: QuerySet, kind: str, ids: list[int]) -> QuerySet:
+    """These repayments or bills of these users less those under a dispute that passed
+    its deadline unanswered (UNCOUNTED). NOT IN a small subquery: PostgreSQL runs it once
+    and probes a hash of its ids (a "hashed SubPlan"), whatever its row estimates say,
+    where a NOT EXISTS could be planned as a nested loop over every record; the
+    subquery reads only the chunk's range of the partial index that holds just them."""
+    uncounted = Dispute.objects.filter(
+        UNCOUNTED, **ids_lookup(ids), kind=kind, record_id__isnull=False
+    ).values("record_id")
+    return records.exclude(pk__in=uncounted)
+
+
 def _facts_load(
     ids: list[int], *, as_of: datetime.date, previous_before: datetime.datetime | None
 ) -> pd.DataFrame:
@@ -259,8 +273,12 @@ def _facts_load(
         return as_of - datetime.timedelta(days=n)
 
     user_ids, rp = _grouped(
-        Repayment.objects.filter(
-            **ids_lookup(ids), due_date__gt=days(REPAYMENTS_WINDOW_DAYS), due_date__lt=as_of
+        _counted(
+            Repayment.objects.filter(
+                **ids_lookup(ids), due_date__gt=days(REPAYMENTS_WINDOW_DAYS), due_date__lt=as_of
+            ),
+            Dispute.Kind.REPAYMENT,
+            ids,
         ),
         {
             "n": Count("pk"),
@@ -337,8 +355,12 @@ def _facts_load(
     )
 
     user_ids, bills = _grouped(
-        UtilityBill.objects.filter(
-            **ids_lookup(ids), due_date__gt=days(BILLS_WINDOW_DAYS), due_date__lt=as_of
+        _counted(
+            UtilityBill.objects.filter(
+                **ids_lookup(ids), due_date__gt=days(BILLS_WINDOW_DAYS), due_date__lt=as_of
+            ),
+            Dispute.Kind.BILL,
+            ids,
         ),
         {
             "n": Count("pk"),
@@ -409,7 +431,9 @@ def feature_inputs_load(
 ) -> FeatureInputs:
     """What the features of these users are computed from: their people rows and their
     records aggregated per user by the database, a fixed number of queries for any number
-    of users; the nightly chunk and a single user's recompute both read this.
+    of users; the nightly chunk and a single user's recompute both read this. A repayment
+    or bill under a dispute that passed its deadline unanswered is left out until the
+    dispute is answered (UNCOUNTED, scoring.services.dispute_notices).
 
     Friends' scores are the latest computed before `previous_before` (the start of the
     current run), so a run never feeds on its own results.
@@ -690,6 +714,7 @@ def _disputes_export(user: User) -> list[dict]:
             "resolution",
             "created_at",
             "due_at",
+            "overdue_at",
             "resolved_at",
         )
     )

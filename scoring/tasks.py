@@ -17,6 +17,7 @@ from accounts.models import ConsentPurpose, User
 from accounts.selectors import consent_allows, users_consenting_to_scoring
 from scoring.models import RecomputeRun
 from scoring.services import scores as services  # tests replace score_recompute there
+from scoring.services.dispute_notices import TRIGGER_OVERDUE, disputes_overdue_mark
 from scoring.services.pending import pending_claim, pending_done, pending_fail, pending_queue
 from scoring.services.recompute import (
     CHUNK_SIZE,
@@ -96,6 +97,19 @@ def recompute_sweep() -> int:
     return recompute_stale_requeue()
 
 
+@shared_task(
+    name="scoring.disputes_overdue_mark",
+    ignore_result=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def disputes_overdue() -> int:
+    """Beat, every 15 minutes: disputes that just passed their deadline unanswered."""
+    return disputes_overdue_queue()
+
+
 @shared_task(name="scoring.retrain", ignore_result=True)
 def model_retrain(
     users: int = 50_000, seed: int = 2026, activate: bool = False, challenger: bool = True
@@ -150,6 +164,15 @@ def recompute_run_start(
     # robust: the sweep re-queues chunks whose message never left.
     transaction.on_commit(lambda: [recompute_chunk.delay(pk) for pk in chunk_ids], robust=True)
     return run
+
+
+def disputes_overdue_queue() -> int:
+    """Mark the disputes that just passed their deadline unanswered (their owners are
+    told) and recompute the people whose disputed record thereby leaves their score, with
+    the trigger that says so in their history. Returns how many people were queued.
+    One transaction: a dispute is never marked without its recompute asked for."""
+    with transaction.atomic():
+        return score_recompute_queue_many(user_ids=disputes_overdue_mark(), trigger=TRIGGER_OVERDUE)
 
 
 def recompute_stale_requeue(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:

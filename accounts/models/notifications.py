@@ -43,6 +43,10 @@ class Notification(models.Model):
         PARTNER_DECISION_REPORTED = "partner_decision_reported", _("Partner decision reported")
         # params: {"partner": name, "outcome": "upheld"|"not_upheld", "report_id": id}
         HONOUR_REPORT_ANSWERED = "honour_report_answered", _("Honour report answered")
+        # A dispute of a record was received, reviewed, answered or passed its deadline.
+        # params: {"dispute_id": id, "status": a dispute status or "overdue", "due": date,
+        # "reason": text (rejected), "uncounted": bool (overdue: the record left the score)}
+        DISPUTE_UPDATED = "dispute_updated", _("Dispute updated")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

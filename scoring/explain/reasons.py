@@ -211,6 +211,8 @@ TRIGGER_TEXTS = {
     "import": _("New data from sources"),
     "asked": _("You asked for it"),
     "dispute_corrected": _("A disputed record was corrected"),
+    "dispute_overdue": _("Dispute deadline passed: the disputed record no longer counts"),
+    "dispute_answered_late": _("Late dispute answered: the disputed record counts again"),
     "identity_appeal": _("An identity appeal was decided"),
 }
 

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.evidence import SealedEvidence
 
+# Admins answer a dispute within this; past it unanswered, the record stops counting.
+ANSWER_WITHIN = datetime.timedelta(days=20)
+
 
 class Dispute(models.Model):
     """A person contests one of their records (异议申诉): a repayment, a utility bill, the
-    court-list match or a profile answer. Admins answer within 20 days; a correction
-    recomputes the score. The record shows as under review meanwhile."""
+    court-list match or a profile answer. Admins answer within ANSWER_WITHIN (20 days); a
+    correction recomputes the score. The record shows as under review meanwhile. A dispute
+    left unanswered past its deadline is marked overdue (overdue_at, by the deadline task)
+    and, until it is answered, its repayment or bill does not count in the score."""
 
     class Kind(models.TextChoices):
         REPAYMENT = "repayment", _("A repayment")
@@ -28,6 +36,8 @@ class Dispute(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     OPEN = (Status.RECEIVED, Status.UNDER_REVIEW)
+    # Kinds whose record is one row the score reads (a Repayment or a UtilityBill).
+    SCORED_KINDS = (Kind.REPAYMENT, Kind.BILL)
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="disputes"
@@ -45,6 +55,8 @@ class Dispute(models.Model):
     created_at = models.DateTimeField(_("received at"), default=timezone.now)
     due_at = models.DateTimeField(_("answer due by"))
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # When the deadline task found it unanswered past due_at; kept once answered.
+    overdue_at = models.DateTimeField(_("deadline passed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("dispute")
@@ -52,7 +64,17 @@ class Dispute(models.Model):
         ordering = ["due_at"]
         # Staff open a person's evidence only with this permission (superusers have it).
         permissions = [("view_dispute_evidence", _("Can open the evidence of disputes"))]
-        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["user", "kind"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["user", "kind"]),
+            # The score's loader leaves out the records of these few rows, a chunk's
+            # range of users at a time.
+            models.Index(
+                fields=["kind", "user", "record_id"],
+                condition=Q(status__in=["received", "under_review"], overdue_at__isnull=False),
+                name="dispute_uncounted",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"dispute {self.pk} ({self.get_kind_display()})"
@@ -60,6 +82,25 @@ class Dispute(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def is_overdue(self) -> bool:
+        """Past its deadline and still unanswered (see UNCOUNTED)."""
+        return self.is_open and self.overdue_at is not None
+
+    @property
+    def record_uncounted(self) -> bool:
+        """Whether its record is left out of the score now (see UNCOUNTED)."""
+        return self.is_overdue and self.kind in self.SCORED_KINDS
+
+    @property
+    def record_counts(self) -> bool:
+        return not self.record_uncounted
+
+
+# The one rule of what is left out of the score: a repayment or bill whose dispute passed
+# its deadline unanswered, until the dispute is answered (scoring.selectors reads it).
+UNCOUNTED = Q(status__in=Dispute.OPEN, overdue_at__isnull=False)
 
 
 class DisputeAttachment(SealedEvidence):

@@ -2,8 +2,11 @@
 
 A person disputes one of their own records with a statement and, optionally, one file of
 evidence (PDF, JPEG or PNG, at most 5 MB, checked by its content, not its name). Admins
-answer within 20 days: under review, then corrected (the record was fixed and the score is
-recomputed) or rejected with a reason. Every step is on the person's timeline.
+answer within ANSWER_WITHIN (20 days): under review, then corrected (the record was fixed
+and the score is recomputed) or rejected with a reason. Every step is on the person's
+timeline and in their notifications (scoring.services.dispute_notices, which also keeps
+the deadline: a repayment or bill whose dispute passed it unanswered does not count in the
+score until the dispute is answered, and the answer recomputes the score).
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ from scoring.models import (
     Repayment,
     UtilityBill,
 )
+from scoring.models.disputes import ANSWER_WITHIN
 from scoring.selectors import is_court_listed
 from scoring.services.court_list import court_list_correct
+from scoring.services.dispute_notices import TRIGGER_ANSWERED_LATE, disputes_notify
 from scoring.tasks import score_recompute_queue
 from sesame_portal.errors import ServiceError
 from sesame_portal.uploads import EVIDENCE_MAX_BYTES, evidence_content_type, statement_clean
 
-ANSWER_WITHIN = datetime.timedelta(days=20)
 ATTACHMENT_MAX_BYTES = EVIDENCE_MAX_BYTES
 TRANSITIONS = {
     Dispute.Status.RECEIVED: {
@@ -242,6 +246,7 @@ def dispute_file(
             DisputeAttachment.objects.create(
                 dispute=dispute, **DisputeAttachment.sealed(attachment, content_type)
             )
+        disputes_notify(changes=[(dispute, Dispute.Status.RECEIVED, "")], at=now)
     return dispute
 
 
@@ -260,13 +265,16 @@ def dispute_transition_check(*, current: str, status: str, note: str) -> None:
 
 
 def dispute_transition(*, dispute: Dispute, status: str, note: str = "") -> Dispute:
-    """An admin's answer. Rejecting needs a reason; correcting recomputes the score."""
+    """An admin's answer, told to the person. Rejecting needs a reason; correcting
+    recomputes the score, and so does any answer to a dispute whose record was left out
+    of the score for being overdue (it counts again, as corrected or as it stood)."""
     note = (note or "").strip()
     with transaction.atomic():
         current = Dispute.objects.select_for_update().get(pk=dispute.pk)
         if status == current.status and not note:
             return current
         dispute_transition_check(current=current.status, status=status, note=note)
+        uncounted = current.record_uncounted
         now = timezone.now()
         current.status = status
         if status in (Dispute.Status.CORRECTED, Dispute.Status.REJECTED):
@@ -274,9 +282,12 @@ def dispute_transition(*, dispute: Dispute, status: str, note: str = "") -> Disp
             current.resolution = note
         current.save(update_fields=["status", "resolved_at", "resolution"])
         DisputeEvent.objects.create(dispute=current, at=now, status=status, note=note)
+        disputes_notify(changes=[(current, status, note)], at=now)
         if status == Dispute.Status.CORRECTED:
             court_list_correct(dispute=current)
             score_recompute_queue(user=current.user, trigger="dispute_corrected")
+        elif uncounted and not current.is_open:
+            score_recompute_queue(user=current.user, trigger=TRIGGER_ANSWERED_LATE)
     return current
 
 

@@ -26,12 +26,14 @@ from scoring.ml.features import (
 from scoring.models import (
     ActivityMonth,
     CreditAccount,
+    Dispute,
     Friendship,
     Repayment,
     ScoreSnapshot,
     UtilityBill,
     WealthHolding,
 )
+from scoring.models.disputes import UNCOUNTED
 from scoring.population.generate import population_draw
 from scoring.population.store import population_save
 from scoring.selectors import PROFILE_VALUES, court_listed_at, feature_inputs_load
@@ -108,8 +110,13 @@ def _records(ids: list[int], *, as_of: datetime.date, before: datetime.datetime)
             table[column] = pd.to_datetime(table[column]).astype("datetime64[ns]")
         return table
 
+    # A repayment or bill under a dispute past its deadline unanswered does not count.
+    uncounted = {
+        kind: Dispute.objects.filter(UNCOUNTED, kind=kind).values("record_id")
+        for kind in (Dispute.Kind.REPAYMENT, Dispute.Kind.BILL)
+    }
     repayments = frame(
-        Repayment.objects.filter(user_id__in=ids),
+        Repayment.objects.filter(user_id__in=ids).exclude(pk__in=uncounted["repayment"]),
         ["user_id", "due_date", "days_overdue", "paid_date"],
         "due_date",
     )
@@ -128,7 +135,7 @@ def _records(ids: list[int], *, as_of: datetime.date, before: datetime.datetime)
     )
     activity["spend"] = activity["spend"].astype(float)
     bills = frame(
-        UtilityBill.objects.filter(user_id__in=ids),
+        UtilityBill.objects.filter(user_id__in=ids).exclude(pk__in=uncounted["bill"]),
         ["user_id", "due_date", "paid_date"],
         "due_date",
         "paid_date",
@@ -167,8 +174,8 @@ def _edge_cases(as_of: datetime.date, model_version) -> None:
     loan = add_account(a, opened_on=ago(900))
     add_repayment(loan, due=as_of, days_overdue=0, paid=False)  # due today: not late yet
     add_repayment(loan, due=ago(730), days_overdue=60)  # just outside 24 months
-    add_repayment(loan, due=ago(729), days_overdue=30, paid=False)
-    add_repayment(loan, due=ago(100), days_overdue=5)
+    in_time = add_repayment(loan, due=ago(729), days_overdue=30, paid=False)
+    late = add_repayment(loan, due=ago(100), days_overdue=5)
     add_account(a, "credit_card", opened_on=ago(400), limit=0, balance=10)  # no limit
     add_account(b, "credit_card", opened_on=ago(400), limit=1000.10, balance=333.37)
     add_account(b, "credit_card", opened_on=ago(300), limit=2000.20, balance=4000.01)
@@ -182,8 +189,8 @@ def _edge_cases(as_of: datetime.date, model_version) -> None:
     add_activity(c, ago(400).replace(day=1), spend=10)  # outside 12 months
     add_activity(c, ago(40).replace(day=1), spend=10, transactions=0)  # inactive
     add_bill(a, due=ago(10), paid_on=ago(10))
-    add_bill(a, due=ago(20), paid_on=ago(19))
-    add_bill(a, due=ago(30), paid_on=None)
+    late_bill = add_bill(a, due=ago(20), paid_on=ago(19))
+    unpaid_bill = add_bill(a, due=ago(30), paid_on=None)
     add_bill(a, due=as_of, paid_on=None)  # due today
     add_bill(b, due=ago(10), paid_on=ago(12))  # no consent: not counted
     add_wealth(a, 1000.10, as_of=ago(80))
@@ -191,6 +198,25 @@ def _edge_cases(as_of: datetime.date, model_version) -> None:
     add_wealth(a, 300.33, as_of=ago(91), product="deposit")
     add_wealth(a, 999, as_of=ago(92), product="insurance")  # too old
     add_wealth(b, -50, as_of=ago(1))
+    # Disputes: two past their deadline unanswered (those records do not count), one
+    # answered after it and one still in time (those count).
+    overdue = timezone.now() - datetime.timedelta(days=1)
+    for record, kind, status, overdue_at in (
+        (late, Dispute.Kind.REPAYMENT, Dispute.Status.UNDER_REVIEW, overdue),
+        (unpaid_bill, Dispute.Kind.BILL, Dispute.Status.RECEIVED, overdue),
+        (late_bill, Dispute.Kind.BILL, Dispute.Status.REJECTED, overdue),
+        (in_time, Dispute.Kind.REPAYMENT, Dispute.Status.RECEIVED, None),
+    ):
+        Dispute.objects.create(
+            user=a,
+            kind=kind,
+            record_id=record.pk,
+            record_summary="x",
+            statement="x",
+            status=status,
+            due_at=overdue,
+            overdue_at=overdue_at,
+        )
     befriend(a, b)
     befriend(a, c)
     befriend(b, d)

@@ -918,6 +918,7 @@ MINE = {
     "api/v1/me/score/history/": ("", 200),
     "api/v1/me/score/what-if/": ("", 405),
     "api/v1/me/statement/": ("", 405),
+    "api/v1/me/disputes/": ("", 200),
     "api/v1/me/benefits/": ("", 200),
     "api/v1/me/vouchers/": ("", 200),
     "api/v1/me/queries/": ("", 200),
