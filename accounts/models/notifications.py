@@ -32,6 +32,8 @@ class Notification(models.Model):
             "profile_verification_decided",
             _("Profile verification decided"),
         )
+        # To the person. params: {"name": the helper's name as the person gave it}
+        HELPER_ACCEPTED = "helper_accepted", _("Helper accepted")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
