@@ -80,6 +80,8 @@ def test_a_helper_is_invited_acts_within_limits_and_is_revoked(
         helper.click(FORM_SUBMIT)
         helper.get_by_role("button", name=text["accept"]).click()
         expect(helper).to_have_url(url_pattern(live_server, "/accounts/helping/"))
+        assert_no_horizontal_scroll(helper)
+        screenshot(helper, f"helper-{short}-helping")
         helper.get_by_role("button", name=text["act"]).click()
 
         # Acting: the banner, the person's consents, a withdrawal.
