@@ -16,6 +16,8 @@ from accounts.models import (
     ConsentGrant,
     ConsentRevocation,
     ConsentText,
+    HelperAuditEntry,
+    HelperGrant,
     Identity,
     IdentityAppeal,
     IdentityAppealEvidence,
@@ -91,6 +93,37 @@ class ConsentTextAdmin(NoDelete, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None
+
+
+@admin.register(HelperGrant)
+class HelperGrantAdmin(ReadOnlyAdmin):
+    """Who a person let help them; changed only by the person (revoking), never here.
+    The invitation code's hash is not shown."""
+
+    list_display = ["owner", "name", "helper", "level", "invited_at", "expires_at", "revoked_at"]
+    fields = [
+        "owner",
+        "name",
+        "email",
+        "helper",
+        "level",
+        "invited_at",
+        "invitation_expires_at",
+        "accepted_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = ["level"]
+    search_fields = ["owner__username", "helper__username"]
+    list_select_related = ["owner", "helper"]
+
+
+@admin.register(HelperAuditEntry)
+class HelperAuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["owner", "helper_name", "at", "action", "method", "allowed", "status_code"]
+    list_filter = ["allowed"]
+    search_fields = ["owner__username"]
+    list_select_related = ["owner"]
 
 
 class RevocationInline(NoAdd, NoChange, admin.StackedInline):

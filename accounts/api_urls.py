@@ -21,6 +21,9 @@ urlpatterns = [
         api.WorkEmailResendApi.as_view(),
         name="api-work-email-resend",
     ),
+    path("me/helpers/", api.HelperListApi.as_view(), name="api-helpers"),
+    path("me/helpers/<int:helper_id>/", api.HelperDetailApi.as_view(), name="api-helper"),
+    path("me/helper-audit/", api.HelperAuditApi.as_view(), name="api-helper-audit"),
     path("me/identity/", api.IdentityApi.as_view(), name="api-identity"),
     path("me/consents/<int:grant_id>/", api.ConsentDetailApi.as_view(), name="api-consent"),
 ]

@@ -369,3 +369,30 @@ class NotificationEmailForm(forms.Form):
         if cleaned.get("by_email") and missing and not self.has_error("email"):
             self.add_error("email", _("Enter the email address to send them to."))
         return cleaned
+
+
+class HelperInviteForm(forms.Form):
+    """Invite a trusted helper: who, what they may do, for how long."""
+
+    MONTHS = ((1, _("1 month")), (3, _("3 months")), (6, _("6 months")), (12, _("1 year")))
+
+    name = forms.CharField(label=_("Helper's name"), max_length=100)
+    email = forms.EmailField(
+        label=_("Helper's email (optional, for your records)"), required=False, max_length=254
+    )
+    level = forms.ChoiceField(
+        label=_("What they may do"),
+        choices=(
+            ("read_only", _("See my score, history, consents and who checked my score")),
+            ("revoke_only", _("The same, and withdraw my consents and partner authorisations")),
+        ),
+        widget=forms.RadioSelect,
+        initial="read_only",
+    )
+    months = forms.TypedChoiceField(label=_("For how long"), choices=MONTHS, coerce=int, initial=3)
+
+    def expires_at(self) -> datetime.datetime:
+        now = timezone.now()
+        months = self.cleaned_data["months"]
+        # A year is 365 days (the longest a helper may be given); a month 30.
+        return now + datetime.timedelta(days=365 if months == 12 else 30 * months)

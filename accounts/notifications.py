@@ -247,6 +247,14 @@ def _new_sign_in_text(notification: Notification, context: Any = None) -> str:
     }
 
 
+def _helper_accepted_text(notification: Notification, context: Any = None) -> str:
+    name = (notification.params or {}).get("name", "")
+    return _(
+        "%(name)s accepted your invitation and can now act for you as your helper. "
+        "You can revoke them at any time."
+    ) % {"name": name}
+
+
 def _profile_verification_text(notification: Notification, context: Any = None) -> str:
     params = notification.params or {}
     section = SECTION_BY_KEY.get(params.get("section", ""))
@@ -278,6 +286,11 @@ def notification_kinds_register() -> None:
         Notification.Kind.NEW_SIGN_IN,
         text=_new_sign_in_text,
         url=lambda n: reverse("accounts:devices"),
+    )
+    notification_kind_register(
+        Notification.Kind.HELPER_ACCEPTED,
+        text=_helper_accepted_text,
+        url=lambda n: reverse("accounts:helpers"),
     )
     notification_kind_register(
         Notification.Kind.PROFILE_VERIFICATION_DECIDED,

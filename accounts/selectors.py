@@ -22,6 +22,8 @@ from accounts.models import (
     ConsentRevocation,
     ConsentText,
     FieldMark,
+    HelperAuditEntry,
+    HelperGrant,
     Identity,
     IdentityAppeal,
     IdentityAttempt,
@@ -307,6 +309,37 @@ def sign_ins_for_user(
     ]
 
 
+def helpers_for_owner(*, user: User) -> QuerySet[HelperGrant]:
+    """The person's helpers and invitations, newest first, with the helpers' accounts."""
+    return HelperGrant.objects.filter(owner=user).select_related("helper")
+
+
+def helping_for_helper(*, user: User) -> list[HelperGrant]:
+    """Whom this account may act for now: the accepted, current grants it holds."""
+    now = timezone.now()
+    grants = HelperGrant.objects.filter(
+        helper=user, revoked_at=None, accepted_at__isnull=False, expires_at__gt=now
+    ).select_related("owner")
+    return [grant for grant in grants if grant.is_active(now)]
+
+
+def helper_grant_acting(*, helper_id: int, grant_id: int) -> HelperGrant | None:
+    """The grant a session acting as `helper_id` names, with the person it is for, when it
+    still stands (accepted, held by this helper, not revoked, not expired); else None.
+    Read on every request of an acting session, so revocation and expiry are seen at the
+    very next one."""
+    grant = (
+        HelperGrant.objects.select_related("owner").filter(pk=grant_id, helper_id=helper_id).first()
+    )
+    if grant is None or not grant.is_active() or not grant.owner.is_active:
+        return None
+    return grant
+
+
+def helper_audit_for_owner(*, user: User, limit: int = 200) -> QuerySet[HelperAuditEntry]:
+    return HelperAuditEntry.objects.filter(owner=user).order_by("-at", "-id")[:limit]
+
+
 def accounts_export(*, user: User) -> dict:
     """accounts' part of "download my data" (sesame_portal.export.account_export merges
     the apps' parts). The ID number appears masked only: the full number is never sent
@@ -389,4 +422,23 @@ def accounts_export(*, user: User) -> dict:
         "notification_preference": NotificationPreference.objects.filter(user=user)
         .values("by_email", "language")
         .first(),
+        # Whom the person let help, never the invitation code nor its hash.
+        "helpers": list(
+            user.helpers.order_by("invited_at", "id").values(
+                "id",
+                "name",
+                "email",
+                "level",
+                "helper__username",
+                "invited_at",
+                "accepted_at",
+                "expires_at",
+                "revoked_at",
+            )
+        ),
+        "helper_audit": list(
+            user.helper_audit.order_by("at", "id").values(
+                "grant_id", "helper_name", "at", "action", "method", "allowed", "status_code"
+            )
+        ),
     }

@@ -35,5 +35,12 @@ urlpatterns = [
     path("profile/<slug:section>/verify/", views.profile_verify, name="profile_verify"),
     path("identity/", views.identity, name="identity"),
     path("identity/appeal/<str:token>/", views.identity_appeal, name="identity_appeal"),
+    path("helpers/", views.helpers, name="helpers"),
+    path("helpers/<int:grant_id>/revoke/", views.helper_revoke, name="helper_revoke"),
+    path("helpers/audit/", views.helper_audit, name="helper_audit"),
+    path("helpers/accept/<str:code>/", views.helper_accept, name="helper_accept"),
+    path("helping/", views.helping, name="helping"),
+    path("helping/<int:grant_id>/act/", views.helper_start, name="helper_start"),
+    path("helping/stop/", views.helper_stop, name="helper_stop"),
     path("notifications/", views.notifications, name="notifications"),
 ]

@@ -15,11 +15,16 @@ from django.contrib.auth import (
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 
-from accounts import services
-from accounts.models import User
+from accounts import selectors, services
+from accounts.helper_access import helper_may
+from accounts.models import HelperGrant, User
+
+# The session of a trusted helper acting for a person names the grant it acts under.
+ACTING_SESSION_KEY = "helper_acting_grant"
 
 
 def session_user(request: HttpRequest) -> User | AnonymousUser:
@@ -64,18 +69,44 @@ def session_user(request: HttpRequest) -> User | AnonymousUser:
     return AnonymousUser()
 
 
+def acting_grant(request: HttpRequest, user: User | AnonymousUser) -> HelperGrant | None:
+    """The grant under which this session's user (a trusted helper) acts for a person,
+    read again on every request: a grant revoked or expired since the last request ends
+    the acting mode here (the session goes on as the helper's own)."""
+    grant_id = request.session.get(ACTING_SESSION_KEY)
+    if grant_id is None or not user.is_authenticated:
+        return None
+    grant = selectors.helper_grant_acting(helper_id=user.pk, grant_id=grant_id)
+    if grant is None:
+        del request.session[ACTING_SESSION_KEY]
+    return grant
+
+
 class SignInAuthenticationMiddleware(AuthenticationMiddleware):
     """Django's authentication middleware, for a logged-in session eager and one query
     (`session_user`): the user comes with the check that the session's sign-in still
     stands, so a session ended elsewhere (the devices page or the API, "log out
     everywhere", a password change) is logged out before any view sees it. A request
-    without a logged-in session costs nothing, as with Django's."""
+    without a logged-in session costs nothing, as with Django's.
+
+    A trusted helper's session acting for a person (`acting_grant`) has the person as
+    `request.user` (so every page shows the person's data through its usual ownership
+    checks), `request.helper_acting` the grant and `request.helper_user` the helper. Only
+    the views `helper_may` lists for the grant's level run; any other request, the API
+    included, is refused with a 403, and every request is written to the person's
+    helper audit trail."""
 
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
+        request.helper_acting = None
         session = request.session
         if session.session_key and SESSION_KEY in session:
             user = session_user(request)
+            grant = acting_grant(request, user)
+            if grant is not None:
+                request.helper_user = user
+                request.helper_acting = grant
+                user = grant.owner
             # Where Django's lazy user keeps what it loaded (the request log reads it).
             request.user = request._cached_user = user
 
@@ -83,6 +114,30 @@ class SignInAuthenticationMiddleware(AuthenticationMiddleware):
                 return user
 
             request.auser = auser
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        grant = request.helper_acting
+        if grant is None:
+            return
+        action = request.resolver_match.view_name if request.resolver_match else ""
+        request.helper_action = action
+        request.helper_allowed = helper_may(
+            level=grant.level, url_name=action, method=request.method
+        )
+        if not request.helper_allowed:
+            raise PermissionDenied("not allowed to a helper at this level")
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        grant = getattr(request, "helper_acting", None)
+        if grant is not None:
+            services.helper_audit_record(
+                grant=grant,
+                action=getattr(request, "helper_action", ""),
+                method=request.method,
+                allowed=getattr(request, "helper_allowed", False),
+                status_code=response.status_code,
+            )
+        return response
 
 
 def _logged_in(sender, request: HttpRequest | None, user: User, **kwargs) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from accounts.api.auth import LogoutAllApi, LogoutApi, PasswordApi, RegisterApi, TokenApi
 from accounts.api.consents import ConsentDetailApi, ConsentTextApi
+from accounts.api.helpers import HelperAuditApi, HelperDetailApi, HelperListApi
 from accounts.api.identity import IdentityApi
 from accounts.api.my_data import AccountApi
 from accounts.api.profile import ProfileApi, WorkEmailCodeApi, WorkEmailResendApi
@@ -14,6 +15,9 @@ __all__ = [
     "AccountApi",
     "ConsentDetailApi",
     "ConsentTextApi",
+    "HelperAuditApi",
+    "HelperDetailApi",
+    "HelperListApi",
     "IdentityApi",
     "LogoutAllApi",
     "LogoutApi",

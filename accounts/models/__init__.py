@@ -12,6 +12,7 @@ from accounts.models.consent import (
     ConsentText,
 )
 from accounts.models.devices import KnownDevice, SignIn, session_key_hash
+from accounts.models.helpers import HelperAuditEntry, HelperGrant, invitation_code_hash
 from accounts.models.notifications import Notification, NotificationPreference
 from accounts.models.profile import (
     EMPLOYED_OCCUPATIONS,
@@ -36,6 +37,8 @@ __all__ = [
     "ConsentText",
     "EducationLevel",
     "FieldMark",
+    "HelperAuditEntry",
+    "HelperGrant",
     "Identity",
     "IdentityAppeal",
     "IdentityAppealEvidence",
@@ -52,5 +55,6 @@ __all__ = [
     "User",
     "VehicleValue",
     "WorkEmailChallenge",
+    "invitation_code_hash",
     "session_key_hash",
 ]

@@ -47,6 +47,8 @@ class Notification(models.Model):
         # params: {"dispute_id": id, "status": a dispute status or "overdue", "due": date,
         # "reason": text (rejected), "uncounted": bool (overdue: the record left the score)}
         DISPUTE_UPDATED = "dispute_updated", _("Dispute updated")
+        # To the person. params: {"name": the helper's name as the person gave it}
+        HELPER_ACCEPTED = "helper_accepted", _("Helper accepted")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -11,6 +11,13 @@ from accounts.services.appeals import (
 from accounts.services.consent import consent_grant, consent_revoke
 from accounts.services.deletion import account_delete
 from accounts.services.field_keys import field_keys_rotate
+from accounts.services.helpers import (
+    helper_accept,
+    helper_audit_record,
+    helper_invitation,
+    helper_invite,
+    helper_revoke,
+)
 from accounts.services.housekeeping import IDENTITY_ATTEMPT_RETENTION, accounts_housekeeping
 from accounts.services.identity import identity_verify
 from accounts.services.profile import (
@@ -47,6 +54,11 @@ __all__ = [
     "consent_grant",
     "consent_revoke",
     "field_keys_rotate",
+    "helper_accept",
+    "helper_audit_record",
+    "helper_invitation",
+    "helper_invite",
+    "helper_revoke",
     "identity_appeal_decide",
     "identity_appeal_decide_check",
     "identity_appeal_file",

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from accounts.views.account import identity, signup
 from accounts.views.appeals import identity_appeal
+from accounts.views.helpers import (
+    helper_accept,
+    helper_audit,
+    helper_revoke,
+    helper_start,
+    helper_stop,
+    helpers,
+    helping,
+)
 from accounts.views.my_data import my_data
 from accounts.views.notifications import notifications
 from accounts.views.profile import (
@@ -19,6 +28,13 @@ __all__ = [
     "PasswordChangeView",
     "device_revoke",
     "devices",
+    "helper_accept",
+    "helper_audit",
+    "helper_revoke",
+    "helper_start",
+    "helper_stop",
+    "helpers",
+    "helping",
     "identity",
     "identity_appeal",
     "my_data",

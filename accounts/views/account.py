@@ -8,6 +8,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -28,6 +29,12 @@ _IDENTITY_GENERAL = {"rate_limited", "already_verified"}
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
+    # Where to go on after sign-up instead of verifying (a helper's invitation link).
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
     form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -40,9 +47,11 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(_SIGNUP_FIELDS.get(error.code), error.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if next_url:
+                return redirect(next_url)
             messages.success(request, _("Welcome! Next, verify your real name."))
             return redirect("accounts:identity")
-    return render(request, "accounts/signup.html", {"form": form})
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url})
 
 
 @login_required

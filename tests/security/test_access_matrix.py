@@ -12,6 +12,7 @@ request by the object's owner proves each URL is live and each change would be s
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q
 from django.test import Client
 from django.urls import URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import (
@@ -39,7 +41,7 @@ from accounts.models import (
 )
 from accounts.profile_sections import SECTION_KEYS
 from accounts.resident_id import mask_id_number
-from accounts.services import profile_update
+from accounts.services import helper_accept, helper_audit_record, helper_invite, profile_update
 from benefits.models import Benefit, DecisionReceipt, Partner, Voucher
 from benefits.services import voucher_claim
 from scoring.models import (
@@ -54,6 +56,7 @@ from scoring.services.disputes import dispute_file, statement_set
 from scoring.services.proofs import proof_create, proof_open, proof_token
 from tests.dates import days_ago
 from tests.factories import (
+    UserFactory,
     add_account,
     add_bill,
     add_repayment,
@@ -91,6 +94,7 @@ THEIR_PERSONAL_STATEMENT = "Their personal statement 7Q: hospital in March."
 THEIR_PURPOSE = "Their stated purpose 7Q 租车押金"
 THEIR_NOTIFICATION = "Their unlocked benefit 7Q"
 THEIR_SCORE = 787
+THEIR_HELPER = "Their helper 7Q 外孙"
 
 
 # --- The routes ----------------------------------------------------------------------------------
@@ -141,6 +145,10 @@ EXCLUDED_PARAMETERISED = {
     "aggregates only, nothing about any person (tests/benefits/test_partner_cards.py)",
     "api/v1/partners/<int:partner_id>/card/": "public card of an approved partner: "
     "aggregates only, nothing about any person (tests/benefits/test_partner_cards.py)",
+    "accounts/helpers/accept/<str:code>/": "a random code shown once to the person who "
+    "invited; accepting binds the requester as the helper (tests/accounts/test_helpers.py)",
+    "accounts/helping/<int:grant_id>/act/": "acts only under a grant the requester holds as "
+    "helper; any other id is 404 (tests/accounts/test_helpers.py)",
 }
 
 # Routes without arguments that are no person's own data: public, or the way in.
@@ -164,6 +172,7 @@ EXCLUDED_UNPARAMETERISED = {
     "api/v1/auth/logout/": "ends the token used for the call only",
     "api/v1/auth/logout-all/": "ends the requester's own tokens and sessions only "
     "(tests/accounts/test_sign_ins.py)",
+    "accounts/helping/stop/": "ends the requester's own acting for a person (a session key)",
 }
 
 
@@ -192,6 +201,7 @@ class World:
     snapshot: ScoreSnapshot
     id_number: str
     work_code: str
+    helper_grant: Any
     receipt: DecisionReceipt | None = None  # the partner's decision after its query
 
     @property
@@ -209,6 +219,7 @@ class World:
             THEIR_PERSONAL_STATEMENT,
             THEIR_PURPOSE,
             THEIR_NOTIFICATION,
+            THEIR_HELPER,
             self.id_number,
             mask_id_number(self.id_number),
             self.voucher.code,
@@ -312,6 +323,17 @@ def world(owner, other_user) -> World:
         params={"benefits": [{"title_zh": THEIR_NOTIFICATION, "title_en": THEIR_NOTIFICATION}]},
     )
 
+    helper_grant, code = helper_invite(
+        owner=other_user,
+        name=THEIR_HELPER,
+        level="read_only",
+        expires_at=timezone.now() + datetime.timedelta(days=30),
+    )
+    helper_grant = helper_accept(helper=UserFactory(username="their-helper"), code=code)
+    helper_audit_record(
+        grant=helper_grant, action="home", method="GET", allowed=True, status_code=200
+    )
+
     verify(owner, full_name="张伟")
     grant_scoring(owner)
     set_score(owner, 612, {"capacity": 55}, model_version=version)
@@ -338,6 +360,7 @@ def world(owner, other_user) -> World:
         id_number=number,
         work_code=work_code,
         receipt=DecisionReceipt.objects.get(user=other_user),
+        helper_grant=helper_grant,
     )
 
 
@@ -618,6 +641,20 @@ CROSS_USER = [
         ("POST",),
         lambda w: {"receipt_id": w.receipt.pk},
         control=400,
+        "revoke-their-helper",
+        "accounts/helpers/<int:grant_id>/revoke/",
+        ("POST",),
+        lambda w: {"grant_id": w.helper_grant.pk},
+        control=302,
+        changes=True,
+    ),
+    Case(
+        "api-revoke-their-helper",
+        "api/v1/me/helpers/<int:helper_id>/",
+        ("DELETE",),
+        lambda w: {"helper_id": w.helper_grant.pk},
+        control=204,
+        changes=True,
         api=True,
     ),
 ]
@@ -927,6 +964,11 @@ MINE = {
     "api/v1/me/partners/": ("", 200),
     "api/v1/me/decisions/": ("", 200),
     "api/v1/me/honour-reports/": ("", 200),
+    "accounts/helpers/": ("", 200),
+    "accounts/helpers/audit/": ("", 200),
+    "accounts/helping/": ("", 200),
+    "api/v1/me/helpers/": ("", 200),
+    "api/v1/me/helper-audit/": ("", 200),
 }
 
 
