@@ -641,6 +641,8 @@ CROSS_USER = [
         ("POST",),
         lambda w: {"receipt_id": w.receipt.pk},
         control=400,
+    ),
+    Case(
         "revoke-their-helper",
         "accounts/helpers/<int:grant_id>/revoke/",
         ("POST",),
