@@ -387,6 +387,6 @@ def accounts_export(*, user: User) -> dict:
             )
         ),
         "notification_preference": NotificationPreference.objects.filter(user=user)
-        .values("by_email", "language")
+        .values("by_email", "language", "data_use_alerts")
         .first(),
     }

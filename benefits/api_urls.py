@@ -16,4 +16,9 @@ urlpatterns = [
     path("me/goals/", api.GoalsApi.as_view(), name="api-goals"),
     path("me/goal/", api.GoalApi.as_view(), name="api-goal"),
     path("me/consents/", api.ConsentListApi.as_view(), name="api-consents"),
+    path(
+        "me/authorizations/<int:authorization_id>/renew/",
+        api.AuthorizationRenewApi.as_view(),
+        name="api-authorization-renew",
+    ),
 ]

@@ -16,4 +16,9 @@ urlpatterns = [
     path("queries/", views.queries, name="queries"),
     path("partners/<int:partner_id>/authorize/", views.partner_authorize, name="authorize"),
     path("authorized/<int:grant_id>/", views.authorized, name="authorized"),
+    path(
+        "authorizations/<int:authorization_id>/expiring/",
+        views.authorization_expiring,
+        name="authorization_expiring",
+    ),
 ]
