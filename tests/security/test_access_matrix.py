@@ -517,6 +517,22 @@ CROSS_USER = [
         control=200,
     ),
     Case(
+        "their-expiring-authorisation-page",
+        "benefits/authorizations/<int:authorization_id>/expiring/",
+        ("GET", "POST"),
+        lambda w: {"authorization_id": w.partner_grant.authorization.pk},
+        control=200,
+    ),
+    Case(
+        "api-renew-their-partner-authorisation",
+        "api/v1/me/authorizations/<int:authorization_id>/renew/",
+        ("POST",),
+        lambda w: {"authorization_id": w.partner_grant.authorization.pk},
+        control=201,
+        changes=True,
+        api=True,
+    ),
+    Case(
         "their-voucher",
         "benefits/vouchers/<int:voucher_id>/",
         ("GET",),
