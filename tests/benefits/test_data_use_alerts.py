@@ -10,7 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django_celery_beat.models import PeriodicTask
 
+from accounts import tasks as account_tasks
 from accounts.models import DataUseAlerts, Notification, NotificationPreference
 from accounts.notifications import (
     data_use_emails_send,
@@ -18,6 +20,7 @@ from accounts.notifications import (
     notifications_page,
 )
 from accounts.services import consent_revoke
+from benefits import tasks as benefit_tasks
 from benefits.models import PartnerQuery, Voucher
 from benefits.services import partner_calls
 from benefits.services.data_use import data_use_digests_create
@@ -321,3 +324,33 @@ def test_the_export_holds_the_data_use_choice(owner_api, owner):
     body = owner_api.get("/api/v1/me/export/").json()
 
     assert body["notification_preference"]["data_use_alerts"] == "weekly"
+
+
+# --- The jobs -------------------------------------------------------------------------------------
+
+
+def test_the_jobs_are_scheduled_and_run_as_tasks(partner_api, scored_owner, partner, mailoutbox):
+    notification_email_set(user=scored_owner, by_email=True, email="me@example.cn")
+    _grant, token = authorize(scored_owner, partner, "score", days=3)
+    assert partner_api.get(score_url(token)).status_code == 200
+
+    assert account_tasks.data_use_emails_send.apply().get() == 1
+    assert benefit_tasks.authorizations_expiring_remind.apply().get() == 1
+    assert benefit_tasks.data_use_digests_create.apply().get() == 0  # nobody chose weekly
+
+    sweep = PeriodicTask.objects.get(task="accounts.data_use_emails_send")
+    assert (sweep.interval.every, sweep.interval.period) == (1, "minutes")
+    digest = PeriodicTask.objects.get(task="benefits.data_use_digests_create").crontab
+    assert (digest.day_of_week, digest.hour, digest.minute) == ("1", "8", "0")
+    reminder = PeriodicTask.objects.get(task="benefits.authorizations_expiring_remind").crontab
+    assert (reminder.day_of_week, reminder.day_of_month) == ("*", "*")
+    assert all(
+        task.enabled
+        for task in PeriodicTask.objects.filter(
+            task__in=[
+                "accounts.data_use_emails_send",
+                "benefits.data_use_digests_create",
+                "benefits.authorizations_expiring_remind",
+            ]
+        )
+    )
