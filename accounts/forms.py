@@ -355,7 +355,10 @@ class NotificationEmailForm(forms.Form):
         choices=DataUseAlerts.choices,
         initial=DataUseAlerts.EACH,
         widget=forms.RadioSelect,
-        help_text=_("Score queries, identity checks and voucher redemptions."),
+        help_text=_(
+            "Score queries, identity checks and voucher redemptions; by email too when "
+            "emails are on."
+        ),
         required=False,  # left out: unchanged
     )
     email = forms.EmailField(
