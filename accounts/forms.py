@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from accounts.models import Profile
+from accounts.models import DataUseAlerts, Profile
 from accounts.validators import (
     EARLIEST_GRADUATION_YEAR,
     MAX_ADDRESS_YEARS,
@@ -350,6 +350,17 @@ class NotificationEmailForm(forms.Form):
     """Email on or off; asks for an address only when the account has none."""
 
     by_email = TickBoxField(label=_("Email me when my score or benefits change"), required=False)
+    data_use_alerts = forms.ChoiceField(
+        label=_("When a partner uses my data, tell me"),
+        choices=DataUseAlerts.choices,
+        initial=DataUseAlerts.EACH,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Score queries, identity checks and voucher redemptions; by email too when "
+            "emails are on."
+        ),
+        required=False,  # left out: unchanged
+    )
     email = forms.EmailField(
         label=_("Email address"),
         required=False,

@@ -9,6 +9,7 @@ authorisations, new sign-ins) here."""
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -16,14 +17,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification, NotificationPreference, User
+from accounts.models import (
+    DATA_USE_EMAILED,
+    DataUseAlerts,
+    Notification,
+    NotificationPreference,
+    User,
+)
 from accounts.profile_sections import SECTION_BY_KEY
 from sesame_portal.bulk import copy_insert
 from sesame_portal.errors import ServiceError
@@ -31,6 +38,9 @@ from sesame_portal.errors import ServiceError
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+# The data-use email sweep looks this far back: a worker away longer than this does not
+# mail old news when it comes back.
+DATA_USE_EMAIL_WINDOW = datetime.timedelta(days=2)
 # Links in emails need the portal's address; there is no request to take it from.
 
 
@@ -84,6 +94,34 @@ def partner_grants_ended_notify(
     )
 
 
+def data_used_notify(*, user_id: int, query_id: int, at: datetime.datetime) -> None:
+    """Tell the person at once that a partner's call (logged as `query_id`) used their
+    data, unless they chose a weekly digest instead: one statement, no read before it.
+    Called in the transaction that writes the call's log row (the partner score's fast
+    path does the same within its own one statement)."""
+    params = Notification._meta.get_field("params").get_db_prep_save(
+        {"query_id": query_id}, connection
+    )
+    created_at = Notification._meta.get_field("created_at").get_db_prep_save(at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_data_used_sql(connection.vendor), [user_id, params, created_at, user_id])
+
+
+@functools.cache
+def _data_used_sql(vendor: str) -> str:
+    """The DATA_USED insert unless the person chose weekly (built once per database kind;
+    the vendor is in the key as the SQL's JSON cast differs)."""
+    quote = connection.ops.quote_name
+    value = "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
+    return (
+        f"INSERT INTO {quote(Notification._meta.db_table)} "  # noqa: S608
+        f"(user_id, kind, params, created_at) SELECT %s, '{Notification.Kind.DATA_USED.value}', "
+        f"{value}, %s WHERE NOT EXISTS (SELECT 1 FROM "
+        f"{quote(NotificationPreference._meta.db_table)} WHERE user_id = %s "
+        f"AND data_use_alerts = '{DataUseAlerts.WEEKLY.value}')"
+    )
+
+
 def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
@@ -91,11 +129,20 @@ def notifications_mark_read(*, user: User) -> int:
 
 
 def notification_email_set(
-    *, user: User, by_email: bool, email: str = "", language: str = ""
+    *,
+    user: User,
+    by_email: bool,
+    email: str = "",
+    language: str = "",
+    data_use_alerts: str | None = None,
 ) -> NotificationPreference:
     """Turn notification emails on or off. An address typed here becomes the account's
-    email when it has none; emails are written in `language` (the page's)."""
+    email when it has none; emails are written in `language` (the page's).
+    `data_use_alerts` (a DataUseAlerts; None: unchanged): hear of each use of one's data
+    by a partner, or of a week's uses in one digest."""
     email = (email or "").strip()
+    if data_use_alerts is not None and data_use_alerts not in DataUseAlerts.values:
+        raise ServiceError("data_use_alerts", _("Choose when to hear that your data was used."))
     if by_email and not (user.email or email):
         raise ServiceError("email_required", _("Enter the email address to send them to."))
     if language not in dict(settings.LANGUAGES):
@@ -104,8 +151,11 @@ def notification_email_set(
         if email and not user.email:
             user.email = email
             user.save(update_fields=["email"])
+        defaults = {"by_email": by_email, "language": language}
+        if data_use_alerts is not None:
+            defaults["data_use_alerts"] = data_use_alerts
         preference, _created = NotificationPreference.objects.update_or_create(
-            user=user, defaults={"by_email": by_email, "language": language}
+            user=user, defaults=defaults
         )
     return preference
 
@@ -377,6 +427,31 @@ def notification_emails_send(*, user_ids: Sequence[int], at: datetime.datetime) 
         .select_related("user__notification_preference")
         .order_by("user_id", "id")
     )
+    return _emails_deliver(pending)
+
+
+def data_use_emails_send(*, now: datetime.datetime | None = None) -> int:
+    """Mail the data-use alerts and digests not mailed yet to the users who turned email
+    on (the beat runs it every minute): each is claimed as it is mailed, so a task
+    delivered twice, or two at once, sends nothing twice. Returns the emails sent."""
+    now = now or timezone.now()
+    pending = list(
+        Notification.objects.filter(
+            kind__in=DATA_USE_EMAILED,
+            emailed_at__isnull=True,
+            created_at__gte=now - DATA_USE_EMAIL_WINDOW,
+            user__notification_preference__by_email=True,
+        )
+        .exclude(user__email="")
+        .select_related("user__notification_preference")
+        .order_by("user_id", "id")
+    )
+    return _emails_deliver(pending)
+
+
+def _emails_deliver(pending: list[Notification]) -> int:
+    """One email a user for these notifications (ordered by user, with their users and
+    preferences), over one connection, each claimed as it is sent."""
     if not pending:
         return 0
     contexts = notification_contexts(pending)

@@ -420,7 +420,7 @@ def accounts_export(*, user: User) -> dict:
             )
         ),
         "notification_preference": NotificationPreference.objects.filter(user=user)
-        .values("by_email", "language")
+        .values("by_email", "language", "data_use_alerts")
         .first(),
         # Whom the person let help, never the invitation code nor its hash.
         "helpers": list(

@@ -35,6 +35,16 @@ def notification_emails_send(user_ids: list[int], at: str) -> int:
     )
 
 
+@shared_task(
+    name="accounts.data_use_emails_send",
+    ignore_result=True,
+    # Every minute anyway: a failed run is simply the next one's work.
+)
+def data_use_emails_send() -> int:
+    """Mail the data-use alerts and digests not mailed yet (those who asked for email)."""
+    return notifications.data_use_emails_send()
+
+
 def notification_emails_queue(*, user_ids: Iterable[int], at: datetime.datetime) -> None:
     """After commit, one task that mails these users the notifications they got at `at`.
 

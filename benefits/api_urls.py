@@ -23,4 +23,9 @@ urlpatterns = [
         api.MyPartnerErasureApi.as_view(),
         name="api-partner-erasure",
     ),
+    path(
+        "me/authorizations/<int:authorization_id>/renew/",
+        api.AuthorizationRenewApi.as_view(),
+        name="api-authorization-renew",
+    ),
 ]

@@ -696,3 +696,40 @@ def goal_export(*, user: User) -> dict | None:
         )
         .first()
     )
+
+
+# --- Data use: the alerts' calls, and the authorisations that end soon ---------------------------
+
+
+def queries_notified(*, notified: list[tuple[int, int]]) -> dict[int, PartnerQuery]:
+    """The partner calls these (user id, query id) pairs name, with their partners, in one
+    query, by id: only each user's own calls (a pair naming another's call finds none)."""
+    pairs = set(notified)
+    found = PartnerQuery.objects.select_related("partner").filter(
+        pk__in={query_id for _user, query_id in pairs},
+        user_id__in={user_id for user_id, _query in pairs},
+    )
+    return {query.pk: query for query in found if (query.user_id, query.pk) in pairs}
+
+
+def authorizations_notified(*, notified: list[tuple[int, int]]) -> dict[int, PartnerAuthorization]:
+    """The authorisations these (user id, authorisation id) pairs name, with their partner
+    and grant, in one query, by id: only each user's own."""
+    pairs = set(notified)
+    found = PartnerAuthorization.objects.select_related("partner", "grant").filter(
+        pk__in={authorization_id for _user, authorization_id in pairs},
+        grant__user_id__in={user_id for user_id, _authorization in pairs},
+    )
+    return {a.pk: a for a in found if (a.grant.user_id, a.pk) in pairs}
+
+
+def authorization_for_user(*, user: User, authorization_id: int) -> PartnerAuthorization | None:
+    """The user's own authorisation of a partner, with its grant (and the grant's
+    revocation), partner and benefit; None for another's or none."""
+    return (
+        PartnerAuthorization.objects.select_related(
+            "grant", "grant__revocation", "partner", "benefit"
+        )
+        .filter(pk=authorization_id, grant__user=user)
+        .first()
+    )

@@ -21,4 +21,9 @@ urlpatterns = [
     path("decisions/<int:receipt_id>/dispute/", views.decision_dispute, name="decision_dispute"),
     path("honour-reports/", views.honour_reports, name="honour_reports"),
     path("partners/<int:partner_id>/card/", views.partner_card, name="partner_card"),
+    path(
+        "authorizations/<int:authorization_id>/expiring/",
+        views.authorization_expiring,
+        name="authorization_expiring",
+    ),
 ]

@@ -13,7 +13,12 @@ from accounts.models.consent import (
 )
 from accounts.models.devices import KnownDevice, SignIn, session_key_hash
 from accounts.models.helpers import HelperAuditEntry, HelperGrant, invitation_code_hash
-from accounts.models.notifications import Notification, NotificationPreference
+from accounts.models.notifications import (
+    DATA_USE_EMAILED,
+    DataUseAlerts,
+    Notification,
+    NotificationPreference,
+)
 from accounts.models.profile import (
     EMPLOYED_OCCUPATIONS,
     EducationLevel,
@@ -29,12 +34,14 @@ from accounts.models.verification import SectionVerification, SectionVerificatio
 
 __all__ = [
     "DATA_CATEGORY_PURPOSES",
+    "DATA_USE_EMAILED",
     "EMPLOYED_OCCUPATIONS",
     "ConsentGrant",
     "ConsentGrantQuerySet",
     "ConsentPurpose",
     "ConsentRevocation",
     "ConsentText",
+    "DataUseAlerts",
     "EducationLevel",
     "FieldMark",
     "HelperAuditEntry",

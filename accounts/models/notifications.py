@@ -5,6 +5,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The kinds the data-use email sweep mails (accounts.notifications.data_use_emails_send).
+DATA_USE_EMAILED = ("data_used", "data_use_digest")
+
 
 class Notification(models.Model):
     """An in-app message to one user. Stored as a kind and its parameters, not as text,
@@ -49,6 +52,14 @@ class Notification(models.Model):
         DISPUTE_UPDATED = "dispute_updated", _("Dispute updated")
         # To the person. params: {"name": the helper's name as the person gave it}
         HELPER_ACCEPTED = "helper_accepted", _("Helper accepted")
+        # A partner's call used the person's data (a score query, an identity check, a
+        # voucher redemption), written with the call's log row. params: {"query_id": id}
+        DATA_USED = "data_used", _("Data used")
+        # The week's uses for those who chose a weekly digest. params: {"count": n,
+        # "since": ISO date}
+        DATA_USE_DIGEST = "data_use_digest", _("Data use digest")
+        # An authorisation of a partner ends within days. params: {"authorization_id": id}
+        AUTHORIZATION_EXPIRING = "authorization_expiring", _("Authorisation expiring")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -69,10 +80,23 @@ class Notification(models.Model):
             # The inbox (newest first) and the email task (one moment) of a user whose
             # score changes most nights.
             models.Index(fields=["user", "-created_at"], name="accounts_notif_user_created"),
+            # The email sweep of data-use alerts (every minute): only the rows not mailed.
+            models.Index(
+                fields=["created_at"],
+                name="accounts_notif_data_unmailed",
+                condition=models.Q(emailed_at__isnull=True, kind__in=DATA_USE_EMAILED),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class DataUseAlerts(models.TextChoices):
+    """When a person hears that a partner used their data."""
+
+    EACH = "each", _("Each time a partner uses my data")
+    WEEKLY = "weekly", _("Once a week, in a digest")
 
 
 class NotificationPreference(models.Model):
@@ -92,6 +116,12 @@ class NotificationPreference(models.Model):
         max_length=10,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
+    )
+    data_use_alerts = models.CharField(
+        _("data use alerts"),
+        max_length=10,
+        choices=DataUseAlerts.choices,
+        default=DataUseAlerts.EACH,
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -25,7 +25,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     form = NotificationEmailForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        initial={"by_email": preference.by_email},
+        initial={"by_email": preference.by_email, "data_use_alerts": preference.data_use_alerts},
     )
     if request.method == "POST" and form.is_valid():
         by_email = form.cleaned_data["by_email"]
@@ -34,6 +34,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
             by_email=by_email,
             email=form.cleaned_data.get("email", ""),
             language=request.LANGUAGE_CODE,
+            data_use_alerts=form.cleaned_data["data_use_alerts"] or None,
         )
         if by_email:
             messages.success(request, _("We will email you when your score or benefits change."))

@@ -13,13 +13,19 @@ from benefits.api.catalogue import (
     VoucherListApi,
     VoucherSerializer,
 )
-from benefits.api.consents import TERMS_READ_BLANK, ConsentListApi, ConsentOutputSerializer
+from benefits.api.consents import (
+    TERMS_READ_BLANK,
+    AuthorizationRenewApi,
+    ConsentListApi,
+    ConsentOutputSerializer,
+)
 from benefits.api.goals import GoalApi, GoalOutputSerializer, GoalsApi
 from benefits.api.partners import MyPartnerDetailApi, MyPartnerErasureApi, MyPartnerListApi
 from benefits.api.queries import QueryListApi, QuerySerializer
 
 __all__ = [
     "TERMS_READ_BLANK",
+    "AuthorizationRenewApi",
     "BenefitClaimApi",
     "BenefitListApi",
     "CatalogueItemSerializer",

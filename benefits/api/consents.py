@@ -27,7 +27,7 @@ from benefits.models import (
     UseLimitChoice,
 )
 from benefits.selectors import NO_PARTNER_TERMS
-from benefits.services import partner_access
+from benefits.services import data_use, partner_access
 from sesame_portal.errors import ServiceError
 
 # --- Consents: the ledger with the partners' terms -------------------------------------------
@@ -71,6 +71,9 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
     queries_used = serializers.SerializerMethodField(
         help_text="Partner sharing: the queries the partner has made with it so far."
     )
+    authorization_id = serializers.SerializerMethodField(
+        help_text="Partner sharing: the authorisation's id (to renew it); null otherwise."
+    )
 
     class Meta:
         model = ConsentGrant
@@ -85,6 +88,7 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
             "use_limit",
             "max_queries",
             "queries_used",
+            "authorization_id",
             "text_version",
             "granted_at",
             "expires_at",
@@ -124,6 +128,10 @@ class ConsentOutputSerializer(serializers.ModelSerializer):
     def get_queries_used(self, grant) -> int | None:
         authorization = getattr(grant, "authorization", None)
         return authorization.queries_used if authorization else None
+
+    def get_authorization_id(self, grant) -> int | None:
+        authorization = getattr(grant, "authorization", None)
+        return authorization.pk if authorization else None
 
 
 class ConsentListApi(APIView):
@@ -228,3 +236,25 @@ class ConsentListApi(APIView):
             terms_check=terms_check,
         )
         return Response(ConsentOutputSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+class AuthorizationRenewApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: ConsentOutputSerializer, **error_responses(401, 404, 409)},
+        summary="Renew my authorisation of a partner",
+        description="A new authorisation of the same partner on the same terms, ending as "
+        "long from now as the original lasted; it replaces the current one (whose token "
+        "stops). Returns the new consent with `authorization_token`, once. `{id}` is the "
+        "`authorization_id` of a consent; another person's is not found (404), one that "
+        "has ended is refused (409, `authorization_not_current`).",
+    )
+    def post(self, request, authorization_id: int):
+        grant, token = data_use.authorization_renew(
+            user=request.user,
+            authorization_id=authorization_id,
+            client=client_from_request(request, channel=ConsentGrant.Channel.API),
+        )
+        grant = selectors.consent_grants_with_partners(user=request.user).get(pk=grant.pk)
+        body = {**ConsentOutputSerializer(grant).data, "authorization_token": token}
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -6,9 +6,11 @@ from benefits.models.catalogue import Benefit, BenefitCategory, BenefitUnlock, V
 from benefits.models.erasure import ErasureRequest, erasure_due
 from benefits.models.goals import Goal
 from benefits.models.partner_api import (
+    DISCLOSED_LABELS,
     MAX_QUERIES_LIMIT,
     ConsentScope,
     ConsentUseLimit,
+    ExpiryAnswer,
     PartnerAnomaly,
     PartnerApiKey,
     PartnerAuthorization,
@@ -25,6 +27,7 @@ from benefits.models.receipts import (
 )
 
 __all__ = [
+    "DISCLOSED_LABELS",
     "HONOUR_ANSWER_WITHIN",
     "MAX_QUERIES_LIMIT",
     "Benefit",
@@ -35,6 +38,7 @@ __all__ = [
     "DecisionReason",
     "DecisionReceipt",
     "ErasureRequest",
+    "ExpiryAnswer",
     "Goal",
     "HonourReport",
     "Partner",

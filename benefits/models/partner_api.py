@@ -41,6 +41,13 @@ class UseLimitChoice(models.TextChoices):
 MAX_QUERIES_LIMIT = 100
 
 
+class ExpiryAnswer(models.TextChoices):
+    """What a person answered when reminded that an authorisation ends soon."""
+
+    RENEWED = "renewed", _("Renewed")
+    LAPSE = "lapse", _("Let it lapse")
+
+
 class PartnerApiKey(models.Model):
     """A partner's key: shown once when created, stored as its SHA-256 only. A partner
     may hold several, to rotate them; a revoked key stops at once."""
@@ -114,6 +121,15 @@ class PartnerAuthorization(models.Model):
         _("identity checks that day"), default=0
     )
     identity_mismatches = models.PositiveSmallIntegerField(_("identity mismatches"), default=0)
+    # Its end is near: when the person was reminded (once), and what they answered.
+    expiry_reminded_at = models.DateTimeField(_("expiry reminded at"), null=True, blank=True)
+    expiry_answer = models.CharField(
+        _("answer to the expiry reminder"),
+        max_length=10,
+        choices=ExpiryAnswer.choices,
+        blank=True,
+        default="",
+    )
 
     class Meta:
         verbose_name = _("partner authorisation")
@@ -182,6 +198,19 @@ class PartnerQuery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.partner_id} ({self.outcome})"
+
+
+# The fields a partner call may disclose (PartnerQuery.fields_disclosed), in words.
+DISCLOSED_LABELS = {
+    "score": _("score"),
+    "band": _("band"),
+    "computed_at": _("when it was computed"),
+    "dimensions": _("sub-scores"),
+    "eligible": _("whether you qualify"),
+    "points_away": _("points away"),
+    "voucher_status": _("voucher status"),
+    "match": _("whether the name and ID number are yours"),
+}
 
 
 class PartnerAnomaly(models.Model):

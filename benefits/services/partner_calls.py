@@ -7,6 +7,7 @@ alike, so a partner learns nothing about people who did not authorise it."""
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import time
 from collections.abc import Iterator
@@ -20,7 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.crypto import keyed_hash
-from accounts.models import ConsentRevocation, Identity
+from accounts.models import (
+    ConsentRevocation,
+    DataUseAlerts,
+    Identity,
+    Notification,
+    NotificationPreference,
+)
+from accounts.notifications import data_used_notify
 from accounts.resident_id import normalise_id_number, normalise_name
 from accounts.selectors import EXPIRED, identity_full_name
 from accounts.services.consent import consent_used_up
@@ -90,6 +98,17 @@ class CallRecord:
     logs: bool = True  # False: the call goes on, and its log row is written later
 
 
+# The calls that tell the person at once that their data was used (a DATA_USED
+# notification written with the log row), unless they chose a weekly digest.
+ALERTED_KINDS = frozenset(
+    {PartnerQuery.Kind.SCORE, PartnerQuery.Kind.IDENTITY_CHECK, PartnerQuery.Kind.VOUCHER_REDEEM}
+)
+
+
+def _alerts(record: CallRecord, outcome: str) -> bool:
+    return outcome == "ok" and record.user_id is not None and record.kind in ALERTED_KINDS
+
+
 def _log(record: CallRecord, outcome: str, status_code: int) -> None:
     row = PartnerQuery(
         partner=record.partner,
@@ -103,28 +122,60 @@ def _log(record: CallRecord, outcome: str, status_code: int) -> None:
         outcome=outcome,
         status_code=status_code,
     )
+    alerts = _alerts(record, outcome)
     if not (record.counts_use and outcome == "ok"):
-        row.save(force_insert=True)
+        if not alerts:
+            row.save(force_insert=True)
+            return
+        with transaction.atomic():
+            row.save(force_insert=True)
+            data_used_notify(user_id=row.user_id, query_id=row.pk, at=row.created_at)
     elif connection.vendor == "postgresql":
         # One statement, so one round trip and one commit: the use is counted if and only
-        # if the call is logged, and both are durable before the answer leaves.
-        query = InsertQuery(PartnerQuery)
-        fields = [f for f in PartnerQuery._meta.concrete_fields if not f.primary_key]
-        query.insert_values(fields, [row])
-        ((insert, params),) = query.get_compiler(connection=connection).as_sql()
-        table = connection.ops.quote_name(PartnerAuthorization._meta.db_table)
+        # if the call is logged, the person is told with it, and all are durable before
+        # the answer leaves.
+        sql, fields = _fast_log_sql(alerts)
+        params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH used AS (UPDATE {table} SET queries_used = queries_used + 1 "  # noqa: S608
-                f"WHERE id = %s) {insert}",
-                [record.authorization.pk, *params],
-            )
+            cursor.execute(sql, [record.authorization.pk, *params])
     else:
         with transaction.atomic():
             PartnerAuthorization.objects.filter(pk=record.authorization.pk).update(
                 queries_used=F("queries_used") + 1
             )
             row.save(force_insert=True)
+            if alerts:
+                data_used_notify(user_id=row.user_id, query_id=row.pk, at=row.created_at)
+
+
+@functools.cache
+def _fast_log_sql(alerts: bool) -> tuple[str, list]:
+    """The fast path's statement (PostgreSQL), built once per process: the use counted,
+    the log row inserted and, with `alerts`, the DATA_USED notification inserted from the
+    row unless the person chose a weekly digest. Its parameters: the authorisation's id,
+    then the log row's `fields`."""
+    fields = [f for f in PartnerQuery._meta.concrete_fields if not f.primary_key]
+    query = InsertQuery(PartnerQuery)
+    query.insert_values(fields, [PartnerQuery(**{f.attname: None for f in fields})])
+    ((insert, _params),) = query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    used = (
+        f"WITH used AS (UPDATE {quote(PartnerAuthorization._meta.db_table)} "  # noqa: S608
+        "SET queries_used = queries_used + 1 WHERE id = %s)"
+    )
+    if not alerts:
+        return f"{used} {insert}", fields
+    notification = quote(Notification._meta.db_table)
+    preference = quote(NotificationPreference._meta.db_table)
+    return (
+        f"{used}, logged AS ({insert} RETURNING id, user_id, created_at) "  # noqa: S608
+        f"INSERT INTO {notification} (user_id, kind, params, created_at) "
+        f"SELECT logged.user_id, '{Notification.Kind.DATA_USED.value}', "
+        "jsonb_build_object('query_id', logged.id), logged.created_at FROM logged "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {preference} p WHERE p.user_id = logged.user_id "
+        f"AND p.data_use_alerts = '{DataUseAlerts.WEEKLY.value}')",
+        fields,
+    )
 
 
 @contextmanager

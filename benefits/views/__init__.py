@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from benefits.views.authorisation import (
     TOKEN_SESSION_KEY,
+    authorization_expiring,
     authorized,
     authorized_redirect,
     partner_authorize,
@@ -20,6 +21,7 @@ __all__ = [
     "DISCLOSED_LABELS",
     "OUTCOME_LABELS",
     "TOKEN_SESSION_KEY",
+    "authorization_expiring",
     "authorized",
     "authorized_redirect",
     "catalogue",

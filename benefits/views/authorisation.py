@@ -3,13 +3,16 @@ the token over once."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.clients import client_from_request
 from accounts.models import ConsentGrant
+from benefits import selectors
 from benefits.forms import PartnerLinkForm
 from benefits.models import (
     ConsentUseLimit,
@@ -17,7 +20,7 @@ from benefits.models import (
     PartnerAuthorization,
     UseLimitChoice,
 )
-from benefits.services import partner_access
+from benefits.services import data_use, partner_access
 from sesame_portal.errors import ServiceError
 
 
@@ -120,4 +123,49 @@ def authorized(request: HttpRequest, grant_id: int) -> HttpResponse:
             "authorization": authorization,
             "token": token,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def authorization_expiring(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """An authorisation that ends soon (the reminder's link): renew it on the same terms
+    (the new code is shown once, as after authorising) or let it end on its date. Only
+    its owner sees it."""
+    authorization = selectors.authorization_for_user(
+        user=request.user, authorization_id=authorization_id
+    )
+    if authorization is None:
+        raise Http404
+    error = None
+    if request.method == "POST":
+        answer = request.POST.get("answer")
+        try:
+            if answer == "renew":
+                grant, token = data_use.authorization_renew(
+                    user=request.user,
+                    authorization_id=authorization.pk,
+                    client=client_from_request(request, channel=ConsentGrant.Channel.WEB),
+                )
+                return authorized_redirect(request, grant=grant, token=token)
+            if answer == "lapse":
+                data_use.authorization_lapse(user=request.user, authorization_id=authorization.pk)
+                messages.success(request, _("Nothing changes: it ends on its date."))
+                return redirect(
+                    "benefits:authorization_expiring", authorization_id=authorization.pk
+                )
+            error = _("Choose to renew it or to let it lapse.")
+        except ServiceError as exc:
+            error = exc.message
+    return render(
+        request,
+        "benefits/authorization_expiring.html",
+        {
+            "authorization": authorization,
+            "grant": authorization.grant,
+            "partner": authorization.partner,
+            "current": authorization.grant.is_current(),
+            "error": error,
+        },
+        status=400 if error else 200,
     )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from benefits import selectors
 from benefits.models import (
+    DISCLOSED_LABELS,
     PartnerDecision,
     PartnerQuery,
 )
@@ -70,16 +71,6 @@ def _decision(query) -> dict | None:
     }
 
 
-DISCLOSED_LABELS = {
-    "score": gettext_lazy("score"),
-    "band": gettext_lazy("band"),
-    "computed_at": gettext_lazy("when it was computed"),
-    "dimensions": gettext_lazy("sub-scores"),
-    "eligible": gettext_lazy("whether you qualify"),
-    "points_away": gettext_lazy("points away"),
-    "voucher_status": gettext_lazy("voucher status"),
-    "match": gettext_lazy("whether the name and ID number are yours"),
-}
 OUTCOME_LABELS = {
     "ok": gettext_lazy("Answered"),
     "out_of_scope": gettext_lazy("Refused: outside what you allowed"),

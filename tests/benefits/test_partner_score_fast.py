@@ -63,11 +63,17 @@ def test_a_warm_call_reads_once_and_writes_once(partner_api, scored_owner, partn
     assert not any("benefits_partnerapikey" in sql for sql in statements)  # cached
     reads = [sql for sql in statements if sql.startswith("SELECT")]
     assert len(reads) == 1  # authorisation, grant, revocation, partner, consent, score
-    assert sum("INSERT INTO" in sql for sql in statements) == 1  # the log row
-    if connection.vendor == "postgresql":  # the use and the log row in one statement
+    inserts = [sql for sql in statements if "INSERT INTO" in sql]
+    if connection.vendor == "postgresql":  # the use, the log row and the alert: one statement
         assert len(statements) == 2
+        assert inserts == [statements[-1]]
         assert "queries_used" in statements[-1]
         assert "benefits_partnerquery" in statements[-1]
+        assert "accounts_notification" in statements[-1]
+    else:  # the log row, then the person's alert (in the same transaction)
+        assert [
+            ("benefits_partnerquery" in sql, "accounts_notification" in sql) for sql in inserts
+        ] == [(True, False), (False, True)]
 
 
 def test_a_revoked_key_is_refused_at_the_next_call_with_the_cache_warm(partner_api, api_key, token):
