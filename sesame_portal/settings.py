@@ -362,6 +362,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two answers name a "status" of their own: each its own enum in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "HelperStatusEnum": ["invited", "active", "expired", "revoked"],
+        "HonourReportStatusEnum": "benefits.models.HonourReport.Status",
+    },
 }
 
 # Celery. The embedded default is kombu's filesystem transport: no broker server needed,

@@ -652,6 +652,7 @@ CROSS_USER = [
         ("POST",),
         lambda w: {"receipt_id": w.receipt.pk},
         control=400,
+        api=True,
     ),
     Case(
         "revoke-their-helper",
