@@ -586,6 +586,11 @@ CROSS_USER = [
         "api/v1/me/partners/<int:partner_id>/erasure/",
         ("POST",),
         lambda w: {"partner_id": w.partner.pk},
+        control=201,
+        changes=True,
+        api=True,
+    ),
+    Case(
         "their-expiring-authorisation-page",
         "benefits/authorizations/<int:authorization_id>/expiring/",
         ("GET", "POST"),
