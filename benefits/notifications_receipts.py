@@ -7,17 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification
 from accounts.notifications import notification_kind_register
 from benefits.models import HonourReport, PartnerDecision
+from benefits.models.partners import name_in_language
 
 
 def _partner_name(params: dict) -> str:
-    english = (get_language() or "").startswith("en")
-    return (params.get("partner_en") if english else None) or params.get("partner", "")
+    return name_in_language(params.get("partner", ""), params.get("partner_en"))
 
 
 def decision_reported_text(notification: Notification, context: Any = None) -> str:

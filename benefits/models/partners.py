@@ -10,6 +10,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
+def name_in_language(name: str, name_en: str | None) -> str:
+    """A partner's name in the page's language (the English one only where there is
+    one): for a partner, and for the names a notification keeps of it."""
+    english = (get_language() or "").startswith("en")
+    return name_en if english and name_en else name
+
+
 class Partner(models.Model):
     """A merchant that offers benefits and, with a user's consent, reads their score.
     Only approved partners offer benefits or query; status changes go through
@@ -97,9 +104,7 @@ class Partner(models.Model):
 
     @property
     def display_name(self) -> str:
-        """The name in the page's language (the English one only where there is one)."""
-        english = (get_language() or "").startswith("en")
-        return self.name_en if english and self.name_en else self.name
+        return name_in_language(self.name, self.name_en)
 
     @property
     def is_approved(self) -> bool:
