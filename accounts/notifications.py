@@ -9,7 +9,6 @@ authorisations, new sign-ins) here."""
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -98,27 +97,30 @@ def data_used_notify(*, user_id: int, query_id: int, at: datetime.datetime) -> N
     """Tell the person at once that a partner's call (logged as `query_id`) used their
     data, unless they chose a weekly digest instead: one statement, no read before it.
     Called in the transaction that writes the call's log row (the partner score's fast
-    path does the same within its own one statement)."""
+    path puts the same insert, data_used_insert_sql, within its own one statement)."""
     params = Notification._meta.get_field("params").get_db_prep_save(
         {"query_id": query_id}, connection
     )
     created_at = Notification._meta.get_field("created_at").get_db_prep_save(at, connection)
+    value = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     with connection.cursor() as cursor:
-        cursor.execute(_data_used_sql(connection.vendor), [user_id, params, created_at, user_id])
+        cursor.execute(
+            data_used_insert_sql(user="%s", params=value, at="%s"),
+            [user_id, params, created_at, user_id],
+        )
 
 
-@functools.cache
-def _data_used_sql(vendor: str) -> str:
-    """The DATA_USED insert unless the person chose weekly (built once per database kind;
-    the vendor is in the key as the SQL's JSON cast differs)."""
+def data_used_insert_sql(*, user: str, params: str, at: str, source: str = "") -> str:
+    """The DATA_USED notification's insert, skipped for a person who chose the weekly
+    digest: the one place that rule is written. `user`, `params` and `at` are SQL
+    expressions (placeholders, or columns of `source`, a FROM clause)."""
     quote = connection.ops.quote_name
-    value = "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
     return (
         f"INSERT INTO {quote(Notification._meta.db_table)} "  # noqa: S608
-        f"(user_id, kind, params, created_at) SELECT %s, '{Notification.Kind.DATA_USED.value}', "
-        f"{value}, %s WHERE NOT EXISTS (SELECT 1 FROM "
-        f"{quote(NotificationPreference._meta.db_table)} WHERE user_id = %s "
-        f"AND data_use_alerts = '{DataUseAlerts.WEEKLY.value}')"
+        f"(user_id, kind, params, created_at) SELECT {user}, "
+        f"'{Notification.Kind.DATA_USED.value}', {params}, {at}{source} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quote(NotificationPreference._meta.db_table)} p "
+        f"WHERE p.user_id = {user} AND p.data_use_alerts = '{DataUseAlerts.WEEKLY.value}')"
     )
 
 

@@ -23,12 +23,9 @@ from django.utils.translation import gettext as _
 from accounts.crypto import keyed_hash
 from accounts.models import (
     ConsentRevocation,
-    DataUseAlerts,
     Identity,
-    Notification,
-    NotificationPreference,
 )
-from accounts.notifications import data_used_notify
+from accounts.notifications import data_used_insert_sql, data_used_notify
 from accounts.resident_id import normalise_id_number, normalise_name
 from accounts.selectors import EXPIRED, identity_full_name
 from accounts.services.consent import consent_used_up
@@ -165,17 +162,13 @@ def _fast_log_sql(alerts: bool) -> tuple[str, list]:
     )
     if not alerts:
         return f"{used} {insert}", fields
-    notification = quote(Notification._meta.db_table)
-    preference = quote(NotificationPreference._meta.db_table)
-    return (
-        f"{used}, logged AS ({insert} RETURNING id, user_id, created_at) "  # noqa: S608
-        f"INSERT INTO {notification} (user_id, kind, params, created_at) "
-        f"SELECT logged.user_id, '{Notification.Kind.DATA_USED.value}', "
-        "jsonb_build_object('query_id', logged.id), logged.created_at FROM logged "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {preference} p WHERE p.user_id = logged.user_id "
-        f"AND p.data_use_alerts = '{DataUseAlerts.WEEKLY.value}')",
-        fields,
+    notify = data_used_insert_sql(
+        user="logged.user_id",
+        params="jsonb_build_object('query_id', logged.id)",
+        at="logged.created_at",
+        source=" FROM logged",
     )
+    return f"{used}, logged AS ({insert} RETURNING id, user_id, created_at) {notify}", fields
 
 
 @contextmanager
