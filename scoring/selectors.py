@@ -241,7 +241,7 @@ def _grouped(queryset: QuerySet, columns: dict) -> tuple[np.ndarray, np.ndarray]
     return table[:, 0].astype(np.int64), table[:, 1:]
 
 
-def _counted(records: QuerySet, kind: str, ids: list[int]) -> QuerySet:
+def records_counted(records: QuerySet, kind: str, ids: list[int]) -> QuerySet:
     """These repayments or bills of these users less those under a dispute that passed
     its deadline unanswered (UNCOUNTED). NOT IN a small subquery: PostgreSQL runs it once
     and probes a hash of its ids (a "hashed SubPlan"), whatever its row estimates say,
@@ -273,7 +273,7 @@ def _facts_load(
         return as_of - datetime.timedelta(days=n)
 
     user_ids, rp = _grouped(
-        _counted(
+        records_counted(
             Repayment.objects.filter(
                 **ids_lookup(ids), due_date__gt=days(REPAYMENTS_WINDOW_DAYS), due_date__lt=as_of
             ),
@@ -355,7 +355,7 @@ def _facts_load(
     )
 
     user_ids, bills = _grouped(
-        _counted(
+        records_counted(
             UtilityBill.objects.filter(
                 **ids_lookup(ids), due_date__gt=days(BILLS_WINDOW_DAYS), due_date__lt=as_of
             ),

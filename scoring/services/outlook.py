@@ -37,8 +37,8 @@ from scoring.ml.features import (
 )
 from scoring.ml.health import model_usable
 from scoring.ml.scorecard import SCORE_MAX, SCORE_MIN
-from scoring.models import CreditAccount, Repayment, ScoreSnapshot, UtilityBill
-from scoring.selectors import feature_inputs_load, record_facts, score_latest
+from scoring.models import CreditAccount, Dispute, Repayment, ScoreSnapshot, UtilityBill
+from scoring.selectors import feature_inputs_load, record_facts, records_counted, score_latest
 from scoring.services.scores import (
     points_of,
     score_what_if,
@@ -120,12 +120,17 @@ class Outlook:
 def _late_records(user: User, today: datetime.date, *, bills_count: bool) -> pd.DataFrame:
     """The person's records that the windowed facts read, as frames for facts_of_tables:
     instalments and bills due in their windows, microloans opened in theirs."""
+    # What the score counts: records under a dispute past its deadline are left out.
     repayments = pd.DataFrame(
         list(
-            Repayment.objects.filter(
-                user=user,
-                due_date__gt=today - datetime.timedelta(days=REPAYMENTS_WINDOW_DAYS),
-                due_date__lt=today,
+            records_counted(
+                Repayment.objects.filter(
+                    user=user,
+                    due_date__gt=today - datetime.timedelta(days=REPAYMENTS_WINDOW_DAYS),
+                    due_date__lt=today,
+                ),
+                Dispute.Kind.REPAYMENT,
+                [user.pk],
             ).values_list("due_date", "days_overdue", "paid_date")
         ),
         columns=["due_date", "days_overdue", "paid_date"],
@@ -142,10 +147,14 @@ def _late_records(user: User, today: datetime.date, *, bills_count: bool) -> pd.
     )
     bills = pd.DataFrame(
         list(
-            UtilityBill.objects.filter(
-                user=user,
-                due_date__gt=today - datetime.timedelta(days=BILLS_WINDOW_DAYS),
-                due_date__lt=today,
+            records_counted(
+                UtilityBill.objects.filter(
+                    user=user,
+                    due_date__gt=today - datetime.timedelta(days=BILLS_WINDOW_DAYS),
+                    due_date__lt=today,
+                ),
+                Dispute.Kind.BILL,
+                [user.pk],
             ).values_list("due_date", "paid_date")
         )
         if bills_count

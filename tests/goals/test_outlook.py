@@ -8,8 +8,11 @@ import datetime
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.utils import timezone
 
 from scoring.ml.features import REPAYMENTS_WINDOW_DAYS
+from scoring.models import Dispute, Repayment
+from scoring.services.disputes import dispute_file
 from scoring.services.outlook import PLAN_MONTHS, score_outlook
 from scoring.services.scores import score_recompute, score_what_if
 from tests.dates import days_ago, today
@@ -58,6 +61,19 @@ def test_a_late_instalment_stops_counting_when_its_window_passes(late_payer):
     assert all(m.recovered == 0 for m in outlook.months[:leaves])
     assert outlook.months[leaves].recovered > 0
     assert outlook.months[-1].score == outlook.score + outlook.months[-1].recovered
+
+
+def test_a_record_whose_dispute_passed_its_deadline_is_not_planned_as_counting(late_payer):
+    # As the score leaves it out (scoring.selectors.records_counted), so does the plan.
+    late = Repayment.objects.get(user=late_payer, days_overdue=10)
+    dispute = dispute_file(
+        user=late_payer, kind="repayment", record_id=late.pk, field="", statement="Paid on time."
+    )
+    assert [r.kind for r in score_outlook(user=late_payer).late_records] == ["repayment"]
+
+    Dispute.objects.filter(pk=dispute.pk).update(overdue_at=timezone.now())
+
+    assert [r.kind for r in score_outlook(user=late_payer).late_records] == []
 
 
 def test_each_action_is_worth_what_what_if_says(late_payer):
